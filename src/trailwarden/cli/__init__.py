@@ -1,0 +1,100 @@
+"""The command line: thin. Parse, call the pipeline, render, choose the exit code.
+
+Each area keeps its commands in its own module here and registers them on ``app``; this module
+only assembles them and owns the one place where exceptions become one-line errors and exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+from botocore.exceptions import (
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    TokenRetrievalError,
+)
+
+from trailwarden import __version__
+from trailwarden.cli.common import EXIT_USAGE, err_console
+from trailwarden.errors import TrailwardenError
+
+app = typer.Typer(
+    name="trailwarden",
+    help="A complete, trustworthy, queryable CloudTrail audit trail for an AWS organisation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trailwarden {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Scan, fix once, prove it, and query the record."""
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from trailwarden.cli import (  # noqa: F401
+        demo,
+        filter,
+        logs,
+        scan,
+        validate,
+    )
+
+
+_register()
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (tests call this; ``main`` exits with it).
+
+    Commands end with ``typer.Exit(code)``; click reports usage errors itself (exit 2). Everything
+    else a user can cause arrives here as an exception and leaves as one line on stderr.
+    """
+    command = typer.main.get_command(app)
+    try:
+        command.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="trailwarden",
+            standalone_mode=True,
+        )
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except TrailwardenError as exc:
+        _one_line(str(exc))
+        return exc.exit_code
+    except (NoCredentialsError, PartialCredentialsError, TokenRetrievalError) as exc:
+        _one_line(f"no usable AWS credentials ({exc})")
+        return EXIT_USAGE
+    except (ProfileNotFound, NoRegionError) as exc:
+        _one_line(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _one_line("interrupted")
+        return 130
+    return 0
+
+
+def _one_line(message: str) -> None:
+    line = " ".join(message.split())
+    err_console.print(f"trailwarden: error: {line}", markup=False, soft_wrap=True)
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,50 @@
+"""What every command shares: output formats, exit codes, JSON emission, one-line errors."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+# Exit codes, the same for every command.
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # something failed/was invalid at or above the threshold
+EXIT_USAGE = 2  # bad input, credentials, access to something required
+
+# Human output goes to stderr when stdout carries JSON, so pipes stay machine-readable.
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class OutputFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+class TableFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+OUTPUT_OPTION = typer.Option(OutputFormat.text, "--output", "-o", help="text or json")
+
+
+def show_progress() -> bool:
+    """Progress bars only on an interactive terminal: CI logs and pipes stay clean."""
+    return sys.stderr.isatty()
+
+
+def emit_json(doc: Any, out: Path | None = None) -> None:
+    """Write a JSON document to ``out`` (if given) or stdout, with a trailing newline."""
+    text = json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n"
+    if out is not None:
+        out.write_text(text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""The simulated organisation: a moto server in-process, seeded the way AWS would look."""
