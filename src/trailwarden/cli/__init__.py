@@ -50,11 +50,16 @@ def _root(
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from trailwarden.cli import (  # noqa: F401
+        alarms,
+        apply,
         demo,
+        evidence,
         filter,
         logs,
+        plan,
         scan,
         validate,
+        verify,
     )
 
 
