@@ -76,6 +76,8 @@ def describe_management(selectors: EventSelectors) -> str:
             if not _is_management(s):
                 continue
             fields = _fields(s)
+            if "readOnly" not in fields:
+                modes.add("all")
             for fs in fields.get("readOnly", []):
                 values = fs.get("Equals") or fs.get("NotEquals") or []
                 reads = ("true" in values) == ("Equals" in fs)
