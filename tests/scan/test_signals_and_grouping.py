@@ -93,7 +93,13 @@ def test_failures_of_one_trail_group_into_one_root_cause_with_one_fix() -> None:
     groups = group_failures(evaluate(make_snapshot([bad])).findings)
     by_cause = {g.root_cause: g for g in groups}
     group = by_cause[bad.arn]
-    assert group.controls == ["CloudTrail.1", "CloudTrail.2", "CloudTrail.4", "CloudTrail.9"]
+    assert group.controls == [
+        "CloudTrail.1",
+        "CloudTrail.2",
+        "CloudTrail.3",
+        "CloudTrail.4",
+        "CloudTrail.9",
+    ]
     fix = group.fix()
     assert "multi-Region" in fix and "validation" in fix and "KMS" in fix and "tag" in fix
     # The Region the single-Region trail does not cover fails for the same trail, not separately.
