@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 import boto3
 
 
@@ -17,3 +20,21 @@ def member_session(account_id: str, region: str = "us-east-1") -> boto3.Session:
         aws_session_token=creds["SessionToken"],
         region_name=region,
     )
+
+
+def without_account_host_prefix(client: Any) -> Any:
+    """Let an s3control client reach a local endpoint.
+
+    botocore's endpoint rules put the account id in front of the host
+    (``123456789012.127.0.0.1``), which does not resolve; moto routes on the ``/v20180820/`` path
+    instead. Real AWS needs no such hook.
+    """
+
+    def strip(request: Any, **_: Any) -> None:
+        netloc = urlsplit(request.url).netloc
+        first, _, rest = netloc.partition(".")
+        if first.isdigit():
+            request.url = request.url.replace(netloc, rest, 1)
+
+    client.meta.events.register("before-send.s3-control", strip)
+    return client

@@ -5,6 +5,7 @@ The product reaches it exactly as it reaches AWS: through boto3 with ``AWS_ENDPO
 
 from __future__ import annotations
 
+import logging
 import os
 import urllib.request
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ def moto_server() -> Iterator[str]:
     to answer what real AWS answers where moto 5.2.5 differs (see demo/motogaps.py).
     """
     teach_moto()
+    # werkzeug logs every request at INFO to stderr; keep only its warnings and errors.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
