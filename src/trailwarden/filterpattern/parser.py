@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from trailwarden.filterpattern.errors import FilterPatternError
+from trailwarden.filterpattern.evaluate import NUMBER
 from trailwarden.filterpattern.nodes import (
     And,
     AnyIndex,
@@ -46,7 +47,7 @@ from trailwarden.filterpattern.nodes import (
 MAX_PATTERN_LENGTH = 1024  # MetricFilter.filterPattern limit
 MAX_REGEXES = 2  # per JSON / space-delimited pattern
 
-_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_DIGITS = re.compile(r"\d+")
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 _KEYWORD = re.compile(r"[A-Za-z]+")
@@ -266,7 +267,7 @@ class _Parser:
                     steps.append(AnyIndex())
                     continue
                 digits_at = self.pos
-                digits = self.match(re.compile(r"\d+"))
+                digits = self.match(_DIGITS)
                 if not digits:
                     raise self.error("expected an array index such as [0] or [*]", digits_at)
                 if not self.at("]"):
@@ -311,7 +312,7 @@ class _Parser:
             if bad or not bare.isascii():
                 shown = "".join(bad) or "non-ASCII characters"
                 raise self.error(f"a value containing {shown} must be in double quotes", start)
-            value = NumberValue(bare) if _NUMBER.fullmatch(bare) else StringValue(bare)
+            value = NumberValue(bare) if NUMBER.fullmatch(bare) else StringValue(bare)
         if op in _NUMERIC_OPS and not isinstance(value, NumberValue):
             raise self.error(
                 f"'{op}' compares numbers; {self.text[start : self.pos]} is not", start
