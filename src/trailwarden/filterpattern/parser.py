@@ -89,7 +89,8 @@ class _Parser:
         """How the token at the cursor is named in error messages."""
         if self.pos >= self.end:
             return repr(self.closer) if self.closer else "end of pattern"
-        return repr(self.text[self.pos : self.pos + 2 if self.text[self.pos] in "&|" else 1])
+        width = 2 if self.at("&&") or self.at("||") else 1
+        return repr(self.text[self.pos : self.pos + width])
 
     def skip_ws(self) -> None:
         while self.pos < self.end and self.text[self.pos].isspace():
@@ -278,10 +279,6 @@ class _Parser:
                 break
         if not steps:
             raise self.error("a selector names a member, e.g. $.eventName")
-        if self.pos < self.end and not (
-            self.text[self.pos].isspace() or self.text[self.pos] in "=!<>"
-        ):
-            raise self.error(f"unexpected {self.found()} in selector")
         return Selector(tuple(steps))
 
     def value(self, op: Op, *, json: bool) -> Value:
@@ -368,6 +365,8 @@ class _Parser:
                 prefix = self.text[self.pos]
                 self.pos += 1
                 self.skip_ws()  # the old docs wrote "ERROR" - "Exiting"
+                if self.pos >= self.end:
+                    raise self.error(f"expected a term after '{prefix}'")
             term_at = self.pos
             if self.at('"'):
                 term = self.quoted()
