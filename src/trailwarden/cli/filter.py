@@ -23,7 +23,6 @@ from trailwarden.errors import UsageError
 from trailwarden.filterpattern import canonical, compile_pattern, parse
 from trailwarden.filterpattern._events import event_files, looks_like_cloudtrail, read_file
 from trailwarden.filterpattern.cis import BY_ID
-from trailwarden.filterpattern.compare import compare
 
 filter_app = typer.Typer(
     name="filter",
@@ -117,6 +116,8 @@ def compare_command(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Compare PATTERN with the CIS filter of a control: exact, equivalent, broader, narrower..."""
+    from trailwarden.filterpattern.compare import compare  # builds the corpus: only when asked
+
     if control not in BY_ID:
         raise UsageError(f"unknown control {control!r}; expected CloudWatch.1 to CloudWatch.14")
     result = compare(pattern, control)
