@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from trailwarden.filterpattern.errors import FilterPatternError
-from trailwarden.filterpattern.evaluate import NUMBER
 from trailwarden.filterpattern.nodes import (
     And,
     AnyIndex,
@@ -43,6 +42,7 @@ from trailwarden.filterpattern.nodes import (
     TermPattern,
     Value,
 )
+from trailwarden.filterpattern.semantics import NUMBER
 
 MAX_PATTERN_LENGTH = 1024  # MetricFilter.filterPattern limit
 MAX_REGEXES = 2  # per JSON / space-delimited pattern
