@@ -6,7 +6,7 @@ Where the time goes and what we do about it (CPython, per event):
   and And/Or of 2 or 3 operands get their own closures instead of a loop.
 * ``$.x = A || $.x = B || ...`` (CIS 4.4 has 16 of these) becomes one frozenset lookup.
 * Strings take a one-check fast path; anything else (numbers, booleans, null, objects, wildcard
-  selectors) falls back to the shared semantics in ``semantics``, so both evaluators agree by
+  selectors) falls back to the shared rules in semantics.py, so both evaluators agree by
   construction and the property tests compare them on random events.
 """
 
