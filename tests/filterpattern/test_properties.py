@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trailwarden.filterpattern import canonical, compile_pattern, evaluate, parse
+from trailwarden.filterpattern.corpus import CORPUS
 from trailwarden.filterpattern.nodes import (
     And,
     AnyIndex,
@@ -260,3 +261,54 @@ def test_the_generators_produce_matches() -> None:
         for e in ({"a": "ab"}, {"b": {"type": None}}, {"a": [2]}, {"a": "b"}, {})
     ]
     assert hits == [True, True, True, False, False]
+
+
+# Realistic patterns over CloudTrail paths, checked on every corpus record.
+CT_PATHS = [
+    ("eventName",),
+    ("eventSource",),
+    ("eventType",),
+    ("errorCode",),
+    ("readOnly",),
+    ("requestParameters",),
+    ("userIdentity", "type"),
+    ("userIdentity", "invokedBy"),
+    ("additionalEventData", "MFAUsed"),
+    ("responseElements", "ConsoleLogin"),
+]
+CT_WORDS = [
+    "ConsoleLogin",
+    "Root",
+    "IAMUser",
+    "Yes",
+    "No",
+    "Success",
+    "AccessDenied*",
+    "*UnauthorizedOperation",
+    "kms.amazonaws.com",
+    "*Policy",
+    "Delete*",
+    "*Trail*",
+    "true",
+]
+ct_selectors = st.sampled_from(CT_PATHS).map(lambda p: Selector(tuple(Member(k) for k in p)))
+ct_conditions: st.SearchStrategy[Expr] = st.one_of(
+    st.builds(
+        Comparison,
+        ct_selectors,
+        st.sampled_from(["=", "!="]),
+        st.sampled_from(CT_WORDS).map(StringValue),
+    ),
+    ct_selectors.map(IsNull),
+    st.builds(IsBoolean, ct_selectors, st.booleans()),
+    st.builds(Exists, ct_selectors, st.booleans()),
+)
+ct_patterns = st.recursive(ct_conditions, _combine, max_leaves=8).map(JsonPattern)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ct_patterns)
+def test_compiled_agrees_with_the_naive_walk_on_the_corpus(pattern: Pattern) -> None:
+    predicate = compile_pattern(pattern)
+    for example in CORPUS:
+        assert predicate(example.event) is evaluate(pattern, example.event), example.name
