@@ -59,7 +59,8 @@ def test_fourteen_cis_alarms_with_spec_settings(make_baseline: Any, cis_controls
 
 
 def test_default_cis_source_is_the_shipped_module() -> None:
-    cis = pytest.importorskip("trailwarden.filterpattern.cis")
+    from trailwarden.filterpattern import cis
+
     b = Baseline.from_options(account_id=ACCOUNT, home_region=REGION)
     assert b.alarms is not None
     assert [a.pattern for a in b.alarms.alarms] == [c.pattern for c in cis.CIS_CONTROLS]

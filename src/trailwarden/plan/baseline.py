@@ -11,6 +11,7 @@ into a one-line ``UsageError``. Constructing the model directly runs the same va
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 
@@ -110,6 +111,42 @@ class AlarmSpec(_Model):
     evaluation_periods: int = 1
     comparison_operator: str = "GreaterThanOrEqualToThreshold"
     treat_missing_data: str = "notBreaching"
+
+    @property
+    def description(self) -> str:
+        return f"CIS metric filter alarm for Security Hub {self.control_id}"
+
+    def put_metric_filter_params(self, log_group: str) -> dict[str, Any]:
+        """``logs:PutMetricFilter`` parameters."""
+        return {
+            "logGroupName": log_group,
+            "filterName": self.filter_name,
+            "filterPattern": self.pattern,
+            "metricTransformations": [
+                {
+                    "metricName": self.metric_name,
+                    "metricNamespace": self.namespace,
+                    "metricValue": self.metric_value,
+                }
+            ],
+        }
+
+    def put_metric_alarm_params(self, topic_arn: str) -> dict[str, Any]:
+        """``cloudwatch:PutMetricAlarm`` parameters (action on ALARM -> the SNS topic)."""
+        return {
+            "AlarmName": self.alarm_name,
+            "AlarmDescription": self.description,
+            "MetricName": self.metric_name,
+            "Namespace": self.namespace,
+            "Statistic": self.statistic,
+            "Period": self.period,
+            "EvaluationPeriods": self.evaluation_periods,
+            "Threshold": self.threshold,
+            "ComparisonOperator": self.comparison_operator,
+            "TreatMissingData": self.treat_missing_data,
+            "ActionsEnabled": True,
+            "AlarmActions": [topic_arn],
+        }
 
 
 class AlarmSettings(_Model):
@@ -269,6 +306,37 @@ class Baseline(_Model):
 
     def event_selectors(self) -> list[dict[str, Any]]:
         return [dict(selector) for selector in EVENT_SELECTORS]
+
+    @property
+    def kms_region(self) -> str:
+        """Where a new key is created: CloudTrail needs it in the bucket's Region (§4.2)."""
+        return self.bucket.region
+
+    def create_key_params(self) -> dict[str, Any]:
+        """``kms:CreateKey`` parameters for a new key (policy = default + CloudTrail's)."""
+        return {
+            "Description": f"CloudTrail log files of trail {self.trail.name}",
+            "KeySpec": "SYMMETRIC_DEFAULT",
+            "KeyUsage": "ENCRYPT_DECRYPT",
+            "Policy": json.dumps(self.new_key_policy()),
+            "Tags": [{"TagKey": k, "TagValue": v} for k, v in sorted(self.tags.items())],
+        }
+
+    def create_role_params(self) -> dict[str, Any]:
+        """``iam:CreateRole`` parameters for the CloudWatch Logs delivery role."""
+        return {
+            "RoleName": self.cloudwatch.role_name,
+            "AssumeRolePolicyDocument": json.dumps(self.cloudwatch_trust_policy()),
+            "Description": f"Lets CloudTrail trail {self.trail.name} write to CloudWatch Logs",
+            "Tags": self.tags_list(),
+        }
+
+    def put_role_policy_params(self) -> dict[str, Any]:
+        return {
+            "RoleName": self.cloudwatch.role_name,
+            "PolicyName": self.cloudwatch.role_policy_name,
+            "PolicyDocument": json.dumps(self.cloudwatch_role_policy()),
+        }
 
     def create_trail_params(self, kms_key_id: str | None = None) -> dict[str, Any]:
         """``CreateTrail`` parameters; ``kms_key_id`` is the new key's ARN once it exists."""

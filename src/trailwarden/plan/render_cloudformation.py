@@ -256,21 +256,10 @@ def _alarm_resources(b: Baseline) -> dict[str, Any]:
                 ],
             },
         }
+        # PutMetricAlarm's parameter names are CloudFormation's property names.
         resources[f"Alarm{suffix}"] = {
             "Type": "AWS::CloudWatch::Alarm",
             "DependsOn": [f"MetricFilter{suffix}"],
-            "Properties": {
-                "AlarmName": alarm.alarm_name,
-                "AlarmDescription": f"CIS metric filter alarm for Security Hub {alarm.control_id}",
-                "MetricName": alarm.metric_name,
-                "Namespace": alarm.namespace,
-                "Statistic": alarm.statistic,
-                "Period": alarm.period,
-                "EvaluationPeriods": alarm.evaluation_periods,
-                "Threshold": alarm.threshold,
-                "ComparisonOperator": alarm.comparison_operator,
-                "TreatMissingData": alarm.treat_missing_data,
-                "AlarmActions": [topic],
-            },
+            "Properties": {**alarm.put_metric_alarm_params(""), "AlarmActions": [topic]},
         }
     return resources

@@ -24,21 +24,7 @@ def _bucket_blocks(
 ) -> list[Block]:
     ref = Raw(f"aws_s3_bucket.{name}.id")
     rule = baseline.lifecycle_rules()[0]
-    blocks = [
-        _resource("aws_s3_bucket", name).attr("bucket", bucket).attr("tags", baseline.tags),
-        _resource("aws_s3_bucket_public_access_block", name)
-        .attr("bucket", ref)
-        .attr("block_public_acls", True)
-        .attr("block_public_policy", True)
-        .attr("ignore_public_acls", True)
-        .attr("restrict_public_buckets", True),
-        _resource("aws_s3_bucket_server_side_encryption_configuration", name)
-        .attr("bucket", ref)
-        .block(
-            Block("rule").block(
-                Block("apply_server_side_encryption_by_default").attr("sse_algorithm", "AES256")
-            )
-        ),
+    lifecycle = (
         _resource("aws_s3_bucket_lifecycle_configuration", name)
         .attr("bucket", ref)
         .block(
@@ -58,7 +44,27 @@ def _bucket_blocks(
                     rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"],
                 )
             )
+        )
+    )
+    if name == "trail":
+        # Noncurrent-version rules need versioning on first (the provider documents the race).
+        lifecycle.attr("depends_on", [Raw("aws_s3_bucket_versioning.trail")])
+    blocks = [
+        _resource("aws_s3_bucket", name).attr("bucket", bucket).attr("tags", baseline.tags),
+        _resource("aws_s3_bucket_public_access_block", name)
+        .attr("bucket", ref)
+        .attr("block_public_acls", True)
+        .attr("block_public_policy", True)
+        .attr("ignore_public_acls", True)
+        .attr("restrict_public_buckets", True),
+        _resource("aws_s3_bucket_server_side_encryption_configuration", name)
+        .attr("bucket", ref)
+        .block(
+            Block("rule").block(
+                Block("apply_server_side_encryption_by_default").attr("sse_algorithm", "AES256")
+            )
         ),
+        lifecycle,
         # The policy waits for the public access block so BlockPublicPolicy judges it.
         _resource("aws_s3_bucket_policy", name)
         .attr("bucket", ref)
@@ -205,9 +211,7 @@ def _alarm_blocks(b: Baseline) -> list[Block]:
         blocks.append(
             _resource("aws_cloudwatch_metric_alarm", name)
             .attr("alarm_name", alarm.alarm_name)
-            .attr(
-                "alarm_description", f"CIS metric filter alarm for Security Hub {alarm.control_id}"
-            )
+            .attr("alarm_description", alarm.description)
             .attr("metric_name", alarm.metric_name)
             .attr("namespace", alarm.namespace)
             .attr("statistic", alarm.statistic)
