@@ -80,6 +80,20 @@ def test_equivalent_spelling_is_not_a_change(make_baseline: Any) -> None:
     assert result.document == existing
 
 
+def test_account_id_principal_equals_its_root_arn() -> None:
+    """S3 and KMS return an account-id principal as the account's root ARN."""
+    ours = {
+        "Sid": "Readers",
+        "Effect": "Allow",
+        "Principal": {"AWS": "444455556666"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+    }
+    stored = copy.deepcopy(ours) | {"Principal": {"AWS": ["arn:aws:iam::444455556666:root"]}}
+    result = merge_statements({"Version": "2012-10-17", "Statement": [stored]}, [ours])
+    assert not result.changed
+
+
 def test_shared_bucket_keeps_the_other_trails_source_arn(make_baseline: Any) -> None:
     ours: Baseline = make_baseline()
     other: Baseline = make_baseline(trail_name="legacy-trail")

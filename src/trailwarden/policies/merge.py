@@ -16,6 +16,7 @@ Rules (issue 4: "merges into existing bucket, key and role policies instead of r
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from trailwarden.policies.builders import VERSION, PolicyDocument, Statement
 
 _LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 _SOURCE_ARN = "aws:sourcearn"
+_ACCOUNT = re.compile(r"^\d{12}$")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,13 @@ def _values(value: Any) -> list[str]:
     return sorted(_scalar(item) for item in items)
 
 
+def _principals(kind: str, ids: Any) -> list[str]:
+    # AWS stores "AWS": "111122223333" as the account's root ARN and returns it that way.
+    if kind != "AWS":
+        return _values(ids)
+    return sorted(f"arn:aws:iam::{v}:root" if _ACCOUNT.match(v) else v for v in _values(ids))
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -88,7 +97,7 @@ def normalise_statement(statement: Statement) -> dict[str, Any]:
             out[key] = (
                 value
                 if isinstance(value, str)
-                else {kind: _values(ids) for kind, ids in sorted(value.items())}
+                else {kind: _principals(kind, ids) for kind, ids in sorted(value.items())}
             )
         elif key == "Condition":
             out[key] = {
