@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from trailwarden.errors import UsageError
 from trailwarden.plan.baseline import Baseline
+from trailwarden.plan.export import IacFormat, export_iac
+from trailwarden.plan.names import parse_tags
 
 from .support import ACCOUNT, ORG_ID, REGION
 
@@ -164,3 +166,23 @@ def test_bad_option_through_the_cli_error_path(make_baseline: Any, capsys: Any) 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("trailwarden: error: --retention-days")
     assert caught.value.exit_code == 2
+
+
+def test_parse_tags() -> None:
+    assert parse_tags(["team=sec", "env = prod", "empty="]) == {
+        "team": "sec",
+        "env": "prod",
+        "empty": "",
+    }
+    for bad in ("novalue", "=x"):
+        with pytest.raises(UsageError, match="key=value"):
+            parse_tags([bad])
+
+
+def test_export_formats(make_baseline: Any) -> None:
+    baseline = make_baseline()
+    assert export_iac(baseline, "cloudformation").startswith("AWSTemplateFormatVersion")
+    assert export_iac(baseline, IacFormat.terraform).startswith("terraform {")
+    assert IacFormat("terraform").suffix == ".tf"
+    with pytest.raises(UsageError, match="--format 'pulumi' is not one of"):
+        export_iac(baseline, "pulumi")

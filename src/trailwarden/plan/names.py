@@ -8,6 +8,9 @@ name otherwise fails half-way through ``apply``, after the bucket or role alread
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from trailwarden.errors import UsageError
 
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
@@ -90,6 +93,17 @@ def role_name_problem(name: str) -> str | None:
     if not _ROLE_RE.match(name):
         return f"--cloudwatch-role {name!r} is not a valid IAM role name (1-64 of [\\w+=,.@-])"
     return None
+
+
+def parse_tags(pairs: Sequence[str]) -> dict[str, str]:
+    """``["key=value", ...]`` from repeated ``--tag`` options; a malformed pair is a UsageError."""
+    tags: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--tag {pair!r} is not of the form key=value")
+        tags[key.strip()] = value.strip()
+    return tags
 
 
 def tag_problem(key: str, value: str) -> str | None:
