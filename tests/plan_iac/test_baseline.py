@@ -156,18 +156,6 @@ def test_invalid_options_give_one_line_usage_errors(
     assert "\n" not in text and "pydantic" not in text.lower()
 
 
-def test_bad_option_through_the_cli_error_path(make_baseline: Any, capsys: Any) -> None:
-    """A UsageError from from_options becomes one stderr line and exit 2 in the real CLI."""
-    from trailwarden.cli import _one_line
-
-    with pytest.raises(UsageError) as caught:
-        make_baseline(retention_days=0)
-    _one_line(str(caught.value))
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("trailwarden: error: --retention-days")
-    assert caught.value.exit_code == 2
-
-
 def test_parse_tags() -> None:
     assert parse_tags(["team=sec", "env = prod", "empty="]) == {
         "team": "sec",

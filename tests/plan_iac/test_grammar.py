@@ -131,6 +131,11 @@ BROKEN: dict[str, tuple[dict[str, Any], PolicyKind, str]] = {
         "scalars",
     ),
     "unknown statement key": (_edit(lambda d: _stmt(d).update(Effects="Allow")), "resource", "key"),
+    "iam sid with spaces": (
+        _edit(lambda d: _stmt(d).update(Sid="Allow all") or _stmt(d).pop("Principal")),
+        "identity",
+        "alphanumeric",
+    ),
     "duplicate sid": (
         _edit(lambda d: d["Statement"].append(copy.deepcopy(_stmt(d)))),
         "resource",

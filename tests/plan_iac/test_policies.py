@@ -211,6 +211,8 @@ def test_apply_policy_is_valid_and_covers_section_4_8() -> None:
     # The statements follow the order of operations (Sid = StepN...).
     steps = [int(s["Sid"][4]) for s in doc["Statement"]]
     assert steps == sorted(steps)
+    slr = next(s for s in doc["Statement"] if s["Action"] == "iam:CreateServiceLinkedRole")
+    assert slr["Condition"]["StringEquals"]["iam:AWSServiceName"] == "cloudtrail.amazonaws.com"
     passrole = next(s for s in doc["Statement"] if s["Action"] == "iam:PassRole")
     assert passrole["Condition"]["StringEquals"]["iam:PassedToService"] == (
         "cloudtrail.amazonaws.com"

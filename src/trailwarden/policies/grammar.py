@@ -87,8 +87,12 @@ def validate_policy(doc: Any, kind: PolicyKind = "resource") -> list[str]:
 
 def _statement_problems(statement: dict[str, Any], kind: PolicyKind) -> list[str]:
     problems = [f"unknown key {key!r}" for key in statement if key not in _STATEMENT_KEYS]
-    if "Sid" in statement and (not isinstance(statement["Sid"], str) or not statement["Sid"]):
+    sid = statement.get("Sid")
+    if "Sid" in statement and (not isinstance(sid, str) or not sid):
         problems.append("Sid must be a non-empty string")
+    elif isinstance(sid, str) and kind != "resource" and not (sid.isascii() and sid.isalnum()):
+        # IAM (identity and trust policies) allows only A-Z, a-z, 0-9 in a Sid; S3/KMS allow more.
+        problems.append(f"IAM Sids are alphanumeric only, got {sid!r}")
     if statement.get("Effect") not in ("Allow", "Deny"):
         problems.append(f"Effect must be Allow or Deny, got {statement.get('Effect')!r}")
     problems.extend(_exactly_one(statement, "Action", "NotAction", required=True))
