@@ -170,7 +170,7 @@ def test_parse_tags() -> None:
 def test_export_formats(make_baseline: Any) -> None:
     baseline = make_baseline()
     assert export_iac(baseline, "cloudformation").startswith("AWSTemplateFormatVersion")
-    assert export_iac(baseline, IacFormat.terraform).startswith("terraform {")
+    assert "\nterraform {\n" in export_iac(baseline, IacFormat.terraform)
     assert IacFormat("terraform").suffix == ".tf"
     with pytest.raises(UsageError, match="--format 'pulumi' is not one of"):
         export_iac(baseline, "pulumi")

@@ -155,3 +155,14 @@ def test_bucket_in_another_region_is_refused(make_baseline: Any) -> None:
     baseline = make_baseline(bucket_region="us-east-1", kms_key="none")
     with pytest.raises(UsageError, match="one Region"):
         render_cloudformation(baseline)
+
+
+def test_existing_key_and_topic_policies_are_listed_for_merging(make_baseline: Any) -> None:
+    """A stack cannot merge into policies of resources it does not own: it names them instead."""
+    baseline: Baseline = make_baseline(**VARIANTS["existing-key-topic"])
+    merge = _template(baseline)["Metadata"]["trailwarden"]["MergeIntoExistingPolicies"]
+    assert merge == {
+        KEY_ARN: baseline.key_policy_statements(),
+        TOPIC_ARN: [baseline.topic_policy_statement()],
+    }
+    assert _template(make_baseline())["Metadata"]["trailwarden"]["MergeIntoExistingPolicies"] == {}

@@ -167,3 +167,13 @@ def test_strings_never_interpolate() -> None:
 def test_bucket_in_another_region_is_refused(make_baseline: Any) -> None:
     with pytest.raises(UsageError, match="Region"):
         render_terraform(make_baseline(bucket_region="us-east-1", kms_key="none"))
+
+
+def test_existing_key_and_topic_policies_are_noted_for_merging(make_baseline: Any) -> None:
+    baseline: Baseline = make_baseline(**VARIANTS["existing-key-topic"])
+    text = render_terraform(baseline)
+    header = [line[2:] for line in text.splitlines() if line.startswith("# ")]
+    assert json.loads(header[2]) == baseline.key_policy_statements()
+    assert baseline.kms.key_arn in header[1]
+    assert json.loads(header[4]) == baseline.topic_policy_statement()
+    assert "merge" not in render_terraform(make_baseline())

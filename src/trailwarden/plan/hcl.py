@@ -119,5 +119,8 @@ def render_block(block: Block, indent: str = "") -> str:
     return "\n".join(out)
 
 
-def render(blocks: list[Block]) -> str:
-    return "\n\n".join(render_block(block) for block in blocks) + "\n"
+def render(blocks: list[Block], comment: str = "") -> str:
+    """The file: an optional ``#`` comment header, then the blocks separated by blank lines."""
+    header = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
+    body = "\n\n".join(render_block(block) for block in blocks) + "\n"
+    return f"{header}\n{body}" if header else body

@@ -167,6 +167,7 @@ def cloudformation_template(baseline: Baseline) -> Template:
             f"trailwarden baseline for account {b.account_id}: trail {b.trail.name},"
             " logging, validated, alarming"
         ),
+        "Metadata": _external_policies(b),
         "Rules": {
             "TargetAccountAndRegion": {
                 "Assertions": [
@@ -188,6 +189,17 @@ def cloudformation_template(baseline: Baseline) -> Template:
             "LogGroupName": {"Value": _ref("TrailLogGroup")},
         },
     }
+
+
+def _external_policies(b: Baseline) -> dict[str, Any]:
+    """Statements the stack cannot add itself, to resources it does not own (CloudFormation would
+    replace the whole policy); ``trailwarden apply`` merges them."""
+    merge: dict[str, Any] = {}
+    if b.kms.mode == "existing":
+        merge[str(b.kms.key_arn)] = b.key_policy_statements()
+    if b.alarms is not None and not b.alarms.new_topic:
+        merge[b.alarms.topic_arn] = [b.topic_policy_statement()]
+    return {"trailwarden": {"baseline": b.schema_, "MergeIntoExistingPolicies": merge}}
 
 
 def _trail(b: Baseline, kms_key: Any) -> dict[str, Any]:

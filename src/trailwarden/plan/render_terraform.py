@@ -6,13 +6,33 @@ Every policy is the builder's JSON verbatim (a heredoc), names and settings come
 
 from __future__ import annotations
 
+import json
+
 from trailwarden.errors import UsageError
 from trailwarden.plan.baseline import Baseline
 from trailwarden.plan.hcl import Block, JsonHeredoc, Raw, render
 
 
 def render_terraform(baseline: Baseline) -> str:
-    return render(terraform_blocks(baseline))
+    return render(terraform_blocks(baseline), external_policy_note(baseline))
+
+
+def external_policy_note(b: Baseline) -> str:
+    """What the export cannot do itself: policies of resources it does not own must already hold
+    our statements (``trailwarden apply`` merges them; IaC would replace the whole policy)."""
+    lines = [f"trailwarden baseline for account {b.account_id}, trail {b.trail.name}."]
+    if b.kms.mode == "existing":
+        lines += [
+            f"Before applying, merge these statements into the key policy of {b.kms.key_arn}:",
+            json.dumps(b.key_policy_statements()),
+        ]
+    if b.alarms is not None and not b.alarms.new_topic:
+        statement = b.topic_policy_statement()
+        lines += [
+            f"If the policy of {b.alarms.topic_arn} was tightened, merge this statement into it:",
+            json.dumps(statement),
+        ]
+    return "\n".join(lines)
 
 
 def _resource(kind: str, name: str) -> Block:
