@@ -93,7 +93,7 @@ def test_failures_of_one_trail_group_into_one_root_cause_with_one_fix() -> None:
     groups = group_failures(evaluate(make_snapshot([bad])).findings)
     by_cause = {g.root_cause: g for g in groups}
     group = by_cause[bad.arn]
-    assert group.controls == [
+    assert [c for c in group.controls if c.startswith("CloudTrail.")] == [
         "CloudTrail.1",
         "CloudTrail.2",
         "CloudTrail.3",

@@ -8,6 +8,7 @@ uses the caller's credentials (standard chain or ``--profile``); other accounts 
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -104,9 +105,18 @@ class AwsAccess:
             return cached
         session = self._base if account == self._caller else self.session(account)
         # Client creation is not thread-safe on a shared session: build under the lock.
+        config = self._config
+        if service == "s3control" and _custom_endpoint():
+            # s3control prefixes the host with the account ID; a custom endpoint (an IP, a local
+            # emulator, a VPC endpoint URL) is meant literally, so send requests to it as given.
+            config = config.merge(Config(inject_host_prefix=False))
         with self._lock:
             cached = self._clients.get(key)
             if cached is None:
-                cached = session.client(service, region_name=region, config=self._config)
+                cached = session.client(service, region_name=region, config=config)
                 self._clients[key] = cached
             return cached
+
+
+def _custom_endpoint() -> bool:
+    return bool(os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3_CONTROL"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trailwarden.controls import cloudtrail as _cloudtrail  # noqa: F401  (registers controls)
+from trailwarden.controls import cloudwatch as _cloudwatch  # noqa: F401
 from trailwarden.controls.context import AccountView
 from trailwarden.controls.model import Finding, Severity, Signal, Status
 from trailwarden.controls.registry import REGISTRY, control_sort_key

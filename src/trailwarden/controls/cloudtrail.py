@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from trailwarden.controls.context import AccountView, account_resource, no_trail_cause
+from trailwarden.controls.context import (
+    AccountView,
+    account_resource,
+    no_trail_cause,
+    repair_target,
+)
 from trailwarden.controls.model import ControlMeta, Finding, Severity, Status
 from trailwarden.controls.registry import register
 from trailwarden.controls.selectors import covers_all_management, describe_management
@@ -150,16 +155,6 @@ CT10 = ControlMeta(
 )
 
 
-def _repair_target(view: AccountView, trails: list[Trail]) -> str:
-    """The trail whose single change would clear the account-level control: prefer our own
-    multi-Region trail, then any own trail, then an organisation trail, else a missing trail."""
-    owned = view.owned_trails()  # also those homed in other Regions: one can be made multi-Region
-    for pool in ([t for t in owned if t.is_multi_region], owned, trails):
-        if pool:
-            return sorted(pool, key=lambda t: t.arn)[0].arn
-    return no_trail_cause(view.account)
-
-
 def _why_not_ct1(trail: Trail) -> str | None:
     """Why this trail does not satisfy CloudTrail.1; None when it does; '?' when unknown."""
     problems = []
@@ -213,7 +208,7 @@ def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
                 region.region,
                 resource,
                 f"could not read status or selectors of {', '.join(unknown)}; see errors",
-                _repair_target(view, trails),
+                repair_target(view, trails),
             )
         else:
             reason = (
@@ -228,7 +223,7 @@ def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
                 resource,
                 f"no single trail is multi-Region, logging and records all read and write "
                 f"management events ({reason})",
-                _repair_target(view, trails),
+                repair_target(view, trails),
             )
 
 
@@ -265,7 +260,7 @@ def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
                 region.region,
                 resource,
                 f"could not read the status of {', '.join(t.name for t in unknown)}",
-                _repair_target(view, trails),
+                repair_target(view, trails),
             )
         else:
             reason = (
@@ -274,7 +269,7 @@ def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
                 else "no trail covers this Region"
             )
             yield view.finding(
-                meta, Status.FAILED, region.region, resource, reason, _repair_target(view, trails)
+                meta, Status.FAILED, region.region, resource, reason, repair_target(view, trails)
             )
 
 

@@ -106,3 +106,13 @@ def no_trail_cause(account: str) -> str:
 
 def account_resource(account: str) -> str:
     return f"AWS::::Account:{account}"
+
+
+def repair_target(view: AccountView, trails: list[Trail]) -> str:
+    """The trail whose single change would clear the account-level control: prefer our own
+    multi-Region trail, then any own trail, then an organisation trail, else a missing trail."""
+    owned = view.owned_trails()  # also those homed in other Regions: one can be made multi-Region
+    for pool in ([t for t in owned if t.is_multi_region], owned, trails):
+        if pool:
+            return sorted(pool, key=lambda t: t.arn)[0].arn
+    return no_trail_cause(view.account)

@@ -98,3 +98,24 @@ def describe_management(selectors: EventSelectors) -> str:
     if modes == {"read-only", "write-only"}:
         return "read-only and write-only management events in separate selectors"
     return f"{'/'.join(sorted(modes))} management events"
+
+
+def records_read_write_management(selectors: EventSelectors, must_include: str = "") -> bool:
+    """Security Hub's CloudWatch.x trail test: a selector with IncludeManagementEvents and
+    ReadWriteType All (or the advanced equivalent: management, no readOnly condition). Exclusions
+    only matter for ``must_include`` (CloudWatch.7 fails when kms.amazonaws.com is excluded)."""
+    if selectors.advanced:
+        for s in selectors.advanced:
+            fields = _fields(s)
+            if not _is_management(s) or "readOnly" in fields:
+                continue
+            excluded = {v for fs in fields.get("eventSource", []) for v in fs.get("NotEquals", [])}
+            if must_include not in excluded:
+                return True
+        return False
+    return any(
+        s.get("IncludeManagementEvents", True) is True
+        and s.get("ReadWriteType", "All") == "All"
+        and must_include not in (s.get("ExcludeManagementEventSources") or [])
+        for s in selectors.basic
+    )

@@ -29,7 +29,7 @@ class CisControl:
 
     @property
     def short_title(self) -> str:
-        """The title without Security Hub's boilerplate, for sentences ("root user usage")."""
+        """A plural noun phrase for sentences: "catches all <IAM policy changes>"."""
         return _SHORT[self.control_id]
 
 
@@ -251,13 +251,13 @@ CIS_CONTROLS: tuple[CisControl, ...] = (
 )
 
 _SHORT = {
-    "CloudWatch.1": "root user usage",
+    "CloudWatch.1": "root user activity",
     "CloudWatch.2": "unauthorized API calls",
     "CloudWatch.3": "console sign-ins without MFA",
     "CloudWatch.4": "IAM policy changes",
     "CloudWatch.5": "CloudTrail configuration changes",
     "CloudWatch.6": "console authentication failures",
-    "CloudWatch.7": "KMS key disabling or scheduled deletion",
+    "CloudWatch.7": "KMS key disablings and scheduled deletions",
     "CloudWatch.8": "S3 bucket policy changes",
     "CloudWatch.9": "AWS Config configuration changes",
     "CloudWatch.10": "security group changes",
