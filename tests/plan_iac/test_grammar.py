@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -166,3 +167,23 @@ def test_accepts_valid_variants() -> None:
     assert validate_policy(doc, "resource") == []
     assert validate_policy(_edit(lambda d: d.update(Statement=_stmt(d))), "resource") == []
     assert validate_policy(_edit(lambda d: _stmt(d).update(Principal="*")), "resource") == []
+
+
+# AWS size limits (characters, whitespace excluded for IAM): bucket policy 20 KB, key policy
+# 32 KB, inline role policy 10,240, role trust policy 2,048 by default, managed policy 6,144.
+LIMITS = {"bucket": 20_480, "access-log bucket": 20_480, "key": 32_768, "trust": 2_048}
+IAM_LIMITS = {"role": 10_240, "apply": 6_144}
+
+
+def test_documents_fit_aws_size_limits(make_baseline: Any) -> None:
+    baseline = make_baseline(
+        org_id=ORG_ID,
+        prefix="a" * 200,
+        kms_readers=[f"arn:aws:iam::111122223333:role/reader-{n}" for n in range(20)],
+    )
+    for name, doc, _kind in our_documents(baseline):
+        text = json.dumps(doc, separators=(",", ":"))
+        if name in IAM_LIMITS:
+            assert len("".join(text.split())) <= IAM_LIMITS[name], name
+        else:
+            assert len(text) <= LIMITS[name], name
