@@ -49,6 +49,8 @@ NOT_FOUND = frozenset(
         "ResourceNotFoundException",
     }
 )
+# Operations that make a new thing when the check finds it missing (the rest change a setting).
+CREATES = ("Create", "PutMetric", "Subscribe", "PutRolePolicy")
 STEP_ERRORS = (ClientError, BotoCoreError, RuntimeError, UnresolvedReference)
 
 
@@ -263,6 +265,6 @@ def probe(access: CountingAccess, plan: Plan) -> Plan:
         elif state is State.DIFFERS:
             step.action = "update"
         else:
-            step.action = "create" if step.operation.startswith("Create") else "update"
+            step.action = "create" if step.operation.startswith(CREATES) else "update"
     checked.probed = True
     return checked

@@ -103,7 +103,7 @@ def plan_account(scan: AccountScan, options: PlanOptions) -> tuple[AccountPlan, 
         notes=[*choice.notes, *builder.notes],
     )
     account_plan.cost = account_cost(
-        scan, baseline, builder.steps, options.events_per_month, paid_copy
+        scan, baseline, builder.steps, options.events_per_month, paid_copy, choice.trail
     )
     return account_plan, builder.steps
 
@@ -114,6 +114,7 @@ def account_cost(
     steps: list[Step],
     events_per_month: int,
     paid_copy: bool,
+    trail: Trail | None = None,
 ) -> CostEstimate:
     """The monthly cost the account's changed steps add (spec §5 via plan/cost.py)."""
 
@@ -132,6 +133,8 @@ def account_cost(
     )
     if group is not None and group.exists:  # the trail already sends its events there
         inputs = inputs.model_copy(update={"cloudwatch_events_per_month": 0})
+    if trail is not None and trail.kms_key_id:  # already encrypting: no new KMS requests
+        inputs = inputs.model_copy(update={"kms_requests_per_month": 0})
     return estimate(inputs)
 
 
