@@ -42,8 +42,10 @@ def make_plan(**baseline: object) -> Plan:
     return build_plan(scan(), options(**baseline))
 
 
-def apply(plan: Plan, journal: Path | None = None) -> ApplyReport:
-    return Runner(access(), plan, Journal(journal), sleep=lambda _: None).run()
+def apply(
+    plan: Plan, journal: Path | None = None, acc: CountingAccess | None = None
+) -> ApplyReport:
+    return Runner(acc or access(), plan, Journal(journal), sleep=lambda _: None).run()
 
 
 def confirm_all(report: ApplyReport) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.apply.support import EMAIL, MUST_PASS, REGIONS, not_passing, scan
+
 from trailwarden.demo.motogaps import confirm_subscription_for_demo
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
-
 from tests.apply.support import ACCOUNT, HOME, apply, confirm_all, make_plan, not_passing, scan
+
 from trailwarden.plan.baseline import Baseline
 
 pytestmark = pytest.mark.slow
@@ -60,7 +60,9 @@ def seed_legacy_trail() -> dict[str, str]:
     s3 = boto3.client("s3", region_name=HOME)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_policy(Bucket=BUCKET, Policy=_doc(AUDITORS))
-    s3.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [OTHER_RULE]})
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=BUCKET, LifecycleConfiguration={"Rules": [OTHER_RULE]}
+    )
     kms = boto3.client("kms", region_name=HOME)
     default = {
         "Sid": "Enable IAM User Permissions",
@@ -88,7 +90,9 @@ def seed_legacy_trail() -> dict[str, str]:
         "Action": "sns:Publish",
         "Resource": topic,
     }
-    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=_doc(foreign_topic))
+    sns.set_topic_attributes(
+        TopicArn=topic, AttributeName="Policy", AttributeValue=_doc(foreign_topic)
+    )
     ct = boto3.client("cloudtrail", region_name=HOME)
     ct.create_trail(
         Name="legacy",
