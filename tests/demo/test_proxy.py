@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 from demo_helpers import member_session, without_account_host_prefix
 
-from trailwarden.demo.proxy import Fault, LatencyProxy, cbor_map, latency_proxy
+from trailwarden.demo.proxy import Fault, LatencyProxy, cbor_map, identify, latency_proxy
 
 REGION = "us-east-1"
 NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
@@ -199,3 +199,46 @@ def test_cbor_map_encoding() -> None:
     assert cbor_map({"a": "b"}) == b"\xa1\x61a\x61b"
     long = "x" * 300
     assert cbor_map({"k": long})[3:6] == b"\x79\x01\x2c"
+
+
+def fixed_account(access_key: str, headers: Any) -> str:
+    return f"acct-of-{access_key}"
+
+
+def test_identify_presigned_unknown_and_moto_header() -> None:
+    presigned = (
+        "/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=AKIDEXAMPLE%2F20260101%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Signature=x"
+    )
+    call = identify("GET", presigned, {}, b"", fixed_account)
+    assert (call.account, call.region, call.service, call.operation) == (
+        "acct-of-AKIDEXAMPLE",
+        "eu-west-1",
+        "s3",
+        "GetObject",
+    )
+    unsigned = identify("GET", "/whatever", {}, b"")
+    assert (unsigned.service, unsigned.protocol, unsigned.account) == (
+        "unknown",
+        "unknown",
+        "123456789012",
+    )
+    pinned = identify("GET", "/", {"X-Moto-Account-Id": "210987654321"}, b"")
+    assert pinned.account == "210987654321"
+    query = identify(
+        "POST",
+        "/",
+        {
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-2/sts/aws4_request, "
+            "SignedHeaders=host, Signature=x",
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+        },
+        b"Action=AssumeRole&Version=2011-06-15",
+        fixed_account,
+    )
+    assert (query.region, query.service, query.operation, query.protocol) == (
+        "us-east-2",
+        "sts",
+        "AssumeRole",
+        "query",
+    )

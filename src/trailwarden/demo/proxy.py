@@ -53,7 +53,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +61,8 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
+# Maps (access key, lower-cased request headers) to an account id.
+AccountResolver = Callable[[str, Mapping[str, str]], str]
 FaultKind = Literal["access_denied", "throttle", "http500", "drop"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("access_denied", "throttle", "http500", "drop")
 DEFAULT_ACCOUNT = "123456789012"
@@ -239,14 +241,7 @@ def identify(
 # --- accounts ----------------------------------------------------------------------------------
 
 
-class AccountResolver:
-    """Callable mapping (access key, lower-cased headers) to an account id."""
-
-    def __call__(self, access_key: str, headers: Mapping[str, str]) -> str:
-        raise NotImplementedError
-
-
-class _MotoAccounts(AccountResolver):
+class _MotoAccounts:
     """moto's own precedence (see module doc); caches keys moto maps to a non-default account."""
 
     def __init__(self) -> None:
