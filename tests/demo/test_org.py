@@ -10,9 +10,9 @@ import boto3
 import pytest
 from demo_helpers import member_session
 
-from trailwarden.demo.cispatterns import CIS_PATTERNS
 from trailwarden.demo.org import CIS_NAMESPACE, PLANS, DemoOrg, TrailSpec, build_demo_org
 from trailwarden.demo.server import FAKE_ENV, reset_moto
+from trailwarden.filterpattern.cis import CIS_CONTROLS
 
 HOME = "us-east-1"
 
@@ -136,7 +136,7 @@ def _cis_state(session: Any) -> tuple[set[str], list[str]]:
 
 
 def test_cis_chain_confirmed_only_in_the_compliant_account(demo: DemoOrg) -> None:
-    expected = {pattern for _, _, pattern in CIS_PATTERNS}
+    expected = {cis.pattern for cis in CIS_CONTROLS}
     patterns, subs = _cis_state(session_for(demo.account("compliant").account_id))
     assert patterns == expected and len(expected) == 14
     assert subs and all(s.startswith("arn:aws:sns:") for s in subs)

@@ -40,14 +40,14 @@ from typing import Any, Literal
 
 import boto3
 
-from trailwarden.demo.cispatterns import CIS_PATTERNS
 from trailwarden.demo.motogaps import confirmation_token, seed_trail_status, teach_moto
 from trailwarden.demo.server import pointed_at
+from trailwarden.filterpattern.cis import CIS_CONTROLS
 
 HOME_REGION = "us-east-1"
 DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 MEMBER_ROLE = "OrganizationAccountAccessRole"
-CIS_NAMESPACE = "CISBenchmark"
+CIS_NAMESPACE = CIS_CONTROLS[0].namespace
 TAGS = [{"Key": "owner", "Value": "security"}, {"Key": "purpose", "Value": "audit"}]
 
 
@@ -385,25 +385,29 @@ def _cis_chain(acct: _Account, group: str, confirmed: bool) -> None:
     if confirmed:  # the recipient clicked the link in the e-mail
         sns.confirm_subscription(TopicArn=topic, Token=confirmation_token(sub))
     logs, cloudwatch = acct.client("logs"), acct.client("cloudwatch")
-    for control, metric, pattern in CIS_PATTERNS:
+    for cis in CIS_CONTROLS:
         logs.put_metric_filter(
             logGroupName=group,
-            filterName=metric,
-            filterPattern=pattern,
+            filterName=cis.metric_name,
+            filterPattern=cis.pattern,
             metricTransformations=[
-                {"metricName": metric, "metricNamespace": CIS_NAMESPACE, "metricValue": "1"}
+                {
+                    "metricName": cis.metric_name,
+                    "metricNamespace": cis.namespace,
+                    "metricValue": "1",
+                }
             ],
         )
         cloudwatch.put_metric_alarm(
-            AlarmName=f"{metric}-alarm",
-            AlarmDescription=f"{control}: {metric}",
-            MetricName=metric,
-            Namespace=CIS_NAMESPACE,
-            Statistic="Sum",
-            Period=300,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmName=f"{cis.metric_name}-alarm",
+            AlarmDescription=f"{cis.control_id}: {cis.title}",
+            MetricName=cis.metric_name,
+            Namespace=cis.namespace,
+            Statistic=cis.statistic,
+            Period=cis.period,
+            EvaluationPeriods=cis.evaluation_periods,
+            Threshold=cis.threshold,
+            ComparisonOperator=cis.comparison_operator,
             AlarmActions=[topic],
         )
 
