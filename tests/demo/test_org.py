@@ -10,7 +10,13 @@ import boto3
 import pytest
 from demo_helpers import member_session
 
-from trailwarden.demo.org import CIS_NAMESPACE, PLANS, DemoOrg, TrailSpec, build_demo_org
+from trailwarden.demo.org import (
+    CIS_NAMESPACE,
+    PLANS,
+    DemoOrg,
+    TrailSpec,
+    build_demo_org,
+)
 from trailwarden.demo.server import FAKE_ENV, reset_moto
 from trailwarden.filterpattern.cis import CIS_CONTROLS
 

@@ -493,3 +493,37 @@ def build_demo_org(endpoint: str) -> DemoOrg:
             regions=DEMO_REGIONS,
             accounts=tuple(accounts),
         )
+
+
+def build_scale_org(endpoint: str, accounts: int) -> list[str]:
+    """An organisation of ``accounts`` members, each with one multi-Region logging trail.
+
+    For benchmarks (N accounts x R Regions): the minimum that gives every account-Region one
+    trail to read, built with the same calls as ``build_demo_org``. Returns the member ids.
+    """
+    if accounts < 1:
+        raise ValueError("accounts must be >= 1")
+    teach_moto()
+    with pointed_at(endpoint):
+        base = _Account(boto3.Session(region_name=HOME_REGION), "")
+        org = base.client("organizations")
+        org.create_organization(FeatureSet="ALL")
+        plans = tuple(
+            _Plan(f"scale-{n:04d}", "benchmark member", None, frozenset()) for n in range(accounts)
+        )
+        members = []
+        for _plan, account_id in _create_accounts(org, plans):
+            acct = _assume(base, account_id)
+            bucket = f"trailwarden-scale-{account_id}"
+            acct.client("s3").create_bucket(Bucket=bucket)
+            ct = acct.client("cloudtrail")
+            arn = ct.create_trail(
+                Name="scale-trail",
+                S3BucketName=bucket,
+                IsMultiRegionTrail=True,
+                EnableLogFileValidation=True,
+                TagsList=TAGS,
+            )["TrailARN"]
+            ct.start_logging(Name=arn)
+            members.append(account_id)
+        return members
