@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -242,3 +245,44 @@ def test_identify_presigned_unknown_and_moto_header() -> None:
         "AssumeRole",
         "query",
     )
+
+
+class _Upstream(BaseHTTPRequestHandler):
+    """A keep-alive upstream that counts connections; ``silent_close`` drops each one after
+    answering without saying so (a pooled connection the proxy holds is then stale)."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+    silent_close = False
+
+    def setup(self) -> None:
+        type(self).connections += 1
+        super().setup()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+        self.close_connection = self.silent_close
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("silent_close", [False, True])
+def test_upstream_connections_are_pooled_and_stale_ones_retried(silent_close: bool) -> None:
+    handler = type("Upstream", (_Upstream,), {"connections": 0, "silent_close": silent_close})
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        host, port = upstream.server_address[:2]
+        with latency_proxy(f"http://{host!s}:{port}", delay_s=0.0) as running:
+            for _ in range(4):
+                with urllib.request.urlopen(f"{running.url}/ping", timeout=10) as resp:
+                    assert resp.read() == b"ok"
+            assert running.calls[("unknown", "GET /ping")] == 4
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+    assert handler.connections == (4 if silent_close else 1)
