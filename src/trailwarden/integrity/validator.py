@@ -279,8 +279,14 @@ def _check_log(
 ) -> Item:
     bucket, key = str(log.get("s3Bucket")), str(log.get("s3Object"))
     try:
-        chunks = source.open_object(bucket, key)
-        outcome, size = check_log(chunks, str(log.get("hashValue")))
+        first = source.open_object(bucket, key)
+        opened = iter([first])
+
+        def open_body() -> Iterable[bytes]:
+            # The first read is already open; a second read (damaged files only) reopens.
+            return next(opened, None) or source.open_object(bucket, key)
+
+        outcome, size = check_log(open_body, str(log.get("hashValue")))
         reason = None if outcome is LogOutcome.VALID else outcome.value
     except ObjectNotFound:
         reason, size = dg.NOT_FOUND, 0
