@@ -56,6 +56,9 @@ class DirSource:
     def __init__(self, root: Path, bucket: str) -> None:
         self.root = root
         self.bucket = bucket
+        # inflate and SHA-256 release the GIL, so one thread per core (plus one for the walk)
+        self.max_parallel = (os.cpu_count() or 2) + 1
+        self.remote = False
 
     def _path(self, bucket: str, key: str) -> Path:
         if bucket != self.bucket or key.startswith("/") or ".." in key.split("/"):
