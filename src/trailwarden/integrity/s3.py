@@ -26,6 +26,10 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+def _why(exc: Exception) -> str:
+    return _code(exc) if isinstance(exc, ClientError) else str(exc)
+
+
 class S3Source:
     """Reads a trail bucket; one client per bucket Region, sized for ``max_workers`` GETs."""
 
@@ -71,8 +75,8 @@ class S3Source:
             for page in pages.paginate(**args):
                 for obj in page.get("Contents", []):
                     yield obj["Key"]
-        except ClientError as exc:
-            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {_code(exc)}") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {_why(exc)}") from exc
 
     def list_folders(self, bucket: str, prefix: str) -> list[str]:
         pages = self._client(bucket).get_paginator("list_objects_v2")
@@ -82,8 +86,8 @@ class S3Source:
                 out += [
                     p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])
                 ]
-        except ClientError as exc:
-            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {_code(exc)}") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {_why(exc)}") from exc
         return out
 
     def _get(self, bucket: str, key: str) -> dict[str, Any]:
@@ -138,9 +142,9 @@ def public_key_loader(
                     if not resp.get("NextToken"):
                         return keys
                     args["NextToken"] = resp["NextToken"]
-            except ClientError as exc:
+            except (ClientError, BotoCoreError) as exc:
                 raise AccessError(
-                    f"cannot list CloudTrail public keys in {region}: {_code(exc)}"
+                    f"cannot list CloudTrail public keys in {region}: {_why(exc)}"
                 ) from exc
 
         return load
