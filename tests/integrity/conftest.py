@@ -132,8 +132,10 @@ def trail_bucket(aws: str, public_keys: list[FixtureKey]) -> TrailBucket:
 # --- the AWS CLI as oracle --------------------------------------------------------------------
 
 LINE = re.compile(r"^(\(backfill\) )?(Digest|Log) file\ts3://([^/]+)/(.+)\tINVALID: (.*)$")
-GAP = re.compile(r"^No log files were delivered by CloudTrail between (\S+) and (\S+)$")
-RATIO = re.compile(r"^(\d+)/(\d+) (digest|log) files valid")
+GAP = re.compile(
+    r"^(?:\(backfill\) )?No log files were delivered by CloudTrail between (\S+) and (\S+)$"
+)
+RATIO = re.compile(r"^(\d+)/(\d+) (?:backfill )?(digest|log) files valid")
 
 
 @dataclass

@@ -296,3 +296,22 @@ def test_key_rotation(
     trail_bucket.deliver([ACCOUNT], [R1], HOURS, old, rotations=[(rotate, new)])
     modify_log(trail_bucket)
     compare(trail_bucket, aws, cli, [old, new], [(ACCOUNT, R1)], tmp_path)
+
+
+def test_backfill_digests(
+    trail_bucket: TrailBucket,
+    public_keys: list[FixtureKey],
+    signing_key: FixtureKey,
+    aws: str,
+    cli: Any,
+    tmp_path: Path,
+) -> None:
+    """Backfill digests: their own pass, keys fetched around the generation time, own gaps."""
+    public_keys.append(signing_key)
+    delivery = trail_bucket.deliver([ACCOUNT], [R1], HOURS, signing_key, backfill=[1, 2, 4])
+    modify_log(trail_bucket)  # a log listed by both a standard and a backfill digest
+    broken = delivery.backfill[(ACCOUNT, R1)][0].key
+    trail_bucket.put(broken, trail_bucket.body(broken))  # signature metadata lost
+    theirs = compare(trail_bucket, aws, cli, [signing_key], [(ACCOUNT, R1)], tmp_path)
+    assert (("digest", BUCKET, broken, BAD_SIG)) in theirs.invalid
+    assert theirs.counts["digest"] == [8, 9]  # 6 standard + 3 backfill digests, 1 invalid

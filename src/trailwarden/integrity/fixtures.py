@@ -12,7 +12,7 @@ import hashlib
 import json
 import random
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -89,6 +89,7 @@ class Delivery:
     bucket: str
     trail: Trail
     digests: dict[tuple[str, str], list[DigestFile]] = field(default_factory=dict)  # (acct, R)
+    backfill: dict[tuple[str, str], list[DigestFile]] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
 
     def chain(self, account: str, region: str) -> list[DigestFile]:
@@ -187,6 +188,7 @@ def iter_trail_delivery(
     records_per_log: int = 20,
     gaps: Sequence[tuple[int, int]] = (),
     rotations: Sequence[tuple[datetime, FixtureKey]] = (),
+    backfill: Sequence[int] = (),
     seed: int = 0,
 ) -> Iterator[tuple[str, bytes, dict[str, str]]]:
     """Yield (key, body, metadata) for every object; fills ``delivery`` as it goes."""
@@ -196,6 +198,7 @@ def iter_trail_delivery(
         files = delivery.digests.setdefault((account, region), [])
         previous: DigestFile | None = None
         previous_inflated = b""
+        backfilled: DigestFile | None = None
         previous_end = start
         for h in range(hours):
             if any(a <= h < b for a, b in gaps):
@@ -264,6 +267,33 @@ def iter_trail_delivery(
             previous_inflated = gzip.decompress(body)
             previous_end = end
             files.append(previous)
+            if h in backfill:
+                # A backfill digest re-covers the hour under its own key and its own chain, with
+                # the generation time in metadata (the CLI fetches keys around that time).
+                backfilled = yield from _backfill_digest(chain, doc, backfilled, signer, end)
+                delivery.backfill.setdefault((account, region), []).append(backfilled)
+
+
+def _backfill_digest(
+    chain: Chain, doc: dict[str, Any], previous: DigestFile | None, key: FixtureKey, end: datetime
+) -> Generator[tuple[str, bytes, dict[str, str]], None, DigestFile]:
+    digest_key = chain.digest_key(end, backfill=True)
+    bdoc = dict(
+        doc,
+        digestS3Object=digest_key,
+        previousDigestS3Bucket=chain.bucket if previous else None,
+        previousDigestS3Object=previous.key if previous else None,
+        previousDigestHashValue=None,
+        previousDigestHashAlgorithm="SHA-256" if previous else None,
+        previousDigestSignature=previous.signature if previous else None,
+    )
+    if previous:
+        inflated = json.dumps(previous.doc, separators=(",", ":")).encode()
+        bdoc["previousDigestHashValue"] = hashlib.sha256(inflated).hexdigest()
+    body, meta, signature = sign_digest(bdoc, key)
+    meta["backfill-generation-timestamp"] = fmt_display(end + timedelta(days=2))
+    yield digest_key, body, meta
+    return DigestFile(digest_key, bdoc, signature, [e["s3Object"] for e in bdoc["logFiles"]])
 
 
 def write_trail_delivery(
@@ -285,7 +315,7 @@ def write_trail_delivery(
 
     Call again with the same ``delivery`` for more accounts (organisation layout: pass org_id).
     Options: prefix, logs_per_hour, records_per_log, gaps [(from_hour, to_hour)], rotations
-    [(time, FixtureKey)], seed.
+    [(time, FixtureKey)], backfill [hour, ...] (also write a backfill digest for those hours), seed.
     """
     home = home_region or regions[0]
     if delivery is None:
