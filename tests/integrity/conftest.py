@@ -75,6 +75,7 @@ class TrailBucket:
     s3: Any
     org_id: str | None = None
     delivery: Delivery | None = None
+    prefix: str = ""
     keys: list[FixtureKey] = field(default_factory=list)
 
     def deliver(
@@ -89,6 +90,7 @@ class TrailBucket:
                 hours,
                 key,
                 org_id=self.org_id,
+                prefix=self.prefix,
                 bucket=BUCKET,
                 trail_name=TRAIL,
                 home_region="us-east-1",
@@ -111,7 +113,7 @@ class TrailBucket:
         self.s3.delete_object(Bucket=BUCKET, Key=key)
 
 
-def make_trail_bucket(org_id: str | None = None) -> TrailBucket:
+def make_trail_bucket(org_id: str | None = None, prefix: str = "") -> TrailBucket:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
     boto3.client("cloudtrail", region_name="us-east-1").create_trail(
@@ -120,8 +122,9 @@ def make_trail_bucket(org_id: str | None = None) -> TrailBucket:
         IsMultiRegionTrail=True,
         EnableLogFileValidation=True,
         IsOrganizationTrail=org_id is not None,
+        **({"S3KeyPrefix": prefix} if prefix else {}),
     )
-    return TrailBucket(s3, org_id)
+    return TrailBucket(s3, org_id, prefix=prefix)
 
 
 @pytest.fixture

@@ -275,6 +275,18 @@ def test_multi_region_with_logging_gap(
     compare(trail_bucket, aws, cli, [signing_key], chains, tmp_path, hours=8)
 
 
+def test_key_prefix(
+    aws: str, public_keys: list[FixtureKey], signing_key: FixtureKey, cli: Any, tmp_path: Path
+) -> None:
+    public_keys.append(signing_key)
+    tb = make_trail_bucket(prefix="audit/trails")
+    delivery = tb.deliver([ACCOUNT], [R1], HOURS, signing_key)
+    assert delivery.logs[0].startswith("audit/trails/AWSLogs/")
+    tb.delete(delivery.chain(ACCOUNT, R1)[3].key)
+    theirs = compare(tb, aws, cli, [signing_key], [(ACCOUNT, R1)], tmp_path)
+    assert {why for *_, why in theirs.invalid} == {NOT_FOUND}
+
+
 def test_organisation_layout(
     aws: str, public_keys: list[FixtureKey], signing_key: FixtureKey, cli: Any, tmp_path: Path
 ) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import rsa
@@ -143,3 +144,41 @@ def test_header_and_trailer_damage_matches_cli(
     for body in bodies:
         for chunk in (1, 5, 4096):
             assert ours(body, chunk) == cli_log_verdict(body, EXPECTED), (body[:16], chunk)
+
+
+def test_each_object_is_read_once_with_s3_style_prefetch(tmp_path: Path) -> None:
+    """The prefetch window must not fetch a digest twice (each GET costs a round trip)."""
+    from collections import Counter
+
+    from trailwarden.integrity.fixtures import dir_sink, write_trail_delivery
+    from trailwarden.integrity.source import DirSource, StoredObject
+    from trailwarden.integrity.validator import Options, Scope, validate
+
+    key = FixtureKey.generate(bits=1024)
+    start = datetime(2025, 6, 1, tzinfo=UTC)
+    write_trail_delivery(
+        dir_sink(tmp_path),
+        "123456789012",
+        ["us-east-1", "eu-west-1"],
+        start,
+        30,
+        key,
+        logs_per_hour=2,
+    )
+    reads: Counter[str] = Counter()
+
+    class Remote(DirSource):
+        def get_object(self, bucket: str, key: str) -> StoredObject:
+            reads[key] += 1
+            return super().get_object(bucket, key)
+
+    source = Remote(tmp_path, "ct-fixture-bucket")
+    source.max_parallel, source.remote = 8, True  # the prefetching path a bucket would take
+    report = validate(
+        source,
+        Scope("ct-fixture-bucket"),
+        Options(start, start + timedelta(hours=30), max_workers=8),
+        lambda _r: lambda _s, _e: [key.public()],
+    )
+    assert report.counts("digest") == (60, 60) and report.counts("log") == (120, 120)
+    assert len(reads) == 60 and set(reads.values()) == {1}

@@ -161,6 +161,7 @@ class _Prefetcher:
     def fetch(self, bucket: str, key: str) -> StoredObject:
         ref = (bucket, key)
         with self._lock:
+            self._fill()  # first, so the key asked for now is submitted rather than fetched twice
             future = self._futures.pop(ref, None)
             self._fill()
         if future is None:
