@@ -168,3 +168,25 @@ def test_cli_ingest_json_summary_and_errors(cli: Any, tmp_path: Path, trail_tree
     assert "Traceback" not in res.stderr
     res = cli(["logs", "ingest", str(trail_tree), "--db", str(db), "--start", "nonsense"])
     assert res.code == 2 and "invalid time" in res.stderr
+
+
+def test_fields_of_newer_versions_are_kept(tmp_path: Path) -> None:
+    newer = {
+        "eventVersion": "1.12",
+        "eventID": "v112",
+        "eventTime": "2026-01-01T00:00:00Z",
+        "eventName": "GetObject",
+        "brandNewField": {"a": [1, None]},
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/x", "newMember": "y"},
+    }
+    known = {**newer, "eventVersion": "1.09", "eventID": "v109"}
+    (tmp_path / "x.json").write_text(json.dumps([newer, known]))
+    db = tmp_path / "t.duckdb"
+    ingest(LocalSource(tmp_path), db, Scope())
+    con = duckdb.connect(str(db), read_only=True)
+    extra = dict(con.execute("SELECT eventID, extra FROM tw_records").fetchall())
+    kept = json.loads(extra["v112"])
+    assert kept["brandNewField"] == {"a": [1, None]}
+    assert kept["userIdentity"]["newMember"] == "y"
+    assert "eventName" not in kept  # typed columns are not stored twice
+    assert extra["v109"] is None

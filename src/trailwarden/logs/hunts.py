@@ -139,7 +139,7 @@ HUNTS: dict[str, Hunt] = {
             "root-usage",
             "Root user activity (CIS root usage pattern)",
             "userIdentity.type = 'Root' AND "
-            "json_extract(record, '$.userIdentity.invokedBy') IS NULL"
+            "json_extract(extra, '$.userIdentity.invokedBy') IS NULL"
             " AND eventType IS DISTINCT FROM 'AwsServiceEvent'",
             predicate=_root,
             needles=(b'"Root"',),

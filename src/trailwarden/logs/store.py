@@ -1,15 +1,22 @@
 """Ingest CloudTrail files into an embedded DuckDB database, incrementally and in bounded memory.
 
-Python reads and decompresses (isal) each file; batches of whole documents (about BATCH_BYTES of
-JSON) go to DuckDB as text, and DuckDB's own JSON reader splits, types and deduplicates them in
-SQL, which is several times faster than parsing in Python. A ``tw_files`` table remembers every
+Python reads and decompresses (isal) each file into a RAM-backed scratch folder; every
+BATCH_BYTES of JSON, DuckDB reads those documents (``read_text``) and its JSON functions split,
+type and deduplicate them in SQL, several times faster than parsing in Python. Memory stays
+bounded by the batch size whatever the input size. A ``tw_files`` table remembers every
 file read (name and size), so a second ingest reads only new files.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
+import queue
+import re
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,13 +36,40 @@ _FILES_DDL = (
     "records BIGINT, status VARCHAR, reason VARCHAR, ingested_at TIMESTAMP)"
 )
 
-# One row per record, whatever the document's shape (Records wrapper, array, single object).
-_UNNEST = (
-    "SELECT file_id, unnest(CASE WHEN json_type(doc) = 'ARRAY' THEN json_extract(doc, '$[*]') "
-    "WHEN json_exists(doc, '$.Records') THEN json_extract(doc, '$.Records[*]') "
-    "ELSE [doc] END) AS rec FROM (SELECT file_id, doc::JSON AS doc FROM tw_stage)"
-)
-_OBJECTS = f"(SELECT * FROM ({_UNNEST}) WHERE json_type(rec) = 'OBJECT')"
+_RECORDS_HEAD = re.compile(rb'\s*\{\s*"Records"\s*:')
+
+
+def _kind(body: bytes) -> str:
+    """How to split a document into records, decided here so DuckDB parses each file once."""
+    head = body[:64].lstrip()
+    if head.startswith(b"["):
+        return "array"
+    if _RECORDS_HEAD.match(body[:64]):
+        return "records"
+    return "object" if b'"Records"' not in body else "unknown"
+
+
+# The batch's documents: one scratch file per input file, named <file_id>.<kind>.json.
+_FID = "CAST(regexp_extract(filename, '/(\\d+)\\.[a-z]+\\.json$', 1) AS INTEGER)"
+_STAGE = f"(SELECT {_FID} AS file_id, filename, content FROM read_text($1) {{where}})"
+# One row per record, whatever the document's shape; each kind needs only one parse.
+_SPLIT = {
+    "records": "unnest(json_extract(content, '$.Records[*]'))",
+    "array": "unnest(json_extract(content, '$[*]'))",
+    "object": "content::JSON",
+    "unknown": "unnest(CASE WHEN json_exists(content, '$.Records') "
+    "THEN json_extract(content, '$.Records[*]') ELSE [content::JSON] END)",
+}
+
+
+def _records_sql(kinds: set[str], where: str) -> str:
+    parts = [
+        f"SELECT file_id, {_SPLIT[k]} AS rec FROM {_STAGE.format(where=where)} "
+        f"WHERE filename LIKE '%.{k}.json'"
+        for k in sorted(kinds)
+    ]
+    # Non-objects (a stray number in an array) type to an all-NULL row and are filtered out later.
+    return "(" + " UNION ALL ".join(parts) + ")"
 
 
 @dataclass
@@ -72,11 +106,36 @@ def init(con: duckdb.DuckDBPyConnection) -> None:
 
 
 class _Batch:
-    def __init__(self) -> None:
-        self.ids: list[int] = []
-        self.docs: list[str] = []
+    """Decompressed documents waiting in a scratch folder (RAM-backed when /dev/shm exists)."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.paths: list[str] = []
         self.files: dict[int, FileRef] = {}
+        self.kinds: set[str] = set()
         self.nbytes = 0
+
+    def add(self, fid: int, ref: FileRef, data: bytes) -> None:
+        docs = split_documents(data)
+        # JSON lines become one array so that every file is exactly one document.
+        body = data if len(docs) == 1 else b"[" + b",".join(docs) + b"]"
+        kind = _kind(body)
+        self.kinds.add(kind)
+        path = self.scratch / f"{fid}.{kind}.json"
+        path.write_bytes(body)
+        self.paths.append(str(path))
+        self.files[fid] = ref
+        self.nbytes += len(body)
+
+    def clear(self) -> None:
+        for p in self.paths:
+            Path(p).unlink(missing_ok=True)
+        self.paths, self.files, self.kinds, self.nbytes = [], {}, set(), 0
+
+
+def _scratch_parent() -> str | None:
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def ingest(
@@ -124,38 +183,62 @@ def _ingest(
         def read(self, ref: FileRef) -> bytes:
             return source.read(ref)
 
-    batch = _Batch()
-    corrupt_before = 0
-    for ref, data in iter_file_bytes(_Unseen(), scope, result.stats, on_file):
-        # Files that failed to decompress were recorded by the reader: remember them too.
-        for name, reason in result.stats.corrupt[corrupt_before:]:
-            _mark(con, next_id, name, -1, "corrupt", reason)
-            next_id += 1
-        corrupt_before = len(result.stats.corrupt)
-        try:
-            docs = [d.decode("utf-8") for d in split_documents(data)]
-        except UnicodeDecodeError as exc:
-            result.stats.corrupt.append((ref.name, f"not UTF-8: {exc.reason}"))
-            corrupt_before += 1
-            _mark(con, next_id, ref.name, ref.size, "corrupt", "not UTF-8")
-            next_id += 1
-            continue
-        batch.files[next_id] = ref
-        batch.ids.extend([next_id] * len(docs))
-        batch.docs.extend(docs)
-        batch.nbytes += len(data)
-        next_id += 1
-        if batch.nbytes >= BATCH_BYTES:
-            _flush(con, batch, result, on_batch)
-            batch = _Batch()
-    for name, reason in result.stats.corrupt[corrupt_before:]:
-        _mark(con, next_id, name, -1, "corrupt", reason)
-        next_id += 1
-    _flush(con, batch, result, on_batch)
+    ids = itertools.count(next_id)
+    with tempfile.TemporaryDirectory(prefix="trailwarden-", dir=_scratch_parent()) as tmp:
+        # Reading and decompressing (Python, isal releases the GIL) overlaps DuckDB's insert of
+        # the previous batch; at most two batches exist at once, so memory stays bounded.
+        batches: queue.Queue[_Batch | BaseException | None] = queue.Queue(maxsize=1)
+        worker = threading.Thread(
+            target=_produce,
+            args=(_Unseen(), scope, result.stats, on_file, Path(tmp), ids, batches),
+            daemon=True,
+        )
+        worker.start()
+        reported = 0
+        while True:
+            item = batches.get()
+            if isinstance(item, BaseException):
+                raise item
+            # Files the reader could not decompress or decode: remember them, listed once.
+            corrupt = list(result.stats.corrupt)
+            for name, reason in corrupt[reported:]:
+                _mark(con, next(ids), name, -1, "corrupt", reason)
+            reported = len(corrupt)
+            if item is None:
+                break
+            _flush(con, item, result, on_batch)
+        worker.join()
     con.execute("CHECKPOINT")
     con.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _produce(
+    source: Source,
+    scope: Scope,
+    stats: ReadStats,
+    on_file: Callable[[FileRef, int], None] | None,
+    scratch: Path,
+    ids: Iterator[int],
+    out: queue.Queue[_Batch | BaseException | None],
+) -> None:
+    try:
+        batch = _Batch(scratch)
+        for ref, data in iter_file_bytes(source, scope, stats, on_file):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                stats.corrupt.append((ref.name, f"not UTF-8: {exc.reason}"))
+                continue
+            batch.add(next(ids), ref, data)
+            if batch.nbytes >= BATCH_BYTES:
+                out.put(batch)
+                batch = _Batch(scratch)
+        out.put(batch)
+        out.put(None)
+    except BaseException as exc:  # handed to the main thread, which re-raises it
+        out.put(exc)
 
 
 def _mark(
@@ -174,53 +257,70 @@ def _flush(
 ) -> None:
     if not batch.files:
         return
+    first = min(batch.files)
     con.execute("BEGIN")
-    con.execute("CREATE OR REPLACE TEMP TABLE tw_stage (file_id INTEGER, doc VARCHAR)")
-    # One statement for the whole batch: lists bind as parameters, unnest makes the rows.
-    con.execute(
-        "INSERT INTO tw_stage SELECT unnest($1::INTEGER[]), unnest($2::VARCHAR[])",
-        [batch.ids, batch.docs],
-    )
-    # A file with any unparsable document is skipped whole, and listed.
-    bad = {
-        fid
-        for (fid,) in con.execute(
-            "SELECT DISTINCT file_id FROM tw_stage WHERE NOT json_valid(doc)"
+    try:
+        _insert(con, batch, "")
+        bad: list[int] = []
+    except duckdb.InvalidInputException:
+        # Optimistic: corrupt files are rare, so only now find them (one more parse) and retry
+        # without them; a file whose document does not parse is skipped whole, and listed.
+        con.execute("ROLLBACK")
+        con.execute("BEGIN")
+        where = "WHERE NOT json_valid(content)"
+        bad = [
+            int(f)
+            for (f,) in con.execute(
+                f"SELECT file_id FROM {_STAGE.format(where=where)}", [batch.paths]
+            ).fetchall()
+        ]
+        _insert(con, batch, "WHERE file_id NOT IN (" + ",".join(map(str, bad or [-1])) + ")")
+    counts = {
+        int(fid): int(n)
+        for fid, n in con.execute(
+            f"SELECT file_id, count(*) FROM {TABLE} WHERE file_id >= ? GROUP BY ALL", [first]
         ).fetchall()
     }
-    if bad:
-        con.execute(
-            "DELETE FROM tw_stage WHERE file_id IN (SELECT unnest($1::INTEGER[]))", [list(bad)]
-        )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE tw_batch AS SELECT * FROM ({schema.select_typed(_OBJECTS)}) "
-        # Objects that are not CloudTrail records (no eventName, no eventID) are not events.
-        'WHERE "eventName" IS NOT NULL OR "eventID" IS NOT NULL'
-    )
-    counts = dict(con.execute("SELECT file_id, count(*) FROM tw_batch GROUP BY file_id").fetchall())
-    # Duplicates (same eventID) are kept once: across files of this batch and against the table.
-    inserted = con.execute(
-        f"INSERT INTO {TABLE} SELECT * FROM tw_batch b "
-        f"WHERE b.eventID IS NULL OR NOT EXISTS "
-        f"(SELECT 1 FROM {TABLE} r WHERE r.eventID = b.eventID) "
-        "QUALIFY b.eventID IS NULL "
-        "OR row_number() OVER (PARTITION BY b.eventID ORDER BY b.file_id) = 1"
-    ).fetchone()
-    n_inserted = int(inserted[0]) if inserted else 0
-    total = sum(int(c) for c in counts.values())
-    result.inserted += n_inserted
+    duplicates = _dedupe(con, first)
+    total = sum(counts.values())
+    result.inserted += total - duplicates
     result.stats.records += total
-    result.stats.duplicates += total - n_inserted
+    result.stats.duplicates += duplicates
     rows: list[tuple[int, str, int, int, str, str | None]] = []
     for fid, ref in batch.files.items():
         if fid in bad:
             result.stats.corrupt.append((ref.name, "bad JSON"))
             rows.append((fid, ref.name, ref.size, 0, "corrupt", "bad JSON"))
         else:
-            rows.append((fid, ref.name, ref.size, int(counts.get(fid, 0)), "ok", None))
+            rows.append((fid, ref.name, ref.size, counts.get(fid, 0), "ok", None))
     con.executemany("INSERT INTO tw_files VALUES (?, ?, ?, ?, ?, ?, now())", rows)
-    con.execute("DROP TABLE tw_stage")
-    con.execute("DROP TABLE tw_batch")
     con.execute("COMMIT")
+    batch.clear()
     if on_batch is not None:
         on_batch(total)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, batch: _Batch, where: str) -> None:
+    records = _records_sql(batch.kinds, where)
+    # Objects that are not CloudTrail records (no eventName, no eventID) are not events.
+    con.execute(
+        f"INSERT INTO {TABLE} SELECT * FROM ({schema.select_typed(records)}) "
+        'WHERE "eventName" IS NOT NULL OR eventID IS NOT NULL',
+        [batch.paths],
+    )
+
+
+def _dedupe(con: duckdb.DuckDBPyConnection, first: int) -> int:
+    """Keep each eventID once (the earliest file's copy); return how many rows were dropped.
+
+    Done after the insert on the narrow (rowid, eventID, file_id) columns: far cheaper than a
+    window or anti-join over whole wide rows before it.
+    """
+    row = con.execute(
+        f"DELETE FROM {TABLE} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
+        "OVER (PARTITION BY eventID ORDER BY file_id, rowid) AS n "
+        f"FROM {TABLE} WHERE eventID IN (SELECT eventID FROM {TABLE} WHERE file_id >= ? "
+        "AND eventID IS NOT NULL)) WHERE n > 1)",
+        [first],
+    ).fetchone()
+    return int(row[0]) if row else 0
