@@ -32,7 +32,8 @@ from trailwarden.errors import UsageError
 from trailwarden.logs import questions, store
 from trailwarden.logs.hunts import HUNTS, event_row, file_prefilter
 from trailwarden.logs.layout import Scope, make_scope
-from trailwarden.logs.readers import ReadStats, iter_records, open_source
+from trailwarden.logs.readers import ReadStats, event_time, iter_records, open_source
+from trailwarden.logs.sigma import load_rules
 
 logs_app = typer.Typer(
     help="Query the audit trail: ingest CloudTrail files, then ask who, what, when, where.",
@@ -295,3 +296,52 @@ def _hunt_files(name: str, source: str, scope: Scope) -> list[dict[str, Any]]:
         err_console.print(f"skipped corrupt file {fname}: {reason}", markup=False)
     found.sort(key=lambda r: (str(r["eventTime"]), str(r["eventID"])))
     return found
+
+
+@logs_app.command("sigma")
+def sigma_cmd(
+    rules: Path = typer.Option(..., "--rules", help="Folder of Sigma rules (YAML)."),
+    source: str | None = typer.Argument(None, help="Folder, file or s3://bucket/prefix."),
+    db: Path | None = DB_OPTION,
+    start: str | None = START,
+    end: str | None = END,
+    output: TableFormat = TABLE_OUTPUT,
+) -> None:
+    """Run Sigma rules for aws/cloudtrail over the records; exit 1 when any rule matches."""
+    if not rules.is_dir():
+        raise UsageError(f"--rules {rules} is not a folder")
+    if (db is None) == (source is None):
+        raise UsageError("give exactly one of SOURCE or --db FILE")
+    loaded, problems = load_rules(rules)
+    for path, why in problems:
+        err_console.print(f"rule {path.name}: {why}", markup=False)
+    if not loaded:
+        raise UsageError(f"no usable aws/cloudtrail Sigma rules in {rules}")
+    scope = make_scope(None, None, start, end)
+    stats = ReadStats()
+    if db is not None:
+        con = store.connect(db, read_only=True)
+        records: Iterator[dict[str, Any]] = (
+            r for r in store.iter_db_records(con) if scope.wants_time(event_time(r))
+        )
+    else:
+        records = iter_records(open_source(source or ""), scope, stats)
+    matches: list[dict[str, Any]] = []
+    for rec in records:
+        for rule in loaded:
+            if rule.match(rec):
+                matches.append(
+                    {"rule": rule.title, "level": rule.level, "ruleId": rule.id, **event_row(rec)}
+                )
+    for fname, reason in stats.corrupt:
+        err_console.print(f"skipped corrupt file {fname}: {reason}", markup=False)
+    matches.sort(key=lambda m: (str(m["rule"]), str(m["eventTime"]), str(m["eventID"])))
+    if output == TableFormat.table:
+        summary: dict[str, int] = {}
+        for m in matches:
+            summary[m["rule"]] = summary.get(m["rule"], 0) + 1
+        console.print(
+            f"{len(loaded)} rules run, {len(summary)} matched, {len(matches)} matches", markup=False
+        )
+    render(matches, output, "Sigma matches")
+    raise typer.Exit(EXIT_FINDINGS if matches else EXIT_OK)

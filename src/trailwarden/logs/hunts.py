@@ -216,7 +216,7 @@ def event_row(rec: Record) -> dict[str, Any]:
     raw = rec.get("userIdentity")
     ui: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return {
-        "eventTime": rec.get("eventTime"),
+        "eventTime": rec.get("eventTime", rec.get("@timestamp")),
         "eventName": rec.get("eventName"),
         "eventSource": rec.get("eventSource"),
         "awsRegion": rec.get("awsRegion"),

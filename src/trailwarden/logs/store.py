@@ -10,6 +10,7 @@ file read (name and size), so a second ingest reads only new files.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import queue
 import re
@@ -324,3 +325,50 @@ def _dedupe(con: duckdb.DuckDBPyConnection, first: int) -> int:
         [first],
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def _prune(value: Any) -> Any:
+    """Drop NULL members of typed STRUCTs: in the typed columns NULL means "not there"."""
+    if isinstance(value, dict):
+        out = {k: _prune(v) for k, v in value.items() if v is not None}
+        return {k: v for k, v in out.items() if v != {}}
+    return value
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        elif value != {}:
+            base[key] = value
+
+
+def iter_db_records(con: duckdb.DuckDBPyConnection, chunk: int = 5000) -> Iterator[dict[str, Any]]:
+    """Rebuild each stored event as a CloudTrail record dict (for Sigma and alarm replay).
+
+    JSON members come back exactly (present-but-null stays null, missing stays missing); typed
+    members that are NULL are left out; ``extra`` restores fields the columns do not hold.
+    """
+    cur = con.execute(f"SELECT * EXCLUDE (file_id) FROM {TABLE} ORDER BY eventTime, eventID")
+    names = [d[0] for d in cur.description or []]
+    json_cols = set(schema.JSON_COLUMNS)
+    while rows := cur.fetchmany(chunk):
+        for row in rows:
+            rec: dict[str, Any] = {}
+            extra = None
+            for name, value in zip(names, row, strict=True):
+                if name == "extra":
+                    extra = value
+                elif value is None:
+                    continue
+                elif name in json_cols:
+                    rec[name] = json.loads(value)
+                elif name == "eventTime":
+                    rec[name] = value.strftime("%Y-%m-%dT%H:%M:%SZ")
+                else:
+                    pruned = _prune(value)
+                    if pruned != {}:
+                        rec[name] = pruned
+            if extra is not None:
+                _merge(rec, json.loads(extra))
+            yield rec
