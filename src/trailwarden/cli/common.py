@@ -9,16 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
+
+from trailwarden.terminal import console, err_console, show_progress
 
 # Exit codes, the same for every command.
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # something failed/was invalid at or above the threshold
 EXIT_USAGE = 2  # bad input, credentials, access to something required
-
-# Human output goes to stderr when stdout carries JSON, so pipes stay machine-readable.
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
 
 
 class OutputFormat(enum.StrEnum):
@@ -32,12 +29,9 @@ class TableFormat(enum.StrEnum):
     csv = "csv"
 
 
+__all__ = ["console", "err_console", "show_progress"]
+
 OUTPUT_OPTION = typer.Option(OutputFormat.text, "--output", "-o", help="text or json")
-
-
-def show_progress() -> bool:
-    """Progress bars only on an interactive terminal: CI logs and pipes stay clean."""
-    return sys.stderr.isatty()
 
 
 def emit_json(doc: Any, out: Path | None = None) -> None:

@@ -5,12 +5,15 @@ The product reaches it exactly as it reaches AWS: through boto3 with ``AWS_ENDPO
 
 from __future__ import annotations
 
+import logging
 import os
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from moto.server import ThreadedMotoServer
+
+from trailwarden.demo.motogaps import teach_moto
 
 # Credentials moto accepts; its default account is 123456789012.
 FAKE_ENV = {
@@ -23,7 +26,14 @@ FAKE_ENV = {
 
 @contextmanager
 def moto_server() -> Iterator[str]:
-    """Run a threaded moto server for the duration of the block; yield its endpoint URL."""
+    """Run a threaded moto server for the duration of the block; yield its endpoint URL.
+
+    The server runs in this process, so teach_moto() (idempotent) first patches moto's backends
+    to answer what real AWS answers where moto 5.2.5 differs (see demo/motogaps.py).
+    """
+    teach_moto()
+    # werkzeug logs every request at INFO to stderr; keep only its warnings and errors.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -1,0 +1,35 @@
+"""Turning botocore exceptions into the snapshot's error entries."""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from trailwarden.snapshot.model import ApiError
+
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "AuthFailure",
+        "OptInRequired",
+    }
+)
+
+# The exceptions a scan step catches and records; anything else is a bug and propagates.
+AWS_ERRORS: tuple[type[BaseException], ...] = (ClientError, BotoCoreError)
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "ClientError"))
+    return type(exc).__name__
+
+
+def api_error(account: str, region: str, operation: str, exc: BaseException) -> ApiError:
+    code = error_code(exc)
+    message = " ".join(str(exc).split())
+    return ApiError(account=account, region=region, operation=operation, error=message, code=code)

@@ -1,0 +1,271 @@
+"""The scan's collection: accounts -> Regions -> trails -> per-trail details, all in one pool.
+
+Every call that fails is recorded (account, Region, operation, error) and leaves its field ``None``
+(unknown); the scan always completes. Work fans out as follow-up tasks so the pool stays busy: an
+account's Regions are listed, each Region's trails described, and once the last Region of an account
+is done each distinct trail is read once, in its home Region, by ARN.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from trailwarden.aws.accounts import organisation_accounts
+from trailwarden.aws.errors import AWS_ERRORS, api_error
+from trailwarden.aws.pool import TaskRunner
+from trailwarden.aws.regions import enabled_regions
+from trailwarden.aws.session import AwsAccess
+from trailwarden.collect import details
+from trailwarden.collect.arns import arn_account, classify
+from trailwarden.errors import AccessError
+from trailwarden.snapshot.model import (
+    AccountScan,
+    ApiError,
+    EventDataStore,
+    RegionScan,
+    RegionState,
+    Snapshot,
+    Trail,
+    TrailSighting,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    accounts: list[str] | None = None  # None: the caller's account (or the org with ``org``)
+    org: bool = False
+    regions: list[str] | None = None  # None: every Region enabled for each account
+    max_workers: int = 32
+    progress: bool = False
+
+
+@dataclass
+class _AccountState:
+    scan: AccountScan
+    regions_left: int = 0
+    trails: dict[str, Trail] = field(default_factory=dict)
+
+
+class Collector:
+    def __init__(self, access: AwsAccess, options: ScanOptions) -> None:
+        self.access = access
+        self.options = options
+        self.lock = threading.Lock()
+        self.errors: list[ApiError] = []
+        self.region_scans: list[RegionScan] = []
+        self.accounts: dict[str, _AccountState] = {}
+        self._claimed: set[tuple[str, ...]] = set()
+        self._memo: dict[tuple[str, ...], Any] = {}
+        self.runner = TaskRunner(options.max_workers, "scanning", options.progress)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def call(self, account: str, region: str, operation: str, fn: Callable[[], T]) -> T | None:
+        """Run one AWS call; on an AWS error record it and return None."""
+        try:
+            return fn()
+        except AWS_ERRORS as exc:
+            with self.lock:
+                self.errors.append(api_error(account, region, operation, exc))
+            return None
+
+    def record(self, account: str, region: str, operation: str, exc: BaseException) -> None:
+        with self.lock:
+            self.errors.append(api_error(account, region, operation, exc))
+
+    def claim(self, key: tuple[str, ...]) -> bool:
+        """True the first time ``key`` is claimed: shared resources are read once per account."""
+        with self.lock:
+            if key in self._claimed:
+                return False
+            self._claimed.add(key)
+            return True
+
+    def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """Per-scan cache for account-wide reads (ListBuckets, account Block Public Access)."""
+        with self.lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self.lock:
+            return self._memo.setdefault(key, value)  # type: ignore[no-any-return]
+
+    def client(self, account: str, region: str, service: str) -> Any:
+        return self.access.client(account, region, service)
+
+    # -- stages --------------------------------------------------------------------------------
+
+    def run(self) -> Snapshot:
+        caller = self.access.caller_account()
+        targets = self._targets(caller)
+        for account, name in targets:
+            self.accounts[account] = _AccountState(AccountScan(account=account, name=name))
+        self.runner.run([self._account_task(account) for account, _ in targets])
+        accounts = []
+        for state in self.accounts.values():
+            state.scan.trails = sorted(state.trails.values(), key=lambda t: t.arn)
+            accounts.append(state.scan)
+        return Snapshot(
+            generated_at=datetime.now(UTC),
+            caller_account=caller,
+            accounts=sorted(accounts, key=lambda a: a.account),
+            regions=sorted(self.region_scans, key=lambda r: (r.account, r.region)),
+            errors=sorted(self.errors, key=lambda e: (e.account, e.region, e.operation)),
+        )
+
+    def _targets(self, caller: str) -> list[tuple[str, str]]:
+        if self.options.accounts:
+            return [(a, "") for a in dict.fromkeys(self.options.accounts)]
+        if not self.options.org:
+            return [(caller, "")]
+        orgs = self.client(caller, self.access.default_region, "organizations")
+        try:
+            return organisation_accounts(orgs)
+        except AWS_ERRORS as exc:
+            raise AccessError(
+                f"cannot list the organisation's accounts from {caller} ({exc}); run from the "
+                "management or a delegated-admin account, or name them with --accounts"
+            ) from exc
+
+    def _account_task(self, account: str) -> Callable[[], None]:
+        def task() -> None:
+            state = self.accounts[account]
+            try:
+                self.access.session(account)
+            except AccessError as exc:
+                self.record(account, "-", "sts:AssumeRole", exc.__cause__ or exc)
+                state.scan.reachable = False
+                return
+            regions = self.options.regions
+            if regions is None:
+                ec2 = self.client(account, self.access.default_region, "ec2")
+                found = self.call(
+                    account,
+                    self.access.default_region,
+                    "ec2:DescribeRegions",
+                    lambda: enabled_regions(ec2),
+                )
+                if found is None:  # cannot list: scan the default Region, the error says why
+                    regions = [self.access.default_region]
+                else:
+                    regions, state.scan.regions_not_opted_in = found
+                    for region in state.scan.regions_not_opted_in:
+                        scan = RegionScan(
+                            account=account, region=region, state=RegionState.NOT_OPTED_IN
+                        )
+                        with self.lock:
+                            self.region_scans.append(scan)
+            state.scan.regions_enabled = list(regions)
+            state.regions_left = len(regions)
+            for region in regions:
+                self.runner.submit(self._region_task(account, region))
+
+        return task
+
+    def _region_task(self, account: str, region: str) -> Callable[[], None]:
+        def task() -> None:
+            state = self.accounts[account]
+            cloudtrail = self.client(account, region, "cloudtrail")
+            found = self.call(
+                account,
+                region,
+                "cloudtrail:DescribeTrails",
+                lambda: cloudtrail.describe_trails(includeShadowTrails=True)["trailList"],
+            )
+            scan = RegionScan(
+                account=account,
+                region=region,
+                state=RegionState.ERROR if found is None else RegionState.SCANNED,
+            )
+            for raw in found or []:
+                trail = details.trail_from_description(raw, region)
+                scan.trails.append(
+                    TrailSighting(
+                        arn=trail.arn,
+                        classification=classify(trail.arn, trail.home_region, account, region),
+                    )
+                )
+                with self.lock:
+                    known = state.trails.get(trail.arn)
+                    if known is None or region == trail.home_region:
+                        state.trails[trail.arn] = trail
+            scan.event_data_stores = self._event_data_stores(account, region, cloudtrail)
+            with self.lock:
+                self.region_scans.append(scan)
+                state.regions_left -= 1
+                last = state.regions_left == 0
+            if last:
+                for trail in list(state.trails.values()):
+                    self.runner.submit(self._trail_task(account, trail))
+
+        return task
+
+    def _event_data_stores(
+        self, account: str, region: str, cloudtrail: Any
+    ) -> list[EventDataStore] | None:
+        listed = self.call(
+            account,
+            region,
+            "cloudtrail:ListEventDataStores",
+            lambda: cloudtrail.list_event_data_stores().get("EventDataStores", []),
+        )
+        if listed is None:
+            return None
+        stores = []
+        for item in listed:
+            arn = item["EventDataStoreArn"]
+            got = self.call(
+                account,
+                region,
+                "cloudtrail:GetEventDataStore",
+                partial(cloudtrail.get_event_data_store, EventDataStore=arn),
+            )
+            store = EventDataStore(arn=arn, name=item.get("Name", ""))
+            if got is not None:
+                store.kms_key_id = got.get("KmsKeyId")
+                if store.kms_key_id:
+                    key = details.describe_key(self, account, region, store.kms_key_id)
+                    store.key_manager = key.key_manager
+            stores.append(store)
+        return stores
+
+    def _trail_task(self, account: str, trail: Trail) -> Callable[[], None]:
+        def task() -> None:
+            owned = arn_account(trail.arn) == account
+            details.read_trail(self, account, trail, owned=owned)
+            if not owned:
+                return
+            state = self.accounts[account]
+            if trail.s3_bucket_name and self.claim((account, "bucket", trail.s3_bucket_name)):
+                bucket = details.read_bucket(self, account, trail.s3_bucket_name)
+                with self.lock:
+                    state.scan.buckets.append(bucket)
+            if trail.kms_key_id and self.claim((account, "key", trail.kms_key_id)):
+                key = details.describe_key(self, account, trail.home_region, trail.kms_key_id)
+                with self.lock:
+                    state.scan.kms_keys.append(key)
+            group_arn = trail.cloudwatch_logs_log_group_arn
+            if group_arn and self.claim((account, "log-group", group_arn)):
+                group = details.read_log_group(
+                    self,
+                    account,
+                    group_arn,
+                    with_alarm_chain=trail.is_multi_region,
+                )
+                if group is not None:
+                    with self.lock:
+                        state.scan.log_groups.append(group)
+
+        return task
+
+
+def collect(access: AwsAccess, options: ScanOptions) -> Snapshot:
+    """Scan the accounts and Regions ``options`` name and return the snapshot."""
+    return Collector(access, options).run()

@@ -1,0 +1,40 @@
+"""Controls: pure functions from a snapshot to findings and signals, in one registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trailwarden.controls import cloudtrail as _cloudtrail  # noqa: F401  (registers controls)
+from trailwarden.controls import cloudwatch as _cloudwatch  # noqa: F401
+from trailwarden.controls.context import AccountView
+from trailwarden.controls.model import Finding, Severity, Signal, Status
+from trailwarden.controls.registry import REGISTRY, control_sort_key
+from trailwarden.controls.signals import account_signals
+from trailwarden.snapshot.model import Snapshot
+
+__all__ = ["REGISTRY", "Evaluation", "Finding", "Severity", "Signal", "Status", "evaluate"]
+
+
+@dataclass
+class Evaluation:
+    snapshot: Snapshot
+    findings: list[Finding] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+
+    def failed_at_or_above(self, threshold: Severity) -> list[Finding]:
+        return [
+            f for f in self.findings if f.status == Status.FAILED and f.severity.at_least(threshold)
+        ]
+
+
+def evaluate(snapshot: Snapshot, only: list[str] | None = None) -> Evaluation:
+    result = Evaluation(snapshot)
+    ids = sorted(REGISTRY, key=control_sort_key)
+    for view in AccountView.all(snapshot):
+        for control_id in ids:
+            if only and control_id not in only:
+                continue
+            control = REGISTRY[control_id]
+            result.findings.extend(control.evaluate(view, control.meta))
+        result.signals.extend(account_signals(view))
+    return result

@@ -1,0 +1,118 @@
+"""One account's slice of the snapshot, with the lookups every control needs (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trailwarden.controls.model import ControlMeta, Finding, Status
+from trailwarden.snapshot.model import (
+    AccountScan,
+    ApiError,
+    Bucket,
+    KmsKey,
+    LogGroup,
+    RegionScan,
+    RegionState,
+    Snapshot,
+    Trail,
+    TrailClass,
+)
+
+
+@dataclass
+class AccountView:
+    snapshot: Snapshot
+    scan: AccountScan
+    regions: list[RegionScan] = field(default_factory=list)
+
+    @classmethod
+    def all(cls, snapshot: Snapshot) -> list[AccountView]:
+        views = {a.account: cls(snapshot, a) for a in snapshot.accounts}
+        for region in snapshot.regions:
+            if region.account in views:
+                views[region.account].regions.append(region)
+        return list(views.values())
+
+    @property
+    def account(self) -> str:
+        return self.scan.account
+
+    @property
+    def scanned_regions(self) -> list[RegionScan]:
+        return [r for r in self.regions if r.state != RegionState.NOT_OPTED_IN]
+
+    def trail(self, arn: str) -> Trail | None:
+        return next((t for t in self.scan.trails if t.arn == arn), None)
+
+    def visible_trails(self, region: RegionScan) -> list[Trail]:
+        """Every trail DescribeTrails showed in the Region (shadows and org trails included)."""
+        found = (self.trail(s.arn) for s in region.trails)
+        return [t for t in found if t is not None]
+
+    def owned_trails(self) -> list[Trail]:
+        return [t for t in self.scan.trails if t.account == self.account]
+
+    def foreign_trails(self) -> list[Trail]:
+        return [t for t in self.scan.trails if t.account != self.account]
+
+    def classification(self, region: RegionScan, arn: str) -> TrailClass | None:
+        return next((s.classification for s in region.trails if s.arn == arn), None)
+
+    def bucket(self, name: str) -> Bucket | None:
+        return next((b for b in self.scan.buckets if b.name == name), None)
+
+    def key(self, arn: str) -> KmsKey | None:
+        return next((k for k in self.scan.kms_keys if k.arn == arn), None)
+
+    def log_group(self, arn: str) -> LogGroup | None:
+        return next((g for g in self.scan.log_groups if g.arn == arn), None)
+
+    def errors(self, region: str | None = None, prefix: str = "") -> list[ApiError]:
+        return [
+            e
+            for e in self.snapshot.errors
+            if e.account == self.account
+            and (region is None or e.region == region)
+            and e.operation.startswith(prefix)
+        ]
+
+    def finding(
+        self,
+        meta: ControlMeta,
+        status: Status,
+        region: str,
+        resource: str,
+        reason: str,
+        root_cause: str,
+    ) -> Finding:
+        return Finding(
+            control=meta.id,
+            status=status,
+            severity=meta.severity,
+            account=self.account,
+            region=region,
+            resource_type=meta.resource_type,
+            resource=resource,
+            reason=reason,
+            root_cause=root_cause,
+            remediation=meta.remediation,
+            compliance=meta.compliance,
+        )
+
+
+def no_trail_cause(account: str) -> str:
+    return f"no-trail:{account}"
+
+
+def account_resource(account: str) -> str:
+    return f"AWS::::Account:{account}"
+
+
+def repair_target(view: AccountView, trails: list[Trail]) -> str:
+    """The trail whose single change would clear the account-level control: prefer our own
+    multi-Region trail, then any own trail, then an organisation trail, else a missing trail."""
+    owned = view.owned_trails()  # also those homed in other Regions: one can be made multi-Region
+    for pool in ([t for t in owned if t.is_multi_region], owned, trails):
+        if pool:
+            return sorted(pool, key=lambda t: t.arn)[0].arn
+    return no_trail_cause(view.account)

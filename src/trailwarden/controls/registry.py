@@ -1,0 +1,24 @@
+"""The one registry of controls: metadata plus a pure evaluation function per control."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trailwarden.controls.model import Control, ControlFn, ControlMeta
+
+REGISTRY: dict[str, Control] = {}
+
+
+def register(meta: ControlMeta) -> Callable[[ControlFn], ControlFn]:
+    def add(fn: ControlFn) -> ControlFn:
+        if meta.id in REGISTRY:
+            raise ValueError(f"control {meta.id} registered twice")
+        REGISTRY[meta.id] = Control(meta, fn)
+        return fn
+
+    return add
+
+
+def control_sort_key(control_id: str) -> tuple[str, int]:
+    family, _, number = control_id.partition(".")
+    return family, int(number) if number.isdigit() else 0

@@ -1,0 +1,23 @@
+"""CloudWatch Logs filter patterns: parse, canonicalise, compile and evaluate.
+
+``parse(text) -> Pattern`` (a frozen-dataclass AST), ``compile_pattern(pattern)`` for a fast
+predicate over parsed events, ``evaluate(pattern, event)`` (the naive reference walk) and
+``canonical(text)`` (layout-normalised text; Security Hub equality is canonical equality).
+"""
+
+from __future__ import annotations
+
+from trailwarden.filterpattern.compiler import compile_pattern
+from trailwarden.filterpattern.errors import FilterPatternError
+from trailwarden.filterpattern.evaluate import evaluate
+from trailwarden.filterpattern.nodes import Pattern
+from trailwarden.filterpattern.parser import canonical, parse
+
+__all__ = [
+    "FilterPatternError",
+    "Pattern",
+    "canonical",
+    "compile_pattern",
+    "evaluate",
+    "parse",
+]

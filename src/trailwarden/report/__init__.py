@@ -1,0 +1,1 @@
+"""Renderers for findings: the JSON contract and the terminal report."""

@@ -1,0 +1,44 @@
+"""The ``trailwarden.findings/1`` document: the contract later reports and checks read."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from trailwarden.controls import Evaluation
+
+FINDINGS_SCHEMA = "trailwarden.findings/1"
+
+
+def findings_document(evaluation: Evaluation) -> dict[str, Any]:
+    snap = evaluation.snapshot
+    regions = sorted({r.region for r in snap.regions})
+    return {
+        "schema": FINDINGS_SCHEMA,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "snapshot_generated_at": snap.generated_at.isoformat(timespec="seconds"),
+        "accounts": [a.account for a in snap.accounts],
+        "regions": regions,
+        "findings": [
+            {
+                "control": f.control,
+                "status": f.status.value,
+                "severity": f.severity.value,
+                "account": f.account,
+                "region": f.region,
+                "resource_type": f.resource_type,
+                "resource": f.resource,
+                "reason": f.reason,
+                "root_cause": f.root_cause,
+                "remediation": f.remediation,
+                "compliance": f.compliance,
+            }
+            for f in evaluation.findings
+        ],
+        "signals": [{**asdict(s), "severity": s.severity.value} for s in evaluation.signals],
+        "errors": [
+            {"account": e.account, "region": e.region, "operation": e.operation, "error": e.error}
+            for e in snap.errors
+        ],
+    }

@@ -1,0 +1,99 @@
+"""The CIS data agrees with the spec table byte for byte and with the dataset canonically."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from trailwarden.filterpattern import canonical, compile_pattern, parse
+from trailwarden.filterpattern.cis import BY_ID, CIS_CONTROLS, control
+
+
+def spec_patterns(datasets: Path) -> dict[str, str]:
+    """The 'Exact filter pattern' column of controls.md §2.2 (markdown-escaped pipes undone)."""
+    text = (datasets.parent / "spec" / "controls.md").read_text()
+    section = text[text.index("### 2.2 Per-control patterns") : text.index("## 3. Subtleties")]
+    rows = re.findall(r"^\| (CloudWatch\.\d+) \|.*\| `(\{.*\})` \|$", section, re.MULTILINE)
+    return {cid: pattern.replace("\\|", "|") for cid, pattern in rows}
+
+
+def test_fourteen_controls_in_order() -> None:
+    assert [c.control_id for c in CIS_CONTROLS] == [f"CloudWatch.{i}" for i in range(1, 15)]
+    assert len({c.metric_name for c in CIS_CONTROLS}) == 14
+
+
+def test_patterns_are_the_spec_strings_byte_for_byte(datasets: Path) -> None:
+    spec = spec_patterns(datasets)
+    assert len(spec) == 14
+    for c in CIS_CONTROLS:
+        assert c.pattern == spec[c.control_id], c.control_id
+
+
+def test_dataset_agrees_canonically(datasets: Path) -> None:
+    rows = json.loads(
+        (datasets / "cis-cloudwatch-metric-filters" / "cis_patterns.json").read_text()
+    )
+    assert {row["control"] for row in rows} == set(BY_ID)
+    for row in rows:
+        ours = BY_ID[row["control"]]
+        assert canonical(row["pattern"]) == canonical(ours.pattern), row["control"]
+        assert row["title"] == ours.title
+        for cis_id in ours.cis_v12:
+            assert f"v1.2.0/{cis_id}" in row["related"]
+        for cis_id in ours.cis_v14:
+            assert f"v1.4.0/{cis_id}" in row["related"]
+        assert "v1.4.0" in row["related"] or not ours.cis_v14
+
+
+def test_alarm_settings_are_the_cis_ones() -> None:
+    for c in CIS_CONTROLS:
+        assert (c.namespace, c.statistic, c.period, c.threshold, c.evaluation_periods) == (
+            "CISBenchmark",
+            "Sum",
+            300,
+            1.0,
+            1,
+        )
+
+
+@pytest.mark.parametrize(
+    ("control_id", "variant"),
+    [
+        # Variants seen in the wild (spec §1.7 / controls.md §2.2): spacing differs only.
+        (
+            "CloudWatch.7",
+            "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || "
+            "($.eventName = ScheduleKeyDeletion)) }",
+        ),
+        (
+            "CloudWatch.1",
+            '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && '
+            '$.eventType != "AwsServiceEvent" }',
+        ),
+    ],
+)
+def test_spaced_variants_are_security_hub_equal(control_id: str, variant: str) -> None:
+    assert canonical(variant) == canonical(control(control_id).pattern)
+
+
+def test_supersets_are_not_security_hub_equal() -> None:
+    later_cis = (
+        '{(($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")) && '
+        '(($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket"))}'
+    )
+    assert canonical(later_cis) != canonical(control("CloudWatch.2").pattern)
+    older_mfa = '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }'
+    assert canonical(older_mfa) != canonical(control("CloudWatch.3").pattern)
+
+
+def test_every_pattern_parses_and_compiles() -> None:
+    for c in CIS_CONTROLS:
+        assert compile_pattern(parse(c.pattern))({}) is False
+
+
+def test_unknown_control_names_the_valid_ids() -> None:
+    with pytest.raises(KeyError, match=r"CloudWatch\.1 to \.14"):
+        control("CloudWatch.15")
