@@ -145,9 +145,9 @@ def test_corrupt_and_duplicate_files(tmp_path: Path, stratus: dict[str, list[Rec
 def test_batches_do_not_change_the_result(
     tmp_path: Path, trail_tree: Path, monkeypatch: Any, all_records: list[Record]
 ) -> None:
-    import trailwarden.logs.store as store
+    import trailwarden.logs.staging as staging
 
-    monkeypatch.setattr(store, "BATCH_BYTES", 10_000)  # many small batches
+    monkeypatch.setattr(staging, "BATCH_BYTES", 10_000)  # many small batches
     db = tmp_path / "t.duckdb"
     ingest(LocalSource(trail_tree), db, Scope())
     con = connect(db, read_only=True)

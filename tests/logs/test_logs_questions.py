@@ -21,7 +21,7 @@ def _json(res: Any) -> list[dict[str, Any]]:
 
 
 def _hunt_ids(cli: Any, name: str, where: list[str]) -> set[str]:
-    res = cli(["logs", "hunt", name, *where, "-o", "json"])
+    res = cli(["logs", "hunt", *([name] if name else []), *where, "-o", "json"])
     assert res.code in (0, 1), res.stderr
     return {row["eventID"] for row in _json(res)}
 
@@ -296,3 +296,28 @@ def test_bad_questions_are_one_line_errors(cli: Any, trail_db: Path, args: list[
     assert res.stderr.startswith("trailwarden: error:") and res.stderr.count("\n") == 1
     assert cli(["logs", "who", "--resource", "x"]).code == 2  # neither --db nor --source
     assert cli(["logs", "query", "SELECT 1", "--db", "/nonexistent.duckdb"]).code == 2
+
+
+def test_event_name_hunt_on_files_and_db(
+    cli: Any, trail_db: Path, trail_tree: Path, all_records: list[Record]
+) -> None:
+    expected = {
+        r["eventID"] for r in all_records if r["eventName"] in ("DeleteTrail", "RunInstances")
+    }
+    args = ["--event-name", "DeleteTrail", "--event-name", "RunInstances"]
+    assert _hunt_ids(cli, "", [*args, "--source", str(trail_tree)]) == expected
+    assert _hunt_ids(cli, "", [*args, "--db", str(trail_db)]) == expected
+    res = cli(["logs", "hunt", "--event-name", "Bad'Name", "--db", str(trail_db)])
+    assert res.code == 2
+
+
+def test_direct_hunt_skips_corrupt_files(cli: Any, tmp_path: Path) -> None:
+    import gzip
+
+    tree = _synthetic(tmp_path, [_ev("good", "2024-08-01T10:00:00Z", eventName="DeleteTrail")])
+    (tree / "bad.json").write_text('{"Records": [{"eventName": "DeleteTrail", ')
+    (tree / "cut.json.gz").write_bytes(gzip.compress(b'{"Records": []}')[:-5])
+    res = cli(["logs", "hunt", "--event-name", "DeleteTrail", "--source", str(tree), "-o", "json"])
+    assert res.code == 1
+    assert [r["eventID"] for r in json.loads(res.stdout)] == ["good"]
+    assert "bad.json" in res.stderr and "cut.json.gz" in res.stderr

@@ -30,7 +30,8 @@ from trailwarden.cli.common import (
 )
 from trailwarden.errors import UsageError
 from trailwarden.logs import questions, store
-from trailwarden.logs.hunts import HUNTS, event_row, file_prefilter
+from trailwarden.logs.direct import iter_matching_records
+from trailwarden.logs.hunts import HUNTS, Hunt, by_event_names, event_row
 from trailwarden.logs.layout import Scope, make_scope
 from trailwarden.logs.readers import ReadStats, event_time, iter_records, open_source
 from trailwarden.logs.sigma import load_rules
@@ -253,6 +254,9 @@ def hunt_cmd(
     end: str | None = END,
     account: list[str] | None = ACCOUNT,
     region: list[str] | None = REGION,
+    event_name: list[str] | None = typer.Option(
+        None, "--event-name", help="Ad-hoc hunt for events with this name (repeatable)."
+    ),
     output: TableFormat = TABLE_OUTPUT,
 ) -> None:
     """Canned hunts; exit 1 when any hunt finds something.
@@ -262,36 +266,43 @@ def hunt_cmd(
     """
     if name is not None and name not in HUNTS:
         raise UsageError(f"unknown hunt {name!r}: choose from {', '.join(HUNTS)}")
+    hunts = dict(HUNTS)
+    if event_name:
+        if name is not None:
+            raise UsageError("give either a hunt NAME or --event-name, not both")
+        hunts["event-name"] = by_event_names(event_name)
+        name = "event-name"
     scope = make_scope(account, region, start, end)
     names = [name] if name else list(HUNTS)
     results: dict[str, list[dict[str, Any]]] = {}
-    direct = [n for n in names if HUNTS[n].predicate is not None] if source else []
+    direct = [n for n in names if hunts[n].predicate is not None] if source else []
     for n in direct:
-        results[n] = _hunt_files(n, source or "", scope)
+        results[n] = _hunt_files(hunts[n], source or "", scope)
     rest = [n for n in names if n not in results]
     if rest:
         with _database(db, source, scope) as con:
             for n in rest:
-                results[n] = questions.hunt(con, n, scope)
+                results[n] = questions.hunt(con, hunts[n], scope)
     found = any(results.values())
     if output == TableFormat.table:
         for n in names:
-            render(results[n], output, f"{n}: {HUNTS[n].title}")
+            render(results[n], output, f"{n}: {hunts[n].title}")
     else:
         render([{"hunt": n, **row} for n in names for row in results[n]], output)
     raise typer.Exit(EXIT_FINDINGS if found else EXIT_OK)
 
 
-def _hunt_files(name: str, source: str, scope: Scope) -> list[dict[str, Any]]:
-    hunt = HUNTS[name]
+def _hunt_files(hunt: Hunt, source: str, scope: Scope) -> list[dict[str, Any]]:
     assert hunt.predicate is not None
     stats = ReadStats()
-    prefilter = file_prefilter(hunt.needles) if hunt.needles else None
-    found = [
-        event_row(rec)
-        for rec in iter_records(open_source(source), scope, stats, prefilter)
-        if hunt.predicate(rec)
-    ]
+    src = open_source(source)
+    # Needles let most records skip JSON parsing entirely; the predicate then decides exactly.
+    records = (
+        iter_matching_records(src, scope, stats, hunt.needles)
+        if hunt.needles
+        else iter_records(src, scope, stats)
+    )
+    found = [event_row(rec) for rec in records if hunt.predicate(rec)]
     for fname, reason in stats.corrupt:
         err_console.print(f"skipped corrupt file {fname}: {reason}", markup=False)
     found.sort(key=lambda r: (str(r["eventTime"]), str(r["eventID"])))

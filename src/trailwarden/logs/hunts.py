@@ -211,6 +211,25 @@ HUNTS: dict[str, Hunt] = {
 }
 
 
+def by_event_names(names: list[str]) -> Hunt:
+    """An ad-hoc hunt for events with these names (any service)."""
+    import re
+
+    from trailwarden.errors import UsageError
+
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise UsageError(f"invalid event name {name!r}")
+    wanted = tuple(names)
+    return Hunt(
+        "event-name",
+        "Events named " + ", ".join(wanted),
+        f"eventName IN {_in(wanted)}",
+        predicate=lambda rec: rec.get("eventName") in wanted,
+        needles=_needles(wanted),
+    )
+
+
 def event_row(rec: Record) -> dict[str, Any]:
     """The per-event hunt columns for one record (the same as the SQL's EVENT_COLUMNS)."""
     raw = rec.get("userIdentity")
@@ -226,12 +245,3 @@ def event_row(rec: Record) -> dict[str, Any]:
         "recipientAccountId": rec.get("recipientAccountId"),
         "eventID": rec.get("eventID"),
     }
-
-
-def file_prefilter(needles: tuple[bytes, ...]) -> Callable[[bytes], bool]:
-    """A cheap necessary condition: the file contains one of the needles."""
-
-    def check(data: bytes) -> bool:
-        return any(n in data for n in needles)
-
-    return check

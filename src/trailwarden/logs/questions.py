@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from trailwarden.errors import UsageError
-from trailwarden.logs.hunts import EVENT_COLUMNS, HUNTS
+from trailwarden.logs.hunts import EVENT_COLUMNS, Hunt
 from trailwarden.logs.layout import Scope
 
 Row = dict[str, Any]
@@ -153,8 +153,8 @@ def timeline(con: duckdb.DuckDBPyConnection, scope: Scope, limit: int) -> list[R
     return rows(con, sql)
 
 
-def hunt(con: duckdb.DuckDBPyConnection, name: str, scope: Scope) -> list[Row]:
-    return rows(con, HUNTS[name].sql(window_sql(scope)))
+def hunt(con: duckdb.DuckDBPyConnection, which: Hunt, scope: Scope) -> list[Row]:
+    return rows(con, which.sql(window_sql(scope)))
 
 
 def to_duckdb(sql: str) -> str:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import queue
-import re
 import tempfile
 import threading
 import time
@@ -27,50 +25,15 @@ import duckdb
 from trailwarden.errors import TrailwardenError, UsageError
 from trailwarden.logs import schema
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import FileRef, ReadStats, Source, iter_file_bytes, split_documents
+from trailwarden.logs.readers import FileRef, ReadStats, Source
+from trailwarden.logs.staging import STAGE, Batch, produce, records_sql, scratch_parent
 
 TABLE = "tw_records"
-BATCH_BYTES = 48 * 1024 * 1024
 
 _FILES_DDL = (
     "CREATE TABLE IF NOT EXISTS tw_files (file_id INTEGER, name VARCHAR, size BIGINT, "
     "records BIGINT, status VARCHAR, reason VARCHAR, ingested_at TIMESTAMP)"
 )
-
-_RECORDS_HEAD = re.compile(rb'\s*\{\s*"Records"\s*:')
-
-
-def _kind(body: bytes) -> str:
-    """How to split a document into records, decided here so DuckDB parses each file once."""
-    head = body[:64].lstrip()
-    if head.startswith(b"["):
-        return "array"
-    if _RECORDS_HEAD.match(body[:64]):
-        return "records"
-    return "object" if b'"Records"' not in body else "unknown"
-
-
-# The batch's documents: one scratch file per input file, named <file_id>.<kind>.json.
-_FID = "CAST(regexp_extract(filename, '/(\\d+)\\.[a-z]+\\.json$', 1) AS INTEGER)"
-_STAGE = f"(SELECT {_FID} AS file_id, filename, content FROM read_text($1) {{where}})"
-# One row per record, whatever the document's shape; each kind needs only one parse.
-_SPLIT = {
-    "records": "unnest(json_extract(content, '$.Records[*]'))",
-    "array": "unnest(json_extract(content, '$[*]'))",
-    "object": "content::JSON",
-    "unknown": "unnest(CASE WHEN json_exists(content, '$.Records') "
-    "THEN json_extract(content, '$.Records[*]') ELSE [content::JSON] END)",
-}
-
-
-def _records_sql(kinds: set[str], where: str) -> str:
-    parts = [
-        f"SELECT file_id, {_SPLIT[k]} AS rec FROM {_STAGE.format(where=where)} "
-        f"WHERE filename LIKE '%.{k}.json'"
-        for k in sorted(kinds)
-    ]
-    # Non-objects (a stray number in an array) type to an all-NULL row and are filtered out later.
-    return "(" + " UNION ALL ".join(parts) + ")"
 
 
 @dataclass
@@ -104,39 +67,6 @@ def init(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_FILES_DDL)
     con.execute(schema.table_ddl(TABLE))
     con.execute(schema.events_view(TABLE))
-
-
-class _Batch:
-    """Decompressed documents waiting in a scratch folder (RAM-backed when /dev/shm exists)."""
-
-    def __init__(self, scratch: Path) -> None:
-        self.scratch = scratch
-        self.paths: list[str] = []
-        self.files: dict[int, FileRef] = {}
-        self.kinds: set[str] = set()
-        self.nbytes = 0
-
-    def add(self, fid: int, ref: FileRef, data: bytes) -> None:
-        docs = split_documents(data)
-        # JSON lines become one array so that every file is exactly one document.
-        body = data if len(docs) == 1 else b"[" + b",".join(docs) + b"]"
-        kind = _kind(body)
-        self.kinds.add(kind)
-        path = self.scratch / f"{fid}.{kind}.json"
-        path.write_bytes(body)
-        self.paths.append(str(path))
-        self.files[fid] = ref
-        self.nbytes += len(body)
-
-    def clear(self) -> None:
-        for p in self.paths:
-            Path(p).unlink(missing_ok=True)
-        self.paths, self.files, self.kinds, self.nbytes = [], {}, set(), 0
-
-
-def _scratch_parent() -> str | None:
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def ingest(
@@ -185,12 +115,12 @@ def _ingest(
             return source.read(ref)
 
     ids = itertools.count(next_id)
-    with tempfile.TemporaryDirectory(prefix="trailwarden-", dir=_scratch_parent()) as tmp:
+    with tempfile.TemporaryDirectory(prefix="trailwarden-", dir=scratch_parent()) as tmp:
         # Reading and decompressing (Python, isal releases the GIL) overlaps DuckDB's insert of
         # the previous batch; at most two batches exist at once, so memory stays bounded.
-        batches: queue.Queue[_Batch | BaseException | None] = queue.Queue(maxsize=1)
+        batches: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=1)
         worker = threading.Thread(
-            target=_produce,
+            target=produce,
             args=(_Unseen(), scope, result.stats, on_file, Path(tmp), ids, batches),
             daemon=True,
         )
@@ -215,33 +145,6 @@ def _ingest(
     return result
 
 
-def _produce(
-    source: Source,
-    scope: Scope,
-    stats: ReadStats,
-    on_file: Callable[[FileRef, int], None] | None,
-    scratch: Path,
-    ids: Iterator[int],
-    out: queue.Queue[_Batch | BaseException | None],
-) -> None:
-    try:
-        batch = _Batch(scratch)
-        for ref, data in iter_file_bytes(source, scope, stats, on_file):
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                stats.corrupt.append((ref.name, f"not UTF-8: {exc.reason}"))
-                continue
-            batch.add(next(ids), ref, data)
-            if batch.nbytes >= BATCH_BYTES:
-                out.put(batch)
-                batch = _Batch(scratch)
-        out.put(batch)
-        out.put(None)
-    except BaseException as exc:  # handed to the main thread, which re-raises it
-        out.put(exc)
-
-
 def _mark(
     con: duckdb.DuckDBPyConnection, fid: int, name: str, size: int, status: str, reason: str
 ) -> None:
@@ -252,7 +155,7 @@ def _mark(
 
 def _flush(
     con: duckdb.DuckDBPyConnection,
-    batch: _Batch,
+    batch: Batch,
     result: IngestResult,
     on_batch: Callable[[int], None] | None,
 ) -> None:
@@ -272,7 +175,7 @@ def _flush(
         bad = [
             int(f)
             for (f,) in con.execute(
-                f"SELECT file_id FROM {_STAGE.format(where=where)}", [batch.paths]
+                f"SELECT file_id FROM {STAGE.format(where=where)}", [batch.paths]
             ).fetchall()
         ]
         _insert(con, batch, "WHERE file_id NOT IN (" + ",".join(map(str, bad or [-1])) + ")")
@@ -301,8 +204,8 @@ def _flush(
         on_batch(total)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, batch: _Batch, where: str) -> None:
-    records = _records_sql(batch.kinds, where)
+def _insert(con: duckdb.DuckDBPyConnection, batch: Batch, where: str) -> None:
+    records = records_sql(batch.kinds, where)
     # Objects that are not CloudTrail records (no eventName, no eventID) are not events.
     con.execute(
         f"INSERT INTO {TABLE} SELECT * FROM ({schema.select_typed(records)}) "
