@@ -51,12 +51,6 @@ def test_scan_fails_exactly_the_expected_controls(
     assert any(c.startswith("CloudWatch.") for c in failed) == acct.cloudwatch_fails
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the scan's s3control client still prefixes a custom endpoint with the account id "
-    "(inject_host_prefix does not reach botocore's endpoint rules), so the account-level "
-    "Block Public Access read fails and CloudTrail.6 is NOT_AVAILABLE; fix in aws/session.py",
-)
 def test_scan_fails_cloudtrail6_on_the_public_bucket(
     scanned: tuple[DemoOrg, dict[str, Any]],
 ) -> None:
