@@ -39,7 +39,7 @@ def _statuses(report: dict[str, Any], account: str) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("label", [label for label in LABELS if label != "public-bucket"])
+@pytest.mark.parametrize("label", LABELS)
 def test_scan_fails_exactly_the_expected_controls(
     scanned: tuple[DemoOrg, dict[str, Any]], label: str
 ) -> None:
@@ -49,14 +49,6 @@ def test_scan_fails_exactly_the_expected_controls(
     failed = {c for c, s in statuses.items() if "FAILED" in s}
     assert {c for c in failed if c.startswith("CloudTrail.")} == acct.expected_failures
     assert any(c.startswith("CloudWatch.") for c in failed) == acct.cloudwatch_fails
-
-
-def test_scan_fails_cloudtrail6_on_the_public_bucket(
-    scanned: tuple[DemoOrg, dict[str, Any]],
-) -> None:
-    demo, report = scanned
-    statuses = _statuses(report, demo.account("public-bucket").account_id)
-    assert statuses["CloudTrail.6"] == {"FAILED"}
 
 
 def test_org_trail_controls_are_not_available_in_members(
