@@ -57,14 +57,24 @@ class Group:
         steps = [_FIX[c] for c in _FIX if c in controls]
         if "CloudTrail.1" in controls and _FIX["CloudTrail.3"] in steps:
             steps.remove(_FIX["CloudTrail.3"])  # a multi-Region, logging trail covers it
-        if any(c.startswith("CloudWatch.") for c in controls):
-            steps.append(_CLOUDWATCH_FIX)
+        cloudwatch = [f.reason for f in self.findings if f.control.startswith("CloudWatch.")]
+        if cloudwatch:
+            steps.append(_cloudwatch_fix(cloudwatch))
         who = "" if self.owned else f" (organisation trail: fix in account {self._owner()})"
         return f"fix trail {name}{who}: {'; '.join(steps)} - clears {_list(controls)}"
 
     def _owner(self) -> str:
         parts = self.root_cause.split(":")
         return parts[4] if len(parts) > 4 else "?"
+
+
+def _cloudwatch_fix(reasons: list[str]) -> str:
+    """Name only the missing link when every CloudWatch.x failure stops at the same one."""
+    if all("subscriber" in r for r in reasons):
+        return "confirm a subscriber of the alarms' SNS topic"
+    if all(r.startswith("no alarm on metric") for r in reasons):
+        return "add alarms (with an SNS action) on the CIS metric filters"
+    return _CLOUDWATCH_FIX
 
 
 def _order(control: str) -> tuple[str, int]:
