@@ -19,7 +19,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from trailwarden.errors import AccessError
+from trailwarden.errors import AccessError, CredentialsError
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
@@ -61,7 +61,11 @@ class AwsAccess:
     def caller_account(self) -> str:
         if self._caller is None:
             sts = self._base.client("sts", config=self._config, region_name=self.default_region)
-            self._caller = str(sts.get_caller_identity()["Account"])
+            try:
+                self._caller = str(sts.get_caller_identity()["Account"])
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "error")
+                raise CredentialsError(f"AWS rejected the credentials ({code}): {exc}") from exc
             self._sessions[self._caller] = self._base
         return self._caller
 

@@ -1,5 +1,358 @@
-"""CLI commands for this area (registered on the root app). Filled in by its issue."""
+"""`trailwarden logs ...`: ingest the record, then ask it who did what, when and from where."""
 
 from __future__ import annotations
 
-from trailwarden.cli import app as _app  # noqa: F401
+import csv
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import typer
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from trailwarden.cli import app
+from trailwarden.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    OUTPUT_OPTION,
+    OutputFormat,
+    TableFormat,
+    console,
+    emit_json,
+    err_console,
+    show_progress,
+)
+from trailwarden.errors import UsageError
+from trailwarden.logs import questions, store
+from trailwarden.logs.direct import iter_matching_records
+from trailwarden.logs.hunts import HUNTS, Hunt, by_event_names, event_row
+from trailwarden.logs.layout import Scope, make_scope
+from trailwarden.logs.readers import ReadStats, event_time, iter_records, open_source
+from trailwarden.logs.sigma import load_rules
+
+logs_app = typer.Typer(
+    help="Query the audit trail: ingest CloudTrail files, then ask who, what, when, where.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(logs_app, name="logs")
+
+DB_OPTION = typer.Option(None, "--db", help="DuckDB database written by `logs ingest`.")
+SOURCE_OPTION = typer.Option(
+    None, "--source", help="Read files directly (folder, file or s3://bucket/prefix)."
+)
+START = typer.Option(None, "--start", help="From this time (YYYY-MM-DD or ISO time, UTC).")
+END = typer.Option(None, "--end", help="Until this time (an end date includes the whole day).")
+ACCOUNT = typer.Option(None, "--account", help="Only these accounts (repeatable).")
+REGION = typer.Option(None, "--region", help="Only these Regions (repeatable).")
+TABLE_OUTPUT = typer.Option(TableFormat.table, "--output", "-o", help="table, json or csv")
+
+
+class _Progress:
+    """Files, events and MB/s on stderr while ingesting (only on a terminal)."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.events = 0
+        self.nbytes = 0
+        self.t0 = time.perf_counter()
+        self.bar = Progress(
+            TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console
+        )
+        self.task = self.bar.add_task("")
+
+    def on_file(self, _ref: Any, nbytes: int) -> None:
+        self.files += 1
+        self.nbytes += nbytes
+        self._show()
+
+    def on_batch(self, events: int) -> None:
+        self.events += events
+        self._show()
+
+    def _show(self) -> None:
+        rate = self.nbytes / 1e6 / max(time.perf_counter() - self.t0, 1e-9)
+        self.bar.update(
+            self.task,
+            description=f"files {self.files:,}  events {self.events:,}  {rate:,.1f} MB/s",
+        )
+
+
+@logs_app.command("ingest")
+def ingest_cmd(
+    source: str = typer.Argument(
+        ..., help="Folder, file or s3://bucket/prefix of CloudTrail logs."
+    ),
+    db: Path = typer.Option(..., "--db", help="DuckDB database file (created if absent)."),
+    start: str | None = START,
+    end: str | None = END,
+    account: list[str] | None = ACCOUNT,
+    region: list[str] | None = REGION,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Load CloudTrail records into DuckDB; a second run reads only files it has not seen."""
+    scope = make_scope(account, region, start, end)
+    src = open_source(source)
+    if show_progress():
+        prog = _Progress()
+        with prog.bar:
+            result = store.ingest(src, db, scope, prog.on_file, prog.on_batch)
+    else:
+        result = store.ingest(src, db, scope)
+    st = result.stats
+    summary = {
+        "files_read": st.files,
+        "files_already_ingested": result.skipped_seen,
+        "records": st.records,
+        "inserted": result.inserted,
+        "duplicates": st.duplicates,
+        "corrupt_files": [{"file": n, "reason": r} for n, r in st.corrupt],
+        "mb_decompressed": round(st.bytes_out / 1e6, 3),
+        "seconds": round(result.seconds, 3),
+    }
+    if output == OutputFormat.json:
+        emit_json(summary)
+    else:
+        rate = st.bytes_out / 1e6 / max(result.seconds, 1e-9)
+        console.print(
+            f"ingested {result.inserted:,} events from {st.files:,} files into {db} "
+            f"({result.skipped_seen:,} files already ingested, {st.duplicates:,} duplicates "
+            f"dropped, {rate:,.1f} MB/s)",
+            markup=False,
+        )
+        for name, reason in st.corrupt:
+            err_console.print(f"skipped corrupt file {name}: {reason}", markup=False)
+    raise typer.Exit(EXIT_OK)
+
+
+@contextmanager
+def _database(
+    db: Path | None, source: str | None, scope: Scope
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The database to question: --db as is, or --source ingested into a throwaway one."""
+    if (db is None) == (source is None):
+        raise UsageError("give exactly one of --db FILE or --source SOURCE")
+    if db is not None:
+        con = store.connect(db, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    assert source is not None
+    with tempfile.TemporaryDirectory(prefix="trailwarden-") as tmp:
+        path = Path(tmp) / "events.duckdb"
+        result = store.ingest(open_source(source), path, scope)
+        for name, reason in result.stats.corrupt:
+            err_console.print(f"skipped corrupt file {name}: {reason}", markup=False)
+        con = store.connect(path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def render(rows: list[dict[str, Any]], fmt: TableFormat, title: str | None = None) -> None:
+    """Rows as a table, a JSON list of row objects, or CSV with a header."""
+    if fmt == TableFormat.json:
+        emit_json(rows)
+        return
+    if fmt == TableFormat.csv:
+        # Rows of different hunts have different columns: the header is their union, in order.
+        cols = list(dict.fromkeys(c for row in rows for c in row))
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else row[c] for c in cols])
+        return
+    if not rows:
+        console.print(f"{title + ': ' if title else ''}no matching events", markup=False)
+        return
+    table = Table(title=title, show_lines=False)
+    for col in rows[0]:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row.values()])
+    console.print(table)
+
+
+@logs_app.command("who")
+def who_cmd(
+    resource: str = typer.Option(..., "--resource", help="Resource ARN or name."),
+    db: Path | None = DB_OPTION,
+    source: str | None = SOURCE_OPTION,
+    start: str | None = START,
+    end: str | None = END,
+    output: TableFormat = TABLE_OUTPUT,
+) -> None:
+    """Every principal that touched a resource: first and last time, actions, source IPs."""
+    scope = make_scope(None, None, start, end)
+    with _database(db, source, scope) as con:
+        render(questions.who(con, resource, scope), output, f"who touched {resource}")
+    raise typer.Exit(EXIT_OK)
+
+
+@logs_app.command("actor")
+def actor_cmd(
+    principal: str = typer.Argument(..., help="User/role/session ARN, user name or access key."),
+    db: Path | None = DB_OPTION,
+    source: str | None = SOURCE_OPTION,
+    start: str | None = START,
+    end: str | None = END,
+    output: TableFormat = TABLE_OUTPUT,
+) -> None:
+    """Everything a principal did; `origin` follows role sessions back through AssumeRole."""
+    scope = make_scope(None, None, start, end)
+    with _database(db, source, scope) as con:
+        render(questions.actor(con, principal, scope), output, f"actions of {principal}")
+    raise typer.Exit(EXIT_OK)
+
+
+@logs_app.command("timeline")
+def timeline_cmd(
+    start: str = typer.Option(..., "--start", help="From (YYYY-MM-DD or ISO time, UTC)."),
+    end: str = typer.Option(..., "--end", help="Until (an end date includes the whole day)."),
+    db: Path | None = DB_OPTION,
+    source: str | None = SOURCE_OPTION,
+    account: list[str] | None = ACCOUNT,
+    region: list[str] | None = REGION,
+    limit: int = typer.Option(10000, "--limit", min=1, help="At most this many events."),
+    output: TableFormat = TABLE_OUTPUT,
+) -> None:
+    """Events in a time window, oldest first."""
+    scope = make_scope(account, region, start, end)
+    with _database(db, source, scope) as con:
+        render(questions.timeline(con, scope, limit), output, "timeline")
+    raise typer.Exit(EXIT_OK)
+
+
+@logs_app.command("query")
+def query_cmd(
+    sql: str = typer.Argument(..., help="SQL over the view `events` (CloudTrail field names)."),
+    db: Path | None = DB_OPTION,
+    source: str | None = SOURCE_OPTION,
+    output: TableFormat = TABLE_OUTPUT,
+) -> None:
+    """Run SQL (DuckDB, or CloudTrail Lake / Athena syntax with the table renamed `events`)."""
+    with _database(db, source, Scope()) as con:
+        render(questions.query(con, sql), output)
+    raise typer.Exit(EXIT_OK)
+
+
+@logs_app.command("hunt")
+def hunt_cmd(
+    name: str | None = typer.Argument(None, help=f"One of: {', '.join(HUNTS)} (default: all)."),
+    db: Path | None = DB_OPTION,
+    source: str | None = SOURCE_OPTION,
+    start: str | None = START,
+    end: str | None = END,
+    account: list[str] | None = ACCOUNT,
+    region: list[str] | None = REGION,
+    event_name: list[str] | None = typer.Option(
+        None, "--event-name", help="Ad-hoc hunt for events with this name (repeatable)."
+    ),
+    output: TableFormat = TABLE_OUTPUT,
+) -> None:
+    """Canned hunts; exit 1 when any hunt finds something.
+
+    With --source, per-event hunts read the files directly (no database); aggregate hunts ingest
+    into a temporary database first.
+    """
+    if name is not None and name not in HUNTS:
+        raise UsageError(f"unknown hunt {name!r}: choose from {', '.join(HUNTS)}")
+    hunts = dict(HUNTS)
+    if event_name:
+        if name is not None:
+            raise UsageError("give either a hunt NAME or --event-name, not both")
+        hunts["event-name"] = by_event_names(event_name)
+        name = "event-name"
+    scope = make_scope(account, region, start, end)
+    names = [name] if name else list(HUNTS)
+    results: dict[str, list[dict[str, Any]]] = {}
+    direct = [n for n in names if hunts[n].predicate is not None] if source else []
+    for n in direct:
+        results[n] = _hunt_files(hunts[n], source or "", scope)
+    rest = [n for n in names if n not in results]
+    if rest:
+        with _database(db, source, scope) as con:
+            for n in rest:
+                results[n] = questions.hunt(con, hunts[n], scope)
+    found = any(results.values())
+    if output == TableFormat.table:
+        for n in names:
+            render(results[n], output, f"{n}: {hunts[n].title}")
+    else:
+        render([{"hunt": n, **row} for n in names for row in results[n]], output)
+    raise typer.Exit(EXIT_FINDINGS if found else EXIT_OK)
+
+
+def _hunt_files(hunt: Hunt, source: str, scope: Scope) -> list[dict[str, Any]]:
+    assert hunt.predicate is not None
+    stats = ReadStats()
+    src = open_source(source)
+    # Needles let most records skip JSON parsing entirely; the predicate then decides exactly.
+    records = (
+        iter_matching_records(src, scope, stats, hunt.needles)
+        if hunt.needles
+        else iter_records(src, scope, stats)
+    )
+    found = [event_row(rec) for rec in records if hunt.predicate(rec)]
+    for fname, reason in stats.corrupt:
+        err_console.print(f"skipped corrupt file {fname}: {reason}", markup=False)
+    found.sort(key=lambda r: (str(r["eventTime"]), str(r["eventID"])))
+    return found
+
+
+@logs_app.command("sigma")
+def sigma_cmd(
+    rules: Path = typer.Option(..., "--rules", help="Folder of Sigma rules (YAML)."),
+    source: str | None = typer.Argument(None, help="Folder, file or s3://bucket/prefix."),
+    db: Path | None = DB_OPTION,
+    start: str | None = START,
+    end: str | None = END,
+    output: TableFormat = TABLE_OUTPUT,
+) -> None:
+    """Run Sigma rules for aws/cloudtrail over the records; exit 1 when any rule matches."""
+    if not rules.is_dir():
+        raise UsageError(f"--rules {rules} is not a folder")
+    if (db is None) == (source is None):
+        raise UsageError("give exactly one of SOURCE or --db FILE")
+    loaded, problems = load_rules(rules)
+    for path, why in problems:
+        err_console.print(f"rule {path.name}: {why}", markup=False)
+    if not loaded:
+        raise UsageError(f"no usable aws/cloudtrail Sigma rules in {rules}")
+    scope = make_scope(None, None, start, end)
+    stats = ReadStats()
+    if db is not None:
+        con = store.connect(db, read_only=True)
+        records: Iterator[dict[str, Any]] = (
+            r for r in store.iter_db_records(con) if scope.wants_time(event_time(r))
+        )
+    else:
+        records = iter_records(open_source(source or ""), scope, stats)
+    matches: list[dict[str, Any]] = []
+    for rec in records:
+        for rule in loaded:
+            if rule.match(rec):
+                matches.append(
+                    {"rule": rule.title, "level": rule.level, "ruleId": rule.id, **event_row(rec)}
+                )
+    for fname, reason in stats.corrupt:
+        err_console.print(f"skipped corrupt file {fname}: {reason}", markup=False)
+    matches.sort(key=lambda m: (str(m["rule"]), str(m["eventTime"]), str(m["eventID"])))
+    if output == TableFormat.table:
+        summary: dict[str, int] = {}
+        for m in matches:
+            summary[m["rule"]] = summary.get(m["rule"], 0) + 1
+        console.print(
+            f"{len(loaded)} rules run, {len(summary)} matched, {len(matches)} matches", markup=False
+        )
+    render(matches, output, "Sigma matches")
+    raise typer.Exit(EXIT_FINDINGS if matches else EXIT_OK)

@@ -1,0 +1,159 @@
+"""Benchmark `trailwarden logs`: ingest and two hunts vs `zcat | jq` and the `zcat` floor.
+
+    PYTHONPATH=src python benchmarks/logs.py --size-mb 1024
+
+A generator replicates the real dataset records (Stratus Red Team, OTRF) with new times and IDs
+into CloudTrail's S3 key layout (organisation trail, several accounts and Regions, one gzipped
+single-line ``{"Records": [...]}`` per file), plus a sprinkle of root-user calls so the CIS root
+pattern has something to find. Every figure is printed next to the decompression floor measured
+in the same run, so the ratios are comparable across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from trailwarden.logs.corpus import layout_key
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = REPO.parent / "shared" / "datasets"
+ORG = "o-bench12345"
+ACCOUNTS = [f"{100000000000 + i * 111111111:012d}" for i in range(4)]
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+RECORDS_PER_FILE = 250
+
+JQ_DELETE_TRAIL = '.Records[] | select(.eventName == "DeleteTrail") | .eventID'
+# The CIS root-usage filter, with NOT EXISTS as jq's has().
+JQ_ROOT = (
+    '.Records[] | select(.userIdentity.type == "Root" and '
+    '(.userIdentity | has("invokedBy") | not) and .eventType != "AwsServiceEvent") | .eventID'
+)
+
+
+def _seed_records() -> list[dict[str, object]]:
+    recs: list[dict[str, object]] = []
+    for path in sorted((DATASETS / "stratus-red-team-detonation-logs").glob("aws.*.json")):
+        recs.extend(json.loads(path.read_text()))
+    otrf = DATASETS / "otrf-aws-ec2-proxy-s3-exfiltration"
+    for path in otrf.glob("*.json"):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                rec.setdefault("eventTime", rec.get("@timestamp", "")[:19] + "Z")
+                recs.append(rec)
+    return recs
+
+
+def generate(root: Path, size_mb: int, seed: int = 7) -> tuple[int, int]:
+    """Write about ``size_mb`` MB of uncompressed records; return (files, records)."""
+    rng = random.Random(seed)
+    seeds = _seed_records()
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    target = size_mb * 1_000_000
+    written = files = records = 0
+    when = start
+    while written < target:
+        account, region = rng.choice(ACCOUNTS), rng.choice(REGIONS)
+        batch = []
+        for _ in range(RECORDS_PER_FILE):
+            rec = json.loads(json.dumps(rng.choice(seeds)))
+            when += timedelta(milliseconds=rng.randint(1, 400))
+            rec["eventTime"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            rec["eventID"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            rec["recipientAccountId"] = account
+            rec["awsRegion"] = region
+            if rng.random() < 0.0005:  # a root-user console call now and then
+                rec["userIdentity"] = {"type": "Root", "arn": f"arn:aws:iam::{account}:root"}
+            batch.append(rec)
+        body = json.dumps({"Records": batch}, separators=(",", ":")).encode()
+        key = layout_key(account, region, when, f"{files:016X}", ORG)
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(body, compresslevel=6, mtime=0))
+        written += len(body)
+        files += 1
+        records += len(batch)
+    return files, records
+
+
+def _timed(cmd: str, env: dict[str, str] | None = None) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        cmd, shell=True, check=True, capture_output=True, text=True, env=env
+    ).stdout
+    return time.perf_counter() - t0, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size-mb", type=int, default=64, help="uncompressed MB to generate")
+    ap.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir)")
+    ap.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = ap.parse_args()
+    work = args.dir or Path(tempfile.mkdtemp(prefix="tw-bench-"))
+    tree, db = work / "bucket", work / "bench.duckdb"
+    shutil.rmtree(tree, ignore_errors=True)
+    db.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    files, records = generate(tree, args.size_mb)
+    mb = sum(len(gzip.decompress(p.read_bytes())) for p in tree.rglob("*.gz")) / 1e6
+    print(
+        f"generated {files:,} files, {records:,} records, {mb:,.0f} MB uncompressed "
+        f"in {time.perf_counter() - t0:.1f}s"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    tw = f"{sys.executable} -m trailwarden logs"
+    listing = f"find {tree} -name '*.gz' -print0 | xargs -0"
+    runs: list[tuple[str, float]] = []
+    floor, _ = _timed(f"{listing} zcat > /dev/null")
+    runs.append(("zcat > /dev/null (floor)", floor))
+    for label, filt in (("DeleteTrail", JQ_DELETE_TRAIL), ("CIS root usage", JQ_ROOT)):
+        secs, out = _timed(f"{listing} zcat | jq -r '{filt}'")
+        runs.append((f"zcat | jq: {label} ({len(out.split())} hits)", secs))
+    hunts = (("DeleteTrail", "--event-name DeleteTrail"), ("CIS root usage", "root-usage"))
+    for label, hunt in hunts:
+        secs, out = _timed(f"{tw} hunt {hunt} --source {tree} -o csv || true", env)
+        runs.append(
+            (f"trailwarden hunt on files: {label} ({len(out.splitlines()) - 1} hits)", secs)
+        )
+    secs, _ = _timed(f"{tw} ingest {tree} --db {db}", env)
+    runs.append(("trailwarden ingest", secs))
+    for label, hunt in hunts:
+        secs, out = _timed(f"{tw} hunt {hunt} --db {db} -o csv || true", env)
+        runs.append((f"trailwarden hunt on db (process): {label}", secs))
+    import duckdb
+
+    from trailwarden.logs.hunts import HUNTS, by_event_names
+
+    con = duckdb.connect(str(db), read_only=True)
+    for label, h in (
+        ("DeleteTrail", by_event_names(["DeleteTrail"])),
+        ("CIS root usage", HUNTS["root-usage"]),
+    ):
+        q0 = time.perf_counter()
+        con.execute(h.sql()).fetchall()
+        runs.append((f"trailwarden hunt on db (query only): {label}", time.perf_counter() - q0))
+    print(f"{'what':<58} {'seconds':>8} {'MB/s':>8} {'events/s':>11} {'vs floor':>9}")
+    for label, secs in runs:
+        print(
+            f"{label:<58} {secs:8.2f} {mb / secs:8.1f} {records / secs:11,.0f} {floor / secs:8.0%}"
+        )
+    print(f"database size: {db.stat().st_size / 1e6:,.0f} MB")
+    if not args.keep and args.dir is None:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Canned hunts: each is written once as SQL over the ``events`` view (fast on an ingested
+database) and, for the per-event ones, as a record predicate with substring needles, so a hunt can
+also run directly over the files: a file that contains none of the needles is never parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from trailwarden.logs.readers import Record
+
+TRAIL_TAMPERING = (
+    "StopLogging",
+    "DeleteTrail",
+    "UpdateTrail",
+    "PutEventSelectors",
+    "PutInsightSelectors",
+    "DeleteEventDataStore",
+    "StopEventDataStoreIngestion",
+)
+# CIS 4.4 (IAM policy changes) plus the trust- and boundary-policy changes attackers use.
+IAM_POLICY_CHANGES = (
+    "DeleteGroupPolicy",
+    "DeleteRolePolicy",
+    "DeleteUserPolicy",
+    "PutGroupPolicy",
+    "PutRolePolicy",
+    "PutUserPolicy",
+    "CreatePolicy",
+    "DeletePolicy",
+    "CreatePolicyVersion",
+    "DeletePolicyVersion",
+    "SetDefaultPolicyVersion",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "AttachGroupPolicy",
+    "DetachGroupPolicy",
+    "UpdateAssumeRolePolicy",
+    "PutRolePermissionsBoundary",
+    "PutUserPermissionsBoundary",
+)
+KMS_DISABLE = ("DisableKey", "ScheduleKeyDeletion", "DeleteImportedKeyMaterial")
+DENIED_CODES = (
+    "AccessDenied",
+    "AccessDeniedException",
+    "Client.UnauthorizedOperation",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+)
+
+# Columns every per-event hunt returns.
+EVENT_COLUMNS = (
+    "strftime(eventTime, '%Y-%m-%dT%H:%M:%SZ') AS eventTime, eventName, eventSource, awsRegion, "
+    "coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.type) AS principal, "
+    "sourceIPAddress, errorCode, recipientAccountId, eventID"
+)
+
+
+def _in(names: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{n}'" for n in names) + ")"
+
+
+def _get(rec: Record, *path: str) -> Any:
+    cur: Any = rec
+    for key in path:
+        if not isinstance(cur, dict) or key not in cur:
+            return None
+        cur = cur[key]
+    return cur
+
+
+def _has(rec: Record, *path: str) -> bool:
+    """Present (even if null): the distinction CIS's ``NOT EXISTS`` depends on."""
+    cur: Any = rec
+    for key in path:
+        if not isinstance(cur, dict) or key not in cur:
+            return False
+        cur = cur[key]
+    return True
+
+
+@dataclass(frozen=True)
+class Hunt:
+    name: str
+    title: str
+    sql_where: str | None  # per-event hunts: a WHERE clause over tw_records
+    sql_full: str | None = None  # aggregate hunts: a whole query over events
+    predicate: Callable[[Record], bool] | None = None
+    needles: tuple[bytes, ...] = ()  # a matching file contains at least one of these
+
+    def sql(self, window: str = "TRUE") -> str:
+        if self.sql_full is not None:
+            return self.sql_full.format(window=window)
+        return (
+            f"SELECT {EVENT_COLUMNS} FROM tw_records WHERE ({self.sql_where}) AND {window} "
+            "ORDER BY eventTime, eventID"
+        )
+
+
+def _root(rec: Record) -> bool:
+    # CIS 4.3: {$.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS &&
+    # $.eventType != "AwsServiceEvent"}
+    return (
+        _get(rec, "userIdentity", "type") == "Root"
+        and not _has(rec, "userIdentity", "invokedBy")
+        and rec.get("eventType") != "AwsServiceEvent"
+    )
+
+
+def _console_no_mfa(rec: Record) -> bool:
+    return (
+        rec.get("eventName") == "ConsoleLogin"
+        and _get(rec, "additionalEventData", "MFAUsed") != "Yes"
+        and _get(rec, "responseElements", "ConsoleLogin") == "Success"
+    )
+
+
+def _by_name(source: str, names: tuple[str, ...]) -> Callable[[Record], bool]:
+    wanted = frozenset(names)
+
+    def pred(rec: Record) -> bool:
+        return rec.get("eventSource") == source and rec.get("eventName") in wanted
+
+    return pred
+
+
+def _needles(names: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(f'"{n}"'.encode() for n in names)
+
+
+HUNTS: dict[str, Hunt] = {
+    h.name: h
+    for h in [
+        Hunt(
+            "root-usage",
+            "Root user activity (CIS root usage pattern)",
+            "userIdentity.type = 'Root' AND "
+            "json_extract(extra, '$.userIdentity.invokedBy') IS NULL"
+            " AND eventType IS DISTINCT FROM 'AwsServiceEvent'",
+            predicate=_root,
+            needles=(b'"Root"',),
+        ),
+        Hunt(
+            "console-login-no-mfa",
+            "Successful console logins without MFA",
+            "eventName = 'ConsoleLogin' AND json_extract_string(responseElements, "
+            "'$.ConsoleLogin') = 'Success' AND json_extract_string(additionalEventData, "
+            "'$.MFAUsed') IS DISTINCT FROM 'Yes'",
+            predicate=_console_no_mfa,
+            needles=(b'"ConsoleLogin"',),
+        ),
+        Hunt(
+            "iam-policy-changes",
+            "IAM policy changes",
+            f"eventSource = 'iam.amazonaws.com' AND eventName IN {_in(IAM_POLICY_CHANGES)}",
+            predicate=_by_name("iam.amazonaws.com", IAM_POLICY_CHANGES),
+            needles=_needles(IAM_POLICY_CHANGES),
+        ),
+        Hunt(
+            "trail-tampering",
+            "CloudTrail stopped, deleted or reconfigured",
+            f"eventSource = 'cloudtrail.amazonaws.com' AND eventName IN {_in(TRAIL_TAMPERING)}",
+            predicate=_by_name("cloudtrail.amazonaws.com", TRAIL_TAMPERING),
+            needles=_needles(TRAIL_TAMPERING),
+        ),
+        Hunt(
+            "kms-key-disable",
+            "KMS keys disabled or scheduled for deletion",
+            f"eventSource = 'kms.amazonaws.com' AND eventName IN {_in(KMS_DISABLE)}",
+            predicate=_by_name("kms.amazonaws.com", KMS_DISABLE),
+            needles=_needles(KMS_DISABLE),
+        ),
+        Hunt(
+            "access-denied-burst",
+            "Bursts of access-denied errors (>= 10 by one principal in 5 minutes)",
+            None,
+            sql_full=(
+                "SELECT strftime(time_bucket(INTERVAL 5 MINUTE, eventTime), '%Y-%m-%dT%H:%M:%SZ')"
+                " AS windowStart, coalesce(userIdentity.arn, userIdentity.invokedBy, "
+                "userIdentity.type) AS principal, count(*) AS denied, "
+                "string_agg(DISTINCT eventName, ',' ORDER BY eventName) AS eventNames, "
+                "string_agg(DISTINCT sourceIPAddress, ',' ORDER BY sourceIPAddress) AS sourceIPs "
+                f"FROM events WHERE errorCode IN {_in(DENIED_CODES)} AND {{window}} "
+                "GROUP BY ALL HAVING count(*) >= 10 ORDER BY windowStart, principal"
+            ),
+        ),
+        Hunt(
+            "new-ip-region",
+            "A principal acting from an IP address or Region it had not used before",
+            None,
+            # The principal's first hour is its baseline; later first appearances are new.
+            sql_full=(
+                "WITH a AS (SELECT coalesce(userIdentity.sessionContext.sessionIssuer.arn, "
+                "userIdentity.arn) AS principal, eventTime, sourceIPAddress, awsRegion "
+                "FROM events WHERE userIdentity.arn IS NOT NULL AND {window}), "
+                "base AS (SELECT principal, min(eventTime) AS t0 FROM a GROUP BY ALL), "
+                "firsts AS (SELECT principal, 'ip' AS kind, sourceIPAddress AS value, "
+                "min(eventTime) AS firstSeen, count(*) AS events FROM a GROUP BY ALL UNION ALL "
+                "SELECT principal, 'region', awsRegion, min(eventTime), count(*) FROM a "
+                "GROUP BY ALL) SELECT f.principal, kind, value, "
+                "strftime(firstSeen, '%Y-%m-%dT%H:%M:%SZ') AS firstSeen, events FROM firsts f "
+                "JOIN base b USING (principal) WHERE firstSeen > t0 + INTERVAL 1 HOUR "
+                "ORDER BY firstSeen, principal, kind"
+            ),
+        ),
+    ]
+}
+
+
+def by_event_names(names: list[str]) -> Hunt:
+    """An ad-hoc hunt for events with these names (any service)."""
+    import re
+
+    from trailwarden.errors import UsageError
+
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise UsageError(f"invalid event name {name!r}")
+    wanted = tuple(names)
+    return Hunt(
+        "event-name",
+        "Events named " + ", ".join(wanted),
+        f"eventName IN {_in(wanted)}",
+        predicate=lambda rec: rec.get("eventName") in wanted,
+        needles=_needles(wanted),
+    )
+
+
+def event_row(rec: Record) -> dict[str, Any]:
+    """The per-event hunt columns for one record (the same as the SQL's EVENT_COLUMNS)."""
+    raw = rec.get("userIdentity")
+    ui: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return {
+        "eventTime": rec.get("eventTime", rec.get("@timestamp")),
+        "eventName": rec.get("eventName"),
+        "eventSource": rec.get("eventSource"),
+        "awsRegion": rec.get("awsRegion"),
+        "principal": ui.get("arn") or ui.get("invokedBy") or ui.get("type"),
+        "sourceIPAddress": rec.get("sourceIPAddress"),
+        "errorCode": rec.get("errorCode"),
+        "recipientAccountId": rec.get("recipientAccountId"),
+        "eventID": rec.get("eventID"),
+    }

@@ -1,0 +1,158 @@
+"""CloudTrail's S3 key layout: parse keys, and decide from a key alone whether a file can matter.
+
+``[prefix/]AWSLogs/[o-org/]<account>/CloudTrail/<region>/<YYYY>/<MM>/<DD>/
+<account>_CloudTrail_<region>_<YYYYMMDD>T<HHmm>Z_<unique>.json.gz``
+
+Pruning happens on keys so that accounts, Regions and days outside the question are never
+downloaded. The name's timestamp is the delivery batch time, not the event time, so time pruning
+keeps a slack on both ends and the records are filtered again on ``eventTime``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from trailwarden.errors import UsageError
+
+# Delivery usually lags the event by up to ~15 minutes; late deliveries exist, so be generous.
+SLACK = timedelta(minutes=30)
+
+_KEY = re.compile(
+    r"(?:^|/)AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>\d{12})/(?P<kind>CloudTrail[A-Za-z-]*)/"
+    r"(?P<region>[a-z0-9-]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<name>[^/]+)$"
+)
+_STAMP = re.compile(r"_(\d{8}T\d{4})Z_")
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What a key in the CloudTrail layout tells about its file before it is read."""
+
+    org: str | None
+    account: str
+    kind: str  # CloudTrail, CloudTrail-Digest, CloudTrail-Insight
+    region: str
+    day: date
+    delivered: datetime | None  # from the file name, when present
+
+
+def parse_key(key: str) -> KeyInfo | None:
+    """Parse a key (or a relative path) in the CloudTrail layout; None when it is not one."""
+    m = _KEY.search(key.replace("\\", "/"))
+    if m is None:
+        return None
+    try:
+        day = date(int(m["y"]), int(m["m"]), int(m["d"]))
+    except ValueError:
+        return None
+    delivered = None
+    stamp = _STAMP.search(m["name"])
+    if stamp is not None:
+        try:
+            delivered = datetime.strptime(stamp.group(1), "%Y%m%dT%H%M").replace(tzinfo=UTC)
+        except ValueError:
+            delivered = None
+    return KeyInfo(m["org"], m["account"], m["kind"], m["region"], day, delivered)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which accounts, Regions and times a question is about (None = all)."""
+
+    accounts: frozenset[str] | None = None
+    regions: frozenset[str] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def wants_account(self, account: str) -> bool:
+        return self.accounts is None or account in self.accounts
+
+    def wants_region(self, region: str) -> bool:
+        return self.regions is None or region in self.regions
+
+    def wants_day(self, day: date) -> bool:
+        # A file delivered on ``day`` holds events from shortly before it: widen by the slack.
+        lo = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        hi = lo + timedelta(days=1)
+        if self.start is not None and hi + SLACK < self.start:
+            return False
+        return not (self.end is not None and lo - SLACK > self.end)
+
+    def wants_time(self, when: datetime | None) -> bool:
+        """Whether an event at ``when`` is inside the window (unknown times are kept)."""
+        if when is None:
+            return True
+        if self.start is not None and when < self.start:
+            return False
+        return not (self.end is not None and when > self.end)
+
+    def wants_key(self, key: str) -> bool:
+        """Decide from the key alone; keys outside the layout are always read."""
+        info = parse_key(key)
+        if info is None:
+            return True
+        if info.kind != "CloudTrail":
+            return False  # digests and Insights hold no events
+        if not (self.wants_account(info.account) and self.wants_region(info.region)):
+            return False
+        if not self.wants_day(info.day):
+            return False
+        if info.delivered is not None:
+            if self.start is not None and info.delivered + SLACK < self.start:
+                return False
+            if self.end is not None and info.delivered - SLACK > self.end:
+                return False
+        return True
+
+    def days(self) -> list[date] | None:
+        """The delivery days to list, or None when the window is open or too wide to enumerate."""
+        if self.start is None or self.end is None:
+            return None
+        first = (self.start - SLACK).date()
+        last = (self.end + SLACK).date()
+        count = (last - first).days + 1
+        if count > 366:
+            return None
+        return [first + timedelta(days=i) for i in range(count)]
+
+
+def parse_time(text: str, *, end: bool = False) -> datetime:
+    """Parse a --start/--end value: a date (an end date means the whole day) or an ISO time."""
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            when = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return when + timedelta(days=1, microseconds=-1) if end else when
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"invalid time {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def make_scope(
+    accounts: list[str] | None = None,
+    regions: list[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> Scope:
+    """Build a Scope from CLI values, rejecting a window that ends before it starts."""
+    s = parse_time(start) if start else None
+    e = parse_time(end, end=True) if end else None
+    if s is not None and e is not None and e < s:
+        raise UsageError(f"--end {end} is before --start {start}")
+    for acct in accounts or []:
+        if not re.fullmatch(r"\d{12}", acct):
+            raise UsageError(f"invalid account id {acct!r}: expected 12 digits")
+    return Scope(
+        frozenset(accounts) if accounts else None,
+        frozenset(regions) if regions else None,
+        s,
+        e,
+    )

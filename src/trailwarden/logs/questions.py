@@ -1,0 +1,182 @@
+"""The questions an investigator asks, as SQL over the ``events`` view of an ingested database.
+
+Every answer is a list of row dicts (column -> value), rendered by the CLI as a table, JSON or CSV.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from trailwarden.errors import UsageError
+from trailwarden.logs.hunts import EVENT_COLUMNS, Hunt
+from trailwarden.logs.layout import Scope
+
+Row = dict[str, Any]
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Row]:
+    try:
+        cur = con.execute(sql, params or [])
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"query failed: {first}") from None
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _ts(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def window_sql(scope: Scope) -> str:
+    """A WHERE fragment for the scope's time window, accounts and Regions."""
+    parts = ["TRUE"]
+    if scope.start is not None:
+        parts.append(f"eventTime >= TIMESTAMP '{_ts(scope.start)}'")
+    if scope.end is not None:
+        parts.append(f"eventTime <= TIMESTAMP '{_ts(scope.end)}'")
+    if scope.accounts:
+        parts.append("recipientAccountId IN (" + ", ".join(f"'{a}'" for a in scope.accounts) + ")")
+    if scope.regions:
+        regions = ", ".join("'" + r.replace("'", "''") + "'" for r in sorted(scope.regions))
+        parts.append(f"awsRegion IN ({regions})")
+    return " AND ".join(parts)
+
+
+_PRINCIPAL = (
+    "coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.accountId, userIdentity.type)"
+)
+
+
+def who(con: duckdb.DuckDBPyConnection, resource: str, scope: Scope) -> list[Row]:
+    """Every principal that touched a resource (by ARN or name), first/last time, from where.
+
+    A resource is "touched" when its ARN or name is a string value in the event's resources,
+    requestParameters or responseElements; a name given as an ARN also matches its short name.
+    """
+    if not resource.strip():
+        raise UsageError("--resource must not be empty")
+    needles = [resource]
+    if resource.startswith("arn:"):
+        short = re.split(r"[:/]", resource)[-1]
+        if short and short != resource:
+            needles.append(short)
+    # Exact JSON string values ("name"), not substrings, so "trail" does not match "trail-2".
+    quoted = ['"' + n.replace("\\", "\\\\").replace('"', '\\"') + '"' for n in needles]
+    hay = (
+        "coalesce(CAST(resources AS VARCHAR), '') || coalesce(CAST(requestParameters AS VARCHAR), "
+        "'') || coalesce(CAST(responseElements AS VARCHAR), '')"
+    )
+    cond = " OR ".join(f"contains({hay}, ?)" for _ in quoted)
+    sql = (
+        f"SELECT {_PRINCIPAL} AS principal, "
+        "strftime(min(eventTime), '%Y-%m-%dT%H:%M:%SZ') AS firstSeen, "
+        "strftime(max(eventTime), '%Y-%m-%dT%H:%M:%SZ') AS lastSeen, count(*) AS events, "
+        "string_agg(DISTINCT eventName, ',' ORDER BY eventName) AS eventNames, "
+        "string_agg(DISTINCT sourceIPAddress, ',' ORDER BY sourceIPAddress) AS sourceIPs "
+        f"FROM events WHERE ({cond}) AND {window_sql(scope)} GROUP BY ALL "
+        "ORDER BY firstSeen, principal"
+    )
+    return rows(con, sql, quoted)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One credential issuance: who called AssumeRole* / GetFederationToken, and what it gave."""
+
+    issued_key: str
+    caller: str
+    caller_key: str | None
+    action: str
+
+
+def _issuances(con: duckdb.DuckDBPyConnection) -> dict[str, Issue]:
+    sql = (
+        "SELECT json_extract_string(responseElements, '$.credentials.accessKeyId') AS k, "
+        f"{_PRINCIPAL} AS caller, userIdentity.accessKeyId AS ck, eventName "
+        "FROM events WHERE eventName IN ('AssumeRole', 'AssumeRoleWithSAML', "
+        "'AssumeRoleWithWebIdentity', 'GetFederationToken', 'GetSessionToken', "
+        "'AssumeRoot') AND errorCode IS NULL"
+    )
+    out: dict[str, Issue] = {}
+    for k, caller, ck, name in con.execute(sql).fetchall():
+        if k:
+            out[str(k)] = Issue(str(k), str(caller), str(ck) if ck else None, str(name))
+    return out
+
+
+def chain_of(key: str | None, issued: dict[str, Issue]) -> list[str]:
+    """The principals behind a session key, nearest first, back to the original principal."""
+    chain: list[str] = []
+    seen: set[str] = set()
+    while key and key in issued and key not in seen:
+        seen.add(key)
+        issue = issued[key]
+        chain.append(issue.caller)
+        key = issue.caller_key
+    return chain
+
+
+def actor(con: duckdb.DuckDBPyConnection, principal: str, scope: Scope) -> list[Row]:
+    """Everything a user, role (session) or access key did, each event with its origin chain."""
+    if not principal.strip():
+        raise UsageError("the principal must not be empty")
+    match = (
+        "(userIdentity.arn = $p OR userIdentity.userName = $p OR userIdentity.accessKeyId = $p "
+        "OR userIdentity.principalId = $p OR userIdentity.sessionContext.sessionIssuer.arn = $p "
+        "OR userIdentity.sessionContext.sessionIssuer.userName = $p)"
+    )
+    sql = (
+        f"SELECT {EVENT_COLUMNS.replace(', eventID', '')}, userIdentity.accessKeyId AS accessKeyId,"
+        f" eventID FROM events WHERE {match} AND {window_sql(scope)} ORDER BY eventTime, eventID"
+    )
+    found = rows(con, sql.replace("$p", "$1"), [principal])
+    issued = _issuances(con)
+    for row in found:
+        chain = chain_of(row.get("accessKeyId"), issued)
+        row["origin"] = " <- ".join([str(row["principal"]), *chain])
+    return found
+
+
+def timeline(con: duckdb.DuckDBPyConnection, scope: Scope, limit: int) -> list[Row]:
+    if scope.start is None or scope.end is None:
+        raise UsageError("timeline needs both --start and --end")
+    sql = (
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE {window_sql(scope)} "
+        f"ORDER BY eventTime, eventID LIMIT {int(limit)}"
+    )
+    return rows(con, sql)
+
+
+def hunt(con: duckdb.DuckDBPyConnection, which: Hunt, scope: Scope) -> list[Row]:
+    return rows(con, which.sql(window_sql(scope)))
+
+
+def to_duckdb(sql: str) -> str:
+    """Accept CloudTrail Lake / Athena (Trino) SQL: translate its functions to DuckDB's.
+
+    Queries that are already DuckDB SQL pass through unchanged when sqlglot cannot parse them.
+    """
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    try:
+        out = sqlglot.transpile(sql, read="trino", write="duckdb")
+    except SqlglotError:
+        return sql
+    return out[0] if len(out) == 1 else sql
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
+    if not sql.strip():
+        raise UsageError("the query is empty")
+    try:
+        return rows(con, to_duckdb(sql))
+    except UsageError:
+        # The translation may be what failed; DuckDB's own dialect gets the final word.
+        return rows(con, sql)

@@ -1,0 +1,175 @@
+"""The DuckDB schema: typed columns for what people filter on, JSON for the polymorphic parts.
+
+Column names are CloudTrail's own (DuckDB matches names case-insensitively, so Athena's lower-case
+``useridentity.arn`` works too) and ``userIdentity``/``tlsDetails`` are STRUCTs, so a CloudTrail
+Lake or Athena query needs only its table name changed to ``events``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_S = "VARCHAR"
+
+# The nested parts people filter on, as DuckDB STRUCT types (json_transform shapes).
+USER_IDENTITY: dict[str, Any] = {
+    "type": _S,
+    "principalId": _S,
+    "arn": _S,
+    "accountId": _S,
+    "accessKeyId": _S,
+    "userName": _S,
+    "invokedBy": _S,
+    "credentialId": _S,
+    "identityProvider": _S,
+    "sessionContext": {
+        "attributes": {"creationDate": _S, "mfaAuthenticated": _S},
+        "sessionIssuer": {
+            "type": _S,
+            "principalId": _S,
+            "arn": _S,
+            "accountId": _S,
+            "userName": _S,
+        },
+        "sourceIdentity": _S,
+        "ec2RoleDelivery": _S,
+        "assumedRoot": _S,
+    },
+    "onBehalfOf": {"userId": _S, "identityStoreArn": _S},
+}
+TLS_DETAILS: dict[str, Any] = {"tlsVersion": _S, "cipherSuite": _S, "clientProvidedHostHeader": _S}
+
+# Typed columns, in table order: name -> json_transform type.
+TYPED: dict[str, Any] = {
+    "eventVersion": _S,
+    "userIdentity": USER_IDENTITY,
+    "eventTime": "TIMESTAMP",
+    "eventSource": _S,
+    "eventName": _S,
+    "awsRegion": _S,
+    "sourceIPAddress": _S,
+    "userAgent": _S,
+    "errorCode": _S,
+    "errorMessage": _S,
+    "requestID": _S,
+    "eventID": _S,
+    "readOnly": "BOOLEAN",
+    "eventType": _S,
+    "apiVersion": _S,
+    "managementEvent": "BOOLEAN",
+    "recipientAccountId": _S,
+    "sharedEventID": _S,
+    "vpcEndpointId": _S,
+    "vpcEndpointAccountId": _S,
+    "eventCategory": _S,
+    "sessionCredentialFromConsole": _S,
+    "tlsDetails": TLS_DETAILS,
+}
+
+# Every eventVersion whose fields this schema covers (1.0 to 1.11 as of this writing).
+KNOWN_VERSIONS = (
+    "1.0",
+    "1.01",
+    "1.02",
+    "1.03",
+    "1.04",
+    "1.05",
+    "1.06",
+    "1.07",
+    "1.08",
+    "1.09",
+    "1.10",
+    "1.11",
+)
+
+# Kept as JSON text: their shape differs per API. Extracted with json_extract, so a member that is
+# present but null is JSON 'null' and a missing member is SQL NULL: the two stay distinct.
+JSON_COLUMNS = [
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "resources",
+    "serviceEventDetails",
+    "addendum",
+    "edgeDeviceDetails",
+    "insightDetails",
+    "eventContext",
+    "inScopeOf",
+]
+
+
+def sql_type(shape: Any) -> str:
+    """The DuckDB type for a json_transform shape."""
+    if isinstance(shape, dict):
+        inner = ", ".join(f'"{k}" {sql_type(v)}' for k, v in shape.items())
+        return f"STRUCT({inner})"
+    return str(shape)
+
+
+def transform_shape() -> str:
+    """The json_transform argument for the typed columns."""
+    return json.dumps(TYPED)
+
+
+def _known_leaves(shape: dict[str, Any]) -> dict[str, Any]:
+    """A JSON merge patch deleting every typed member (RFC 7386: null deletes)."""
+    out: dict[str, Any] = {}
+    for key, sub in shape.items():
+        if key in KEEP_IN_EXTRA:
+            continue
+        out[key] = _known_leaves(sub) if isinstance(sub, dict) else None
+    return out
+
+
+# Typed, but also kept verbatim in ``extra`` because its presence matters even when null: the
+# CIS root pattern says ``$.userIdentity.invokedBy NOT EXISTS``. It is rare, so this is cheap.
+KEEP_IN_EXTRA = frozenset({"invokedBy"})
+
+
+def extra_patch() -> str:
+    known = _known_leaves(TYPED)
+    known.update({name: None for name in JSON_COLUMNS})
+    return json.dumps(known)
+
+
+def table_ddl(table: str) -> str:
+    cols = ["file_id INTEGER"]
+    cols += [f'"{name}" {sql_type(shape)}' for name, shape in TYPED.items()]
+    cols += [f'"{name}" JSON' for name in JSON_COLUMNS]
+    # What the typed and JSON columns do not hold, for records of versions newer than this
+    # schema (so their new fields are not lost) and root calls (see select_typed).
+    cols.append("extra JSON")
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)})"
+
+
+def select_typed(source: str) -> str:
+    """SELECT list turning ``rec`` (one record as JSON) into the table's columns."""
+    # Logstash-shipped records (OTRF) carry the time as "@timestamp" instead of eventTime.
+    typed = ", ".join(
+        'coalesce(t."eventTime", try_cast(json_extract_string(rec, \'$."@timestamp"\') '
+        'AS TIMESTAMPTZ)::TIMESTAMP) AS "eventTime"'
+        if name == "eventTime"
+        else f't."{name}"'
+        for name in TYPED
+    )
+    paths = ", ".join(f"'$.{name}'" for name in JSON_COLUMNS)
+    blobs = ", ".join(f'j[{i + 1}] AS "{name}"' for i, name in enumerate(JSON_COLUMNS))
+    # ``extra`` costs a parse and a re-serialisation per record, so it is computed only where it
+    # can hold something: records of a version newer than this schema, and root calls (whose
+    # invokedBy presence the CIS root pattern tests).
+    known = ", ".join(f"'{v}'" for v in KNOWN_VERSIONS)
+    extra = (
+        f'CASE WHEN t."eventVersion" NOT IN ({known}) OR t."userIdentity"."type" = \'Root\' '
+        f"THEN json_merge_patch(rec, '{extra_patch()}') END"
+    )
+    return (
+        f"SELECT file_id, {typed}, {blobs}, {extra} AS extra "
+        f"FROM (SELECT file_id, rec, json_transform(rec, '{transform_shape()}') AS t, "
+        f"json_extract(rec, [{paths}]) AS j FROM {source})"
+    )
+
+
+def events_view(table: str) -> str:
+    """The documented ``events`` view: CloudTrail's names and nesting, one row per event."""
+    return f"CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE (file_id, extra) FROM {table}"

@@ -1,0 +1,277 @@
+"""Ingest CloudTrail files into an embedded DuckDB database, incrementally and in bounded memory.
+
+Python reads and decompresses (isal) each file into a RAM-backed scratch folder; every
+BATCH_BYTES of JSON, DuckDB reads those documents (``read_text``) and its JSON functions split,
+type and deduplicate them in SQL, several times faster than parsing in Python. Memory stays
+bounded by the batch size whatever the input size. A ``tw_files`` table remembers every
+file read (name and size), so a second ingest reads only new files.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from trailwarden.errors import TrailwardenError, UsageError
+from trailwarden.logs import schema
+from trailwarden.logs.layout import Scope
+from trailwarden.logs.readers import FileRef, ReadStats, Source
+from trailwarden.logs.staging import STAGE, Batch, produce, records_sql, scratch_parent
+
+TABLE = "tw_records"
+
+_FILES_DDL = (
+    "CREATE TABLE IF NOT EXISTS tw_files (file_id INTEGER, name VARCHAR, size BIGINT, "
+    "records BIGINT, status VARCHAR, reason VARCHAR, ingested_at TIMESTAMP)"
+)
+
+
+@dataclass
+class IngestResult:
+    stats: ReadStats = field(default_factory=ReadStats)
+    skipped_seen: int = 0  # files already ingested by an earlier run
+    inserted: int = 0
+    seconds: float = 0.0
+
+
+def connect(db: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database; a query command on a missing database is a usage error."""
+    if read_only and not db.exists():
+        raise UsageError(f"database {db} does not exist: run `trailwarden logs ingest` first")
+    try:
+        con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.Error as exc:
+        raise UsageError(f"cannot open database {db}: {exc}") from None
+    # Bounded memory whatever the input size; insertion order does not matter for an audit log.
+    con.execute("SET preserve_insertion_order = false")
+    # CloudTrail times are UTC; never let the machine's zone shift them.
+    con.execute("SET TimeZone = 'UTC'")
+    if read_only:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if TABLE not in tables:
+            raise UsageError(f"{db} is not a trailwarden logs database")
+    return con
+
+
+def init(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_FILES_DDL)
+    con.execute(schema.table_ddl(TABLE))
+    con.execute(schema.events_view(TABLE))
+
+
+def ingest(
+    source: Source,
+    db: Path,
+    scope: Scope,
+    on_file: Callable[[FileRef, int], None] | None = None,
+    on_batch: Callable[[int], None] | None = None,
+    memory_limit: str = "1GB",
+) -> IngestResult:
+    """Load every unseen file of ``source`` into ``db``; return counts for the summary."""
+    try:
+        return _ingest(source, db, scope, on_file, on_batch, memory_limit)
+    except duckdb.Error as exc:
+        # Disk full, a database locked by another process, a damaged database file...
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise TrailwardenError(f"ingest into {db} failed: {first}") from None
+
+
+def _ingest(
+    source: Source,
+    db: Path,
+    scope: Scope,
+    on_file: Callable[[FileRef, int], None] | None,
+    on_batch: Callable[[int], None] | None,
+    memory_limit: str,
+) -> IngestResult:
+    started = time.perf_counter()
+    result = IngestResult()
+    con = connect(db)
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    init(con)
+    seen = {(n, s) for n, s in con.execute("SELECT name, size FROM tw_files").fetchall()}
+    top = con.execute("SELECT coalesce(max(file_id), 0) FROM tw_files").fetchone()
+    next_id = int(top[0] if top else 0) + 1
+
+    class _Unseen:
+        def files(self, sc: Scope) -> Any:
+            for ref in source.files(sc):
+                if (ref.name, ref.size) in seen:
+                    result.skipped_seen += 1
+                    continue
+                yield ref
+
+        def read(self, ref: FileRef) -> bytes:
+            return source.read(ref)
+
+    ids = itertools.count(next_id)
+    with tempfile.TemporaryDirectory(prefix="trailwarden-", dir=scratch_parent()) as tmp:
+        # Reading and decompressing (Python, isal releases the GIL) overlaps DuckDB's insert of
+        # the previous batch; at most two batches exist at once, so memory stays bounded.
+        batches: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=1)
+        worker = threading.Thread(
+            target=produce,
+            args=(_Unseen(), scope, result.stats, on_file, Path(tmp), ids, batches),
+            daemon=True,
+        )
+        worker.start()
+        reported = 0
+        while True:
+            item = batches.get()
+            if isinstance(item, BaseException):
+                raise item
+            # Files the reader could not decompress or decode: remember them, listed once.
+            corrupt = list(result.stats.corrupt)
+            for name, reason in corrupt[reported:]:
+                _mark(con, next(ids), name, -1, "corrupt", reason)
+            reported = len(corrupt)
+            if item is None:
+                break
+            _flush(con, item, result, on_batch)
+        worker.join()
+    con.execute("CHECKPOINT")
+    con.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _mark(
+    con: duckdb.DuckDBPyConnection, fid: int, name: str, size: int, status: str, reason: str
+) -> None:
+    con.execute(
+        "INSERT INTO tw_files VALUES (?, ?, ?, 0, ?, ?, now())", [fid, name, size, status, reason]
+    )
+
+
+def _flush(
+    con: duckdb.DuckDBPyConnection,
+    batch: Batch,
+    result: IngestResult,
+    on_batch: Callable[[int], None] | None,
+) -> None:
+    if not batch.files:
+        return
+    first = min(batch.files)
+    con.execute("BEGIN")
+    try:
+        _insert(con, batch, "")
+        bad: list[int] = []
+    except duckdb.InvalidInputException:
+        # Optimistic: corrupt files are rare, so only now find them (one more parse) and retry
+        # without them; a file whose document does not parse is skipped whole, and listed.
+        con.execute("ROLLBACK")
+        con.execute("BEGIN")
+        where = "WHERE NOT json_valid(content)"
+        bad = [
+            int(f)
+            for (f,) in con.execute(
+                f"SELECT file_id FROM {STAGE.format(where=where)}", [batch.paths]
+            ).fetchall()
+        ]
+        _insert(con, batch, "WHERE file_id NOT IN (" + ",".join(map(str, bad or [-1])) + ")")
+    counts = {
+        int(fid): int(n)
+        for fid, n in con.execute(
+            f"SELECT file_id, count(*) FROM {TABLE} WHERE file_id >= ? GROUP BY ALL", [first]
+        ).fetchall()
+    }
+    duplicates = _dedupe(con, first)
+    total = sum(counts.values())
+    result.inserted += total - duplicates
+    result.stats.records += total
+    result.stats.duplicates += duplicates
+    rows: list[tuple[int, str, int, int, str, str | None]] = []
+    for fid, ref in batch.files.items():
+        if fid in bad:
+            result.stats.corrupt.append((ref.name, "bad JSON"))
+            rows.append((fid, ref.name, ref.size, 0, "corrupt", "bad JSON"))
+        else:
+            rows.append((fid, ref.name, ref.size, counts.get(fid, 0), "ok", None))
+    con.executemany("INSERT INTO tw_files VALUES (?, ?, ?, ?, ?, ?, now())", rows)
+    con.execute("COMMIT")
+    batch.clear()
+    if on_batch is not None:
+        on_batch(total)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, batch: Batch, where: str) -> None:
+    records = records_sql(batch.kinds, where)
+    # Objects that are not CloudTrail records (no eventName, no eventID) are not events.
+    con.execute(
+        f"INSERT INTO {TABLE} SELECT * FROM ({schema.select_typed(records)}) "
+        'WHERE "eventName" IS NOT NULL OR eventID IS NOT NULL',
+        [batch.paths],
+    )
+
+
+def _dedupe(con: duckdb.DuckDBPyConnection, first: int) -> int:
+    """Keep each eventID once (the earliest file's copy); return how many rows were dropped.
+
+    Done after the insert on the narrow (rowid, eventID, file_id) columns: far cheaper than a
+    window or anti-join over whole wide rows before it.
+    """
+    row = con.execute(
+        f"DELETE FROM {TABLE} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
+        "OVER (PARTITION BY eventID ORDER BY file_id, rowid) AS n "
+        f"FROM {TABLE} WHERE eventID IN (SELECT eventID FROM {TABLE} WHERE file_id >= ? "
+        "AND eventID IS NOT NULL)) WHERE n > 1)",
+        [first],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _prune(value: Any) -> Any:
+    """Drop NULL members of typed STRUCTs: in the typed columns NULL means "not there"."""
+    if isinstance(value, dict):
+        out = {k: _prune(v) for k, v in value.items() if v is not None}
+        return {k: v for k, v in out.items() if v != {}}
+    return value
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        elif value != {}:
+            base[key] = value
+
+
+def iter_db_records(con: duckdb.DuckDBPyConnection, chunk: int = 5000) -> Iterator[dict[str, Any]]:
+    """Rebuild each stored event as a CloudTrail record dict (for Sigma and alarm replay).
+
+    JSON members come back exactly (present-but-null stays null, missing stays missing); typed
+    members that are NULL are left out; ``extra`` restores fields the columns do not hold.
+    """
+    cur = con.execute(f"SELECT * EXCLUDE (file_id) FROM {TABLE} ORDER BY eventTime, eventID")
+    names = [d[0] for d in cur.description or []]
+    json_cols = set(schema.JSON_COLUMNS)
+    while rows := cur.fetchmany(chunk):
+        for row in rows:
+            rec: dict[str, Any] = {}
+            extra = None
+            for name, value in zip(names, row, strict=True):
+                if name == "extra":
+                    extra = value
+                elif value is None:
+                    continue
+                elif name in json_cols:
+                    rec[name] = json.loads(value)
+                elif name == "eventTime":
+                    rec[name] = value.strftime("%Y-%m-%dT%H:%M:%SZ")
+                else:
+                    pruned = _prune(value)
+                    if pruned != {}:
+                        rec[name] = pruned
+            if extra is not None:
+                _merge(rec, json.loads(extra))
+            yield rec
