@@ -156,12 +156,9 @@ class AccountVerifier:
     def log_file(self) -> str:
         start = self.started()
         prefix = self.logs_root() + "CloudTrail/"
-        try:
-            newest = _after(self.newest(prefix), start)
-        except _Fail:
-            raise _Fail(
-                f"no log file under s3://{self.b.bucket.name}/{prefix} since {start}"
-            ) from None
+        newest = _after(self.newest(prefix), start)
+        if newest is None:
+            raise _Fail(f"no log file under s3://{self.b.bucket.name}/{prefix} since {start}")
         return f"s3://{self.b.bucket.name}/{newest['Key']} ({newest['LastModified']})"
 
     def digest(self) -> str:
