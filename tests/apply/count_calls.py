@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from tests.apply.support import HOME, access, options
 from tests.apply.test_merge import seed_legacy_trail
+
 from trailwarden.apply import Runner, probe
 from trailwarden.collect import ScanOptions, collect
 from trailwarden.demo.delivery import simulate_delivery
@@ -23,7 +24,6 @@ from trailwarden.demo.server import moto_server, pointed_at, reset_moto
 from trailwarden.integrity.fixtures import FixtureKey
 from trailwarden.plan.steps import build_plan
 from trailwarden.verify import verify_plan
-
 
 T = TypeVar("T")
 
