@@ -216,11 +216,16 @@ def _snake(operation: str) -> str:
 
 
 def _bucket_exists(ctx: AccountContext, step: Step) -> State:
+    name = step.params["Bucket"]
     try:
-        ctx.client(step.region, "s3").head_bucket(Bucket=step.params["Bucket"])
+        ctx.client(step.region, "s3").head_bucket(Bucket=name)
     except ClientError as exc:
         if absent(exc, "404", "NoSuchBucket", "NotFound"):
             return State.MISSING
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403:
+            raise RuntimeError(
+                f"bucket {name} exists and is not this account's (403): plan with another --bucket"
+            ) from exc
         raise
     return State.OK
 

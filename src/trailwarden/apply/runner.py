@@ -145,6 +145,15 @@ class Journal:
             fh.write(json.dumps(entry, default=str) + "\n")
 
 
+def refuse_unknown_steps(plan: Plan) -> None:
+    """A plan we cannot carry out is refused before anything is touched."""
+    for step in plan.steps:
+        if (step.service, step.operation) not in HANDLERS:
+            raise UsageError(
+                f"step {step.id}: trailwarden cannot apply {step.service}:{step.operation}"
+            )
+
+
 def check_step(ctx: AccountContext, step: Step) -> State:
     handler = HANDLERS.get((step.service, step.operation))
     if handler is None:
@@ -187,11 +196,7 @@ class Runner:
     on_result: Callable[[StepResult], None] | None = None
 
     def run(self) -> ApplyReport:
-        for step in self.plan.steps:  # refuse a plan we cannot carry out before touching AWS
-            if (step.service, step.operation) not in HANDLERS:
-                raise UsageError(
-                    f"step {step.id}: trailwarden cannot apply {step.service}:{step.operation}"
-                )
+        refuse_unknown_steps(self.plan)
         before = self.access.snapshot_counts()
         facts = self.journal.facts()
         ctxs = contexts(self.access, self.plan, facts)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from trailwarden.apply import CountingAccess, Journal, Runner, StepResult
-from trailwarden.apply.runner import ApplyReport
+from trailwarden.apply.runner import ApplyReport, refuse_unknown_steps
 from trailwarden.aws.session import AccessOptions
 from trailwarden.cli import app
 from trailwarden.cli.common import (
@@ -44,6 +44,7 @@ def apply(
 ) -> None:
     """Apply a plan: each step is checked live first, so a rerun changes nothing or resumes."""
     the_plan = load_plan(plan_file)
+    refuse_unknown_steps(the_plan)
     if max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
     text = output == OutputFormat.text
