@@ -172,3 +172,17 @@ def test_repair_merges_into_every_existing_policy(aws: str) -> None:
     assert {"owner", "managed-by"} <= {t["Key"] for t in tags}
     assert not_passing(scan()) == []
     assert apply(make_plan(alarm_topic=seeded["topic"])).nothing_to_change
+
+
+def test_existing_key_given_by_alias_is_merged_and_stays_idempotent(aws: str) -> None:
+    kms = boto3.client("kms", region_name=HOME)
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/audit-logs", TargetKeyId=key)
+    alias_arn = f"arn:aws:kms:{HOME}:{ACCOUNT}:alias/audit-logs"
+    report = apply(make_plan(kms_key=alias_arn))
+    assert report.failed is None, report.failed
+    trail = boto3.client("cloudtrail", region_name=HOME).describe_trails()["trailList"][0]
+    assert trail["KmsKeyId"] in (key, alias_arn)
+    policy = statements(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    assert "Allow CloudTrail to encrypt logs" in policy
+    assert apply(make_plan(kms_key=alias_arn)).nothing_to_change

@@ -115,6 +115,13 @@ class AccountContext:
                 return self.key_arn(match.group(1), match.group(2))
         return value
 
+    def concrete_key(self, key: str, default_region: str) -> str:
+        """A key ARN for a key given by alias (name or ARN): what GetKeyPolicy and GetTrail use."""
+        if ":alias/" not in key and not key.startswith("alias/"):
+            return key
+        region = key.split(":")[3] if key.startswith("arn:") else default_region
+        return self.key_arn(region, key)
+
     def key_arn(self, region: str, alias: str) -> str:
         def lookup() -> str | None:
             from botocore.exceptions import ClientError

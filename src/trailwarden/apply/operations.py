@@ -114,13 +114,15 @@ handler("s3", "PutBucketPolicy")(merge_handler(_bucket_policy, _put_bucket_polic
 
 def _key_policy(ctx: AccountContext, step: Step) -> dict[str, Any] | None:
     kms = ctx.client(step.region, "kms")
-    got = kms.get_key_policy(KeyId=ctx.resolve(step.params["KeyId"]), PolicyName="default")
+    key = ctx.concrete_key(ctx.resolve(step.params["KeyId"]), step.region)
+    got = kms.get_key_policy(KeyId=key, PolicyName="default")
     return dict(json.loads(got["Policy"]))
 
 
 def _put_key_policy(ctx: AccountContext, step: Step, doc: dict[str, Any]) -> None:
+    key = ctx.concrete_key(ctx.resolve(step.params["KeyId"]), step.region)
     ctx.client(step.region, "kms").put_key_policy(
-        KeyId=ctx.resolve(step.params["KeyId"]), PolicyName="default", Policy=json.dumps(doc)
+        KeyId=key, PolicyName="default", Policy=json.dumps(doc)
     )
 
 

@@ -50,16 +50,24 @@ def trail_differences(live: dict[str, Any], wanted: dict[str, Any]) -> list[str]
     return diffs
 
 
+def _wanted(ctx: AccountContext, step: Step) -> dict[str, Any]:
+    """The planned parameters; a key given by alias compares as the key GetTrail reports."""
+    wanted = _params(ctx, step)
+    if wanted.get("KmsKeyId"):
+        wanted["KmsKeyId"] = ctx.concrete_key(str(wanted["KmsKeyId"]), step.region)
+    return wanted
+
+
 def _trail_state(ctx: AccountContext, step: Step) -> State:
     live = _live_trail(ctx, step)
     if live is None:
         return State.MISSING
-    wanted = _params(ctx, step)
+    wanted = _wanted(ctx, step)
     return State.DIFFERS if trail_differences(live, wanted) else State.OK
 
 
 def _write_trail(ctx: AccountContext, step: Step) -> str:
-    wanted = _params(ctx, step)
+    wanted = _wanted(ctx, step)
     ct = ctx.client(step.region, "cloudtrail")
     live = _live_trail(ctx, step)
     if live is None:
