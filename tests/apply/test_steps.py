@@ -131,3 +131,48 @@ def test_snapshot_knowledge_predicts_noops() -> None:
     assert actions[("StartLogging", "arn:aws:cloudtrail:us-east-1:111111111111:trail/audit")] == (
         "noop"
     )
+
+
+def test_controls_an_existing_alarm_chain_satisfies_are_not_duplicated() -> None:
+    from trailwarden.filterpattern.cis import CIS_CONTROLS
+    from trailwarden.snapshot.model import Alarm, LogGroup, MetricFilter, Topic
+
+    topic = "arn:aws:sns:us-east-1:111111111111:ops"
+    chain = [c for c in CIS_CONTROLS if c.control_id in ("CloudWatch.1", "CloudWatch.3")]
+    group = LogGroup(
+        arn="arn:aws:logs:us-east-1:111111111111:log-group:ct:*",
+        name="ct",
+        region="us-east-1",
+        account=MGMT,
+        exists=True,
+        retention_days=365,
+        metric_filters=[
+            MetricFilter(
+                name=f"ops-{c.control_id}", pattern=c.pattern, metrics=[(c.metric_name, "Ops")]
+            )
+            for c in chain
+        ],
+        alarms=[
+            Alarm(
+                name=f"ops-{c.control_id}",
+                metric_name=c.metric_name,
+                namespace="Ops",
+                actions=[topic],
+            )
+            for c in chain
+        ],
+        topics=[Topic(arn=topic, confirmed_subscriptions=1)],
+    )
+    snapshot = make_snapshot([make_trail("audit")], accounts=[MGMT], groups={MGMT: [group]})
+    plan = build_plan(snapshot, OPTIONS)
+    planned = {s.controls[0] for s in plan.steps if s.operation == "PutMetricAlarm"}
+    assert len(planned) == 12 and not planned & {"CloudWatch.1", "CloudWatch.3"}
+    (account,) = plan.accounts
+    assert any(
+        "CloudWatch.1 already satisfied by filter ops-CloudWatch.1" in n for n in account.notes
+    )
+    # An unconfirmed topic satisfies nothing: all 14 are planned.
+    unconfirmed = group.model_copy(update={"topics": [Topic(arn=topic, confirmed_subscriptions=0)]})
+    snapshot = make_snapshot([make_trail("audit")], accounts=[MGMT], groups={MGMT: [unconfirmed]})
+    plan = build_plan(snapshot, OPTIONS)
+    assert len([s for s in plan.steps if s.operation == "PutMetricAlarm"]) == 14

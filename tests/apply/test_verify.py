@@ -43,7 +43,7 @@ def test_verify_fails_before_delivery_and_passes_after(aws: str, cli: Any, tmp_p
     (account,) = doc["accounts"]
     status = by_name(account["checks"])
     assert status["logging"] == "PASS" and status["selectors as planned"] == "PASS"
-    assert status["14 filters and alarms as planned"] == "PASS"
+    assert status["CIS filters and alarms as planned"] == "PASS"
     assert status["log file delivered"] == "FAIL" and status["digest file validates"] == "FAIL"
     assert status["events in CloudWatch Logs"] == "FAIL"
     assert status["confirmed subscriber"] == "FAIL"  # the e-mail is not confirmed yet

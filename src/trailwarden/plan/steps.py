@@ -569,9 +569,36 @@ class _Builder:
 
     # --- 6. topic, filters, alarms --------------------------------------------------------------
 
+    def satisfied(self) -> dict[str, str]:
+        """CIS controls the trail's log group already satisfies with someone else's filter and
+        alarm (exact CIS pattern, alarm on its metric, a topic with a confirmed subscriber):
+        adding a second filter and alarm would only cost money."""
+        group = self.group
+        if group is None or self.trail is None:
+            return {}
+        from trailwarden.filterpattern.cis import exact_control
+
+        confirmed = {t.arn for t in group.topics or [] if t.confirmed_subscriptions}
+        done: dict[str, str] = {}
+        for f in group.metric_filters or []:
+            control = exact_control(f.pattern)
+            if control is None or control.control_id in done:
+                continue
+            for alarm in group.alarms or []:
+                notifies = alarm.actions_enabled and set(alarm.actions) & confirmed
+                if (alarm.metric_name, alarm.namespace) in f.metrics and notifies:
+                    done[control.control_id] = f"filter {f.name} -> alarm {alarm.name}"
+        return done
+
     def alarms(self) -> None:
         a = self.b.alarms
         assert a is not None
+        satisfied = self.satisfied()
+        for control_id, how in sorted(satisfied.items(), key=lambda kv: int(kv[0].split(".")[1])):
+            self.notes.append(f"{control_id} already satisfied by {how}: left as it is")
+        specs = [spec for spec in a.alarms if spec.control_id not in satisfied]
+        if not specs:
+            return
         topics = {t.arn: t for t in (self.group.topics or [])} if self.group else {}
         if a.new_topic:
             self.add(
@@ -621,7 +648,7 @@ class _Builder:
         filters = {f.name: f for f in (self.group.metric_filters or [])} if self.group else {}
         alarms = {x.name: x for x in (self.group.alarms or [])} if self.group else {}
         group = self.b.cloudwatch.log_group
-        for spec in a.alarms:
+        for spec in specs:
             have = filters.get(spec.filter_name)
             same = (
                 have is not None
@@ -638,7 +665,7 @@ class _Builder:
                 [spec.control_id],
                 spec.filter_name,
             )
-        for spec in a.alarms:
+        for spec in specs:
             alarm = alarms.get(spec.alarm_name)
             ok = alarm is not None and a.topic_arn in alarm.actions and alarm.actions_enabled
             self.add(
