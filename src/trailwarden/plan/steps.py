@@ -594,8 +594,13 @@ class _Builder:
         a = self.b.alarms
         assert a is not None
         satisfied = self.satisfied()
-        for control_id, how in sorted(satisfied.items(), key=lambda kv: int(kv[0].split(".")[1])):
-            self.notes.append(f"{control_id} already satisfied by {how}: left as it is")
+        if satisfied:
+            ids = sorted(satisfied, key=lambda c: int(c.split(".")[1]))
+            first = ids[0]
+            self.notes.append(
+                f"{', '.join(ids)} already satisfied by existing filters and alarms with a"
+                f" confirmed subscriber (e.g. {first}: {satisfied[first]}): left as they are"
+            )
         specs = [spec for spec in a.alarms if spec.control_id not in satisfied]
         if not specs:
             return
