@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 from trailwarden.apply.context import AccountContext
 from trailwarden.apply.operations import State, _params, absent, handler, setting_handler
 from trailwarden.collect.arns import log_group_name
+from trailwarden.plan.build_base import TRAIL_FIELDS
 from trailwarden.plan.model import Step
-from trailwarden.plan.steps import TRAIL_FIELDS
 
 # CreateTrail/UpdateTrail parameter -> the GetTrail field that reads it back.
 _READ_BACK = {"EnableLogFileValidation": "LogFileValidationEnabled"}
