@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,27 +250,38 @@ class Runner:
         raise AssertionError("unreachable")
 
 
-def probe(access: CountingAccess, plan: Plan) -> Plan:
+def probe(access: CountingAccess, plan: Plan, max_workers: int = 8) -> Plan:
     """The plan with every step's action read from live AWS instead of predicted (no writes).
 
+    Accounts are checked in parallel (reads only; each account's steps in order on one thread).
     A step whose live state cannot be read keeps its predicted action; the account's notes say
     which and why.
     """
     checked = plan.model_copy(deep=True)
     ctxs = contexts(access, checked, {})
-    for step in checked.steps:
-        try:
-            state = check_step(ctxs[step.account], step)
-        except STEP_ERRORS as exc:
-            account = checked.account(step.account)
-            if account is not None:
-                account.notes.append(f"could not check step {step.id}: {exc}")
-            continue
-        if state is State.OK:
-            step.action = "noop"
-        elif state is State.DIFFERS:
-            step.action = "update"
-        else:
-            step.action = "create" if step.operation.startswith(CREATES) else "update"
+
+    def account_steps(account: str) -> None:
+        for step in (s for s in checked.steps if s.account == account):
+            _probe_step(checked, ctxs[account], step)
+
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        for future in [pool.submit(account_steps, a) for a in ctxs]:
+            future.result()
     checked.probed = True
     return checked
+
+
+def _probe_step(plan: Plan, ctx: AccountContext, step: Step) -> None:
+    try:
+        state = check_step(ctx, step)
+    except STEP_ERRORS as exc:
+        account = plan.account(step.account)
+        if account is not None:
+            account.notes.append(f"could not check step {step.id}: {exc}")
+        return
+    if state is State.OK:
+        step.action = "noop"
+    elif state is State.DIFFERS:
+        step.action = "update"
+    else:
+        step.action = "create" if step.operation.startswith(CREATES) else "update"

@@ -10,6 +10,8 @@ from trailwarden.snapshot.model import Bucket
 
 
 class ResourceSteps(StepBuilder):
+    """Buckets (access-log first, so the trail bucket can log to it), key, log group, role."""
+
     # --- 1. buckets ---------------------------------------------------------------------------
 
     def bucket(self, name: str) -> Bucket | None:

@@ -19,6 +19,8 @@ from trailwarden.snapshot.model import Trail
 
 
 class TrailSteps(StepBuilder):
+    """The trail (create or repair), selectors, StartLogging last; topic, filters, alarms."""
+
     # --- 4-5. the trail -----------------------------------------------------------------------
 
     def trail_params(self) -> dict[str, Any]:
