@@ -206,3 +206,30 @@ def test_json_contract_and_discovery(tmp_path: Path, signing_key: FixtureKey, cl
         "logs_valid": 16,
         "logs_total": 16,
     }
+
+
+def test_access_denied_on_a_log_stops_the_run(tmp_path: Path, signing_key: FixtureKey) -> None:
+    """Only "not found" is a verdict; any other read error ends the run (the CLI: exit 255)."""
+    import pytest
+
+    from trailwarden.errors import AccessError
+    from trailwarden.integrity.source import DirSource
+    from trailwarden.integrity.validator import Options, Scope, validate
+
+    root = tmp_path / "copy"
+    delivery = write_trail_delivery(dir_sink(root), ACCOUNT, ["us-east-1"], START, 4, signing_key)
+    denied = delivery.logs[5]
+
+    class Denying(DirSource):
+        def open_object(self, bucket: str, key: str) -> Any:
+            if key == denied:
+                raise AccessError(f"cannot read s3://{bucket}/{key}: AccessDenied")
+            return super().open_object(bucket, key)
+
+    with pytest.raises(AccessError, match="AccessDenied"):
+        validate(
+            Denying(root, BUCKET),
+            Scope(BUCKET),
+            Options(START, START + timedelta(hours=4)),
+            lambda _r: lambda _s, _e: [signing_key.public()],
+        )

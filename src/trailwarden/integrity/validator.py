@@ -202,12 +202,17 @@ def validate(
         try:
             for work in works:
                 _walk_chain(work, opts, key_loader, prefetch, lpool, source, progress, local)
+            for work in works:
+                for entry in work.items:
+                    report.items += entry.result() if isinstance(entry, Future) else [entry]
+                report.gaps += work.gaps
+        except BaseException:
+            # An access error or Ctrl-C ends the run now, not after every queued read.
+            lpool.shutdown(wait=False, cancel_futures=True)
+            dpool.shutdown(wait=False, cancel_futures=True)
+            raise
         finally:
             prefetch.drop()
-        for work in works:
-            for entry in work.items:
-                report.items += entry.result() if isinstance(entry, Future) else [entry]
-            report.gaps += work.gaps
     if opts.strict:
         for work in works:
             report.items += st.findings(work.chain, work.valid, work.listed, source, opts)
