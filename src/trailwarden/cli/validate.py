@@ -108,6 +108,7 @@ def validate_command(
             raise UsageError(str(exc)) from None
     keys = [load_key_file(spec) for spec in public_keys]
     expected_until = end if (strict and end_time) else None
+    latest_delivery = None
 
     source: Source
     session = None
@@ -126,6 +127,7 @@ def validate_command(
             bucket, prefix = info.bucket, prefix if prefix is not None else info.prefix
             if strict and info.latest_digest is not None:
                 expected_until = min(end, info.latest_digest)
+                latest_delivery = info.latest_digest
         source = S3Source(session, max_workers)
     if keys:
         key_loader = _static_keys(keys)
@@ -144,7 +146,13 @@ def validate_command(
         regions=frozenset(regions) if regions else None,
     )
     opts = Options(
-        start, end, strict=strict, max_workers=max_workers, expected_until=expected_until
+        start,
+        end,
+        strict=strict,
+        max_workers=max_workers,
+        expected_until=expected_until,
+        latest_delivery=latest_delivery,
+        trail_account=trail_arn.split(":")[4] if trail_arn else None,
     )
     with progress_bar("validating") as progress:
         report = validate(source, scope, opts, key_loader, trail_arn, progress)

@@ -56,6 +56,10 @@ class Options:
     strict: bool = False
     max_workers: int = 16
     expected_until: datetime | None = None  # --strict: digests expected hourly until then
+    # --strict: GetTrailStatus LatestDigestDeliveryTime, and the (account, home Region) chain
+    # it describes; that chain's newest digest must be about that recent.
+    latest_delivery: datetime | None = None
+    trail_account: str | None = None
     verbose_progress: Progress | None = None
 
 
