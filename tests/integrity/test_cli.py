@@ -233,3 +233,35 @@ def test_access_denied_on_a_log_stops_the_run(tmp_path: Path, signing_key: Fixtu
             Options(START, START + timedelta(hours=4)),
             lambda _r: lambda _s, _e: [signing_key.public()],
         )
+
+
+def test_region_and_account_filters_and_verbose_text(
+    tmp_path: Path, signing_key: FixtureKey, cli: Any
+) -> None:
+    root = tmp_path / "copy"
+    delivery = None
+    for account in (ACCOUNT, "111122223333"):
+        delivery = write_trail_delivery(
+            dir_sink(root),
+            account,
+            ["us-east-1", "eu-west-1"],
+            START,
+            3,
+            signing_key,
+            delivery=delivery,
+        )
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(signing_key.pem())
+    base = ["validate", "--dir", str(root), "--bucket", BUCKET, "--public-key", str(pem), *WINDOW]
+    res = cli([*base, "--region", "eu-west-1", "--account", "111122223333", "--output", "json"])
+    doc = json.loads(res.stdout)
+    assert {(i["account"], i["region"]) for i in doc["items"]} == {("111122223333", "eu-west-1")}
+    assert doc["summary"]["digests_total"] == 3
+    res = cli([*base, "--region", "eu-west-1", "--verbose"])
+    assert res.code == 0
+    lines = res.stdout.splitlines()
+    assert (
+        sum(line.startswith("Digest file\ts3://") and line.endswith("\tvalid") for line in lines)
+        == 6
+    )
+    assert "6/6 digest files valid" in lines and "24/24 log files valid" in lines
