@@ -60,7 +60,6 @@ class Options:
     # it describes; that chain's newest digest must be about that recent.
     latest_delivery: datetime | None = None
     trail_account: str | None = None
-    verbose_progress: Progress | None = None
 
 
 @dataclass
@@ -242,17 +241,20 @@ def _walk_chain(
             # Like the CLI, keys are required even when no digest is listed.
             keys.load(opts.start, opts.end + timedelta(hours=2))
 
-        def lister(bucket: str, _listed: list[str] = listed, _bf: bool = backfill) -> list[str]:
-            if bucket == chain.bucket:
+        def lister(
+            bucket: str, end: datetime | None, _listed: list[str] = listed, _bf: bool = backfill
+        ) -> list[str]:
+            if bucket == chain.bucket and end is None:
                 return list(_listed)
+            end = end or opts.end
             moved = Chain(
                 bucket, chain.prefix, chain.org_id, chain.account, chain.region, chain.trail
             )
             std, bfl = select_digests(
                 moved,
-                _list_folder(source, bucket, moved.digest_folder, opts.start, opts.end),
+                _list_folder(source, bucket, moved.digest_folder, opts.start, end),
                 opts.start,
-                opts.end,
+                end,
             )
             return bfl if _bf else std
 
