@@ -143,14 +143,17 @@ def actor(con: duckdb.DuckDBPyConnection, principal: str, scope: Scope) -> list[
     return found
 
 
-def timeline(con: duckdb.DuckDBPyConnection, scope: Scope, limit: int) -> list[Row]:
+def timeline_sql(scope: Scope, limit: int, extra: str = "TRUE") -> str:
     if scope.start is None or scope.end is None:
         raise UsageError("timeline needs both --start and --end")
-    sql = (
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE {window_sql(scope)} "
+    return (
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE {window_sql(scope)} AND {extra} "
         f"ORDER BY eventTime, eventID LIMIT {int(limit)}"
     )
-    return rows(con, sql)
+
+
+def timeline(con: duckdb.DuckDBPyConnection, scope: Scope, limit: int) -> list[Row]:
+    return rows(con, timeline_sql(scope, limit))
 
 
 def hunt(con: duckdb.DuckDBPyConnection, which: Hunt, scope: Scope) -> list[Row]:

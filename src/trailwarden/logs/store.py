@@ -126,6 +126,7 @@ def _ingest(
         )
         worker.start()
         reported = 0
+        marked: set[str] = set()  # corrupt files already in tw_files (by _flush or here)
         while True:
             item = batches.get()
             if isinstance(item, BaseException):
@@ -133,11 +134,13 @@ def _ingest(
             # Files the reader could not decompress or decode: remember them, listed once.
             corrupt = list(result.stats.corrupt)
             for name, reason in corrupt[reported:]:
-                _mark(con, next(ids), name, -1, "corrupt", reason)
+                if name not in marked:
+                    _mark(con, next(ids), name, -1, "corrupt", reason)
+                    marked.add(name)
             reported = len(corrupt)
             if item is None:
                 break
-            _flush(con, item, result, on_batch)
+            _flush(con, item, result, on_batch, marked)
         worker.join()
     con.execute("CHECKPOINT")
     con.close()
@@ -158,6 +161,7 @@ def _flush(
     batch: Batch,
     result: IngestResult,
     on_batch: Callable[[int], None] | None,
+    marked: set[str],
 ) -> None:
     if not batch.files:
         return
@@ -193,6 +197,7 @@ def _flush(
     rows: list[tuple[int, str, int, int, str, str | None]] = []
     for fid, ref in batch.files.items():
         if fid in bad:
+            marked.add(ref.name)
             result.stats.corrupt.append((ref.name, "bad JSON"))
             rows.append((fid, ref.name, ref.size, 0, "corrupt", "bad JSON"))
         else:
