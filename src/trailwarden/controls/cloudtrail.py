@@ -192,14 +192,7 @@ def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
     for region in view.scanned_regions:
         resource = account_resource(view.account)
         if region.state == RegionState.ERROR:
-            yield view.finding(
-                meta,
-                Status.NOT_AVAILABLE,
-                region.region,
-                resource,
-                "DescribeTrails failed in this Region; see errors",
-                no_trail_cause(view.account),
-            )
+            yield view.unlisted(meta, region.region)
             continue
         trails = view.visible_trails(region)
         verdicts = {t.arn: _why_not_ct1(t) for t in trails}
@@ -249,14 +242,7 @@ def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
     for region in view.scanned_regions:
         resource = account_resource(view.account)
         if region.state == RegionState.ERROR:
-            yield view.finding(
-                meta,
-                Status.NOT_AVAILABLE,
-                region.region,
-                resource,
-                "DescribeTrails failed in this Region; see errors",
-                no_trail_cause(view.account),
-            )
+            yield view.unlisted(meta, region.region)
             continue
         trails = view.visible_trails(region)
         logging = [t for t in trails if t.status is not None and t.status.is_logging]

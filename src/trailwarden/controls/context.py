@@ -102,6 +102,17 @@ class AccountView:
             compliance=meta.compliance,
         )
 
+    def unlisted(self, meta: ControlMeta, region: str) -> Finding:
+        """DescribeTrails failed in the Region: nothing is known there, so never PASSED."""
+        return self.finding(
+            meta,
+            Status.NOT_AVAILABLE,
+            region,
+            account_resource(self.account),
+            "DescribeTrails failed in this Region; see errors",
+            no_trail_cause(self.account),
+        )
+
 
 def no_trail_cause(account: str) -> str:
     return f"no-trail:{account}"
