@@ -7,8 +7,10 @@ import sys
 from rich.console import Console
 
 # Human output goes to stderr when stdout carries JSON, so pipes stay machine-readable.
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Not on a terminal (CI logs, files), rich would wrap at 80 columns; reports read better wider.
+_WIDTH = None if sys.stdout.isatty() else 120
+console = Console(stderr=False, highlight=False, width=_WIDTH)
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
 
 def show_progress() -> bool:

@@ -98,6 +98,7 @@ def test_d_organization_trail_seen_and_read_from_members(org_member: str) -> Non
         assert trails[0]["IsOrganizationTrail"] is True
         assert mct.describe_trails(includeShadowTrails=False)["trailList"] == []
         assert mct.get_trail_status(Name=arn)["IsLogging"] is True
+        assert mct.get_trail(Name=arn)["Trail"]["TrailARN"] == arn
         assert mct.get_event_selectors(TrailName=arn)["EventSelectors"] == DEFAULT_EVENT_SELECTORS
         assert mct.get_insight_selectors(TrailName=arn)["TrailARN"] == arn
         tags = mct.list_tags(ResourceIdList=[arn])["ResourceTagList"][0]["TagsList"]

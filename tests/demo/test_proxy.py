@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -13,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 from demo_helpers import member_session, without_account_host_prefix
 
-from trailwarden.demo.proxy import Fault, LatencyProxy, cbor_map, latency_proxy
+from trailwarden.demo.proxy import Fault, LatencyProxy, cbor_map, identify, latency_proxy
 
 REGION = "us-east-1"
 NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
@@ -199,3 +202,87 @@ def test_cbor_map_encoding() -> None:
     assert cbor_map({"a": "b"}) == b"\xa1\x61a\x61b"
     long = "x" * 300
     assert cbor_map({"k": long})[3:6] == b"\x79\x01\x2c"
+
+
+def fixed_account(access_key: str, headers: Any) -> str:
+    return f"acct-of-{access_key}"
+
+
+def test_identify_presigned_unknown_and_moto_header() -> None:
+    presigned = (
+        "/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=AKIDEXAMPLE%2F20260101%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Signature=x"
+    )
+    call = identify("GET", presigned, {}, b"", fixed_account)
+    assert (call.account, call.region, call.service, call.operation) == (
+        "acct-of-AKIDEXAMPLE",
+        "eu-west-1",
+        "s3",
+        "GetObject",
+    )
+    unsigned = identify("GET", "/whatever", {}, b"")
+    assert (unsigned.service, unsigned.protocol, unsigned.account) == (
+        "unknown",
+        "unknown",
+        "123456789012",
+    )
+    pinned = identify("GET", "/", {"X-Moto-Account-Id": "210987654321"}, b"")
+    assert pinned.account == "210987654321"
+    query = identify(
+        "POST",
+        "/",
+        {
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-2/sts/aws4_request, "
+            "SignedHeaders=host, Signature=x",
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+        },
+        b"Action=AssumeRole&Version=2011-06-15",
+        fixed_account,
+    )
+    assert (query.region, query.service, query.operation, query.protocol) == (
+        "us-east-2",
+        "sts",
+        "AssumeRole",
+        "query",
+    )
+
+
+class _Upstream(BaseHTTPRequestHandler):
+    """A keep-alive upstream that counts connections; ``silent_close`` drops each one after
+    answering without saying so (a pooled connection the proxy holds is then stale)."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+    silent_close = False
+
+    def setup(self) -> None:
+        type(self).connections += 1
+        super().setup()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+        self.close_connection = self.silent_close
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("silent_close", [False, True])
+def test_upstream_connections_are_pooled_and_stale_ones_retried(silent_close: bool) -> None:
+    handler = type("Upstream", (_Upstream,), {"connections": 0, "silent_close": silent_close})
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        host, port = upstream.server_address[:2]
+        with latency_proxy(f"http://{host!s}:{port}", delay_s=0.0) as running:
+            for _ in range(4):
+                with urllib.request.urlopen(f"{running.url}/ping", timeout=10) as resp:
+                    assert resp.read() == b"ok"
+            assert running.calls[("unknown", "GET /ping")] == 4
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+    assert handler.connections == (4 if silent_close else 1)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from trailwarden.filterpattern import canonical, compile_pattern, parse
-from trailwarden.filterpattern.cis import BY_ID, CIS_CONTROLS, control
+from trailwarden.filterpattern.cis import BY_ID, CIS_CONTROLS, control, exact_control, is_exact
 
 
 def spec_patterns(datasets: Path) -> dict[str, str]:
@@ -97,3 +97,15 @@ def test_every_pattern_parses_and_compiles() -> None:
 def test_unknown_control_names_the_valid_ids() -> None:
     with pytest.raises(KeyError, match=r"CloudWatch\.1 to \.14"):
         control("CloudWatch.15")
+
+
+def test_is_exact_and_exact_control() -> None:
+    spaced = "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = "
+    spaced += "DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"
+    assert is_exact(spaced, "CloudWatch.5")
+    assert not is_exact(spaced, "CloudWatch.4")
+    assert exact_control(spaced) is BY_ID["CloudWatch.5"]
+    assert not is_exact("{$.eventName = }", "CloudWatch.5")  # broken filters are just not CIS
+    assert exact_control("{$.eventName = CreateTrail}") is None
+    for c in CIS_CONTROLS:
+        assert exact_control(c.pattern) is c

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from trailwarden.filterpattern import compile_pattern, evaluate, parse
-from trailwarden.filterpattern.evaluate import match_fields, split_message
 from trailwarden.filterpattern.nodes import SpaceDelimitedPattern
+from trailwarden.filterpattern.semantics import match_fields, split_message
 
 # The JSON document of the docs' precedence examples (spec §1.3).
 DOC = {

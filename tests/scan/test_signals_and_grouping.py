@@ -72,7 +72,7 @@ def test_extra_copies_of_management_events_are_flagged_per_region() -> None:
     snap = make_snapshot([make_trail("a"), make_trail("b", multi=False)])
     extra = [s for s in evaluate(snap).signals if s.kind == "extra-management-copy"]
     assert [s.region for s in extra] == ["us-east-1"]  # b is single-Region in us-east-1
-    assert "1 extra copy" in extra[0].message
+    assert "a, b" in extra[0].message and "$2.00 per 100,000" in extra[0].message
 
 
 def test_data_events_flagged_for_cost() -> None:

@@ -92,3 +92,30 @@ def test_usage_errors(cli: Any) -> None:
     assert cli(["scan", "--accounts", "12"]).code == 2
     assert cli(["scan", "--org", "--accounts", "111111111111"]).code == 2
     assert cli(["scan", "--max-workers", "0"]).code == 2
+
+
+def _one_error_line(result: Any) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert result.code == 2 and len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return str(lines[0])
+
+
+def test_no_credentials_unreachable_endpoint_and_unknown_profile(
+    cli: Any, monkeypatch: Any
+) -> None:
+    assert "no usable AWS credentials" in _one_error_line(cli(["scan"]))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    assert "cannot reach AWS" in _one_error_line(cli(["scan", "--max-attempts", "1"]))
+    assert "profile (nope)" in _one_error_line(cli(["scan", "--profile", "nope"]))
+
+
+def test_rejected_credentials(aws: str, cli: Any, monkeypatch: Any) -> None:
+    from trailwarden.demo.proxy import Fault, latency_proxy
+
+    with latency_proxy(aws, delay_s=0) as proxy:
+        proxy.add_fault(Fault(service="sts", operation="GetCallerIdentity"))
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        assert "rejected the credentials" in _one_error_line(cli(["scan"]))

@@ -12,13 +12,14 @@ import os
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from trailwarden.errors import AccessError
+from trailwarden.errors import AccessError, CredentialsError
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
@@ -60,7 +61,11 @@ class AwsAccess:
     def caller_account(self) -> str:
         if self._caller is None:
             sts = self._base.client("sts", config=self._config, region_name=self.default_region)
-            self._caller = str(sts.get_caller_identity()["Account"])
+            try:
+                self._caller = str(sts.get_caller_identity()["Account"])
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "error")
+                raise CredentialsError(f"AWS rejected the credentials ({code}): {exc}") from exc
             self._sessions[self._caller] = self._base
         return self._caller
 
@@ -105,18 +110,34 @@ class AwsAccess:
             return cached
         session = self._base if account == self._caller else self.session(account)
         # Client creation is not thread-safe on a shared session: build under the lock.
-        config = self._config
-        if service == "s3control" and _custom_endpoint():
-            # s3control prefixes the host with the account ID; a custom endpoint (an IP, a local
-            # emulator, a VPC endpoint URL) is meant literally, so send requests to it as given.
-            config = config.merge(Config(inject_host_prefix=False))
         with self._lock:
             cached = self._clients.get(key)
             if cached is None:
-                cached = session.client(service, region_name=region, config=config)
+                cached = session.client(service, region_name=region, config=self._config)
+                endpoint = _custom_endpoint()
+                if service == "s3control" and endpoint:
+                    cached.meta.events.register(
+                        "before-sign.s3-control.*", _literal_endpoint(endpoint)
+                    )
                 self._clients[key] = cached
             return cached
 
 
-def _custom_endpoint() -> bool:
-    return bool(os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3_CONTROL"))
+def _custom_endpoint() -> str:
+    return os.environ.get("AWS_ENDPOINT_URL_S3_CONTROL") or os.environ.get("AWS_ENDPOINT_URL", "")
+
+
+def _literal_endpoint(endpoint: str) -> Any:
+    """s3control's endpoint rules prefix the host with the account ID (``<account>.<host>``),
+    which cannot resolve when the configured endpoint is an IP address or a plain local name.
+    A custom endpoint is meant literally: send the request to it as given (before signing, so
+    the signed Host header is the one sent)."""
+    authority = urlsplit(endpoint).netloc
+
+    def rewrite(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        host = parts.netloc
+        if host != authority and host.endswith("." + authority):
+            request.url = urlunsplit(parts._replace(netloc=authority))
+
+    return rewrite

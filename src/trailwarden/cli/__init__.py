@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import typer
 from botocore.exceptions import (
+    EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
@@ -89,6 +90,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except (ProfileNotFound, NoRegionError) as exc:
         _one_line(str(exc))
+        return EXIT_USAGE
+    except EndpointConnectionError as exc:
+        _one_line(f"cannot reach AWS ({exc})")
         return EXIT_USAGE
     except KeyboardInterrupt:
         _one_line("interrupted")

@@ -1,5 +1,61 @@
-"""CLI commands for this area (registered on the root app)."""
+"""`trailwarden evidence download`: an offline copy of a trail's bucket that keeps signatures."""
 
 from __future__ import annotations
 
-from trailwarden.cli import app as _app  # noqa: F401
+from pathlib import Path
+
+import typer
+
+from trailwarden.cli import app
+from trailwarden.cli.common import console
+from trailwarden.errors import UsageError
+
+evidence_app = typer.Typer(help="Evidence kept offline.", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
+
+
+@evidence_app.command("download")
+def download_command(
+    directory: Path = typer.Option(..., "--dir", help="Folder to write the copy into."),
+    trail_arn: str | None = typer.Option(None, "--trail-arn", help="Bucket from the trail."),
+    bucket: str | None = typer.Option(None, "--bucket", help="The trail's bucket."),
+    prefix: str | None = typer.Option(None, "--prefix", help="The trail's S3 key prefix."),
+    start_time: str | None = typer.Option(None, "--start-time", help="Only days from (UTC)."),
+    end_time: str | None = typer.Option(None, "--end-time", help="Only days up to (UTC)."),
+    max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="GETs in flight."),
+) -> None:
+    """Copy log and digest files (with each digest's signature metadata) into --dir."""
+    import boto3
+
+    from trailwarden.cli.validate import parse_time, progress_bar
+    from trailwarden.integrity.evidence import download
+    from trailwarden.integrity.s3 import S3Source, describe_trail
+
+    start = parse_time(start_time, "--start-time") if start_time else None
+    end = parse_time(end_time, "--end-time") if end_time else None
+    if start and end and start > end:
+        raise UsageError("Invalid time range specified: start-time must occur before end-time")
+    session = boto3.session.Session()
+    if bucket is None:
+        if trail_arn is None:
+            raise UsageError("give --trail-arn or --bucket")
+        info = describe_trail(session, trail_arn)
+        bucket, prefix = info.bucket, prefix if prefix is not None else info.prefix
+    with progress_bar("downloading") as progress:
+        copied = download(
+            S3Source(session, max_workers),
+            bucket,
+            (prefix or "").strip("/"),
+            directory,
+            start=start,
+            end=end,
+            max_workers=max_workers,
+            trail_arn=trail_arn,
+            progress=progress,
+        )
+    console.print(
+        f"Copied {copied.objects} objects ({copied.bytes / 1e6:.1f} MB) from s3://{bucket} "
+        f"to {directory}",
+        markup=False,
+    )
+    raise typer.Exit(0)

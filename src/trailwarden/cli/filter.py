@@ -1,5 +1,144 @@
-"""CLI commands for this area (registered on the root app). Filled in by its issue."""
+"""``trailwarden filter``: test, canonicalise and compare CloudWatch Logs filter patterns."""
 
 from __future__ import annotations
 
-from trailwarden.cli import app as _app  # noqa: F401
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import track
+
+from trailwarden.cli import app as _app
+from trailwarden.cli.common import (
+    EXIT_OK,
+    OUTPUT_OPTION,
+    OutputFormat,
+    console,
+    emit_json,
+    err_console,
+    show_progress,
+)
+from trailwarden.errors import UsageError
+from trailwarden.filterpattern import canonical, compile_pattern, parse
+from trailwarden.filterpattern._events import event_files, looks_like_cloudtrail, read_file
+from trailwarden.filterpattern.cis import BY_ID
+
+filter_app = typer.Typer(
+    name="filter",
+    help="Test, canonicalise and compare CloudWatch Logs filter patterns, offline.",
+    no_args_is_help=True,
+)
+_app.add_typer(filter_app, name="filter")
+
+PATTERN_ARGUMENT = typer.Argument(
+    ..., metavar="PATTERN", help="A filter pattern, e.g. '{$.eventName = DeleteTrail}'."
+)
+
+
+@filter_app.command("test")
+def test_command(
+    pattern: str = PATTERN_ARGUMENT,
+    events: Path = typer.Option(
+        ...,
+        "--events",
+        help="A CloudTrail log file or a directory of them (.json/.jsonl, gzipped or not).",
+    ),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Evaluate PATTERN on CloudTrail records, like TestMetricFilter over any amount of history."""
+    predicate = compile_pattern(parse(pattern))  # a bad pattern stops here, before any reading
+    files = event_files(events)
+    walking = events.is_dir()
+    total = 0
+    matched: list[dict[str, Any]] = []
+    skipped: list[Path] = []
+    steps: Iterable[Path] = files
+    if show_progress() and len(files) > 1:
+        steps = track(files, description="reading", transient=True, console=err_console)
+    for file in steps:
+        records = read_file(file)
+        if walking and records and not looks_like_cloudtrail(records):
+            skipped.append(file)  # e.g. a manifest next to the logs: not events
+            continue
+        total += len(records)
+        matched.extend(event for event in records if predicate(event))
+    for file in skipped:
+        err_console.print(f"skipped {file}: no CloudTrail records", markup=False, soft_wrap=True)
+    if output is OutputFormat.json:
+        emit_json(
+            {
+                "schema": "trailwarden.filtertest/1",
+                "pattern": pattern,
+                "events": total,
+                "matches": len(matched),
+                "matched_event_ids": [event.get("eventID") for event in matched],
+            }
+        )
+    else:
+        for event in matched:
+            identity = event.get("userIdentity")
+            who = (
+                identity.get("arn") or identity.get("type") if isinstance(identity, dict) else None
+            )
+            fields = (
+                event.get("eventTime"),
+                event.get("eventSource"),
+                event.get("eventName"),
+                who,
+                event.get("eventID"),
+            )
+            line = "  ".join(str(f if f is not None else "-") for f in fields)
+            console.print(line, markup=False, soft_wrap=True)
+        console.print(f"{len(matched)} of {total} events match", markup=False)
+    raise typer.Exit(EXIT_OK)
+
+
+@filter_app.command("canonical")
+def canonical_command(
+    pattern: str = PATTERN_ARGUMENT, output: OutputFormat = OUTPUT_OPTION
+) -> None:
+    """Print PATTERN in canonical form (what Security Hub's exact comparison sees)."""
+    text = canonical(pattern)
+    if output is OutputFormat.json:
+        emit_json(
+            {"schema": "trailwarden.filtercanonical/1", "pattern": pattern, "canonical": text}
+        )
+    else:
+        console.print(text, markup=False, soft_wrap=True)
+    raise typer.Exit(EXIT_OK)
+
+
+@filter_app.command("compare")
+def compare_command(
+    pattern: str = PATTERN_ARGUMENT,
+    control: str = typer.Option(..., "--control", help="CloudWatch.1 to CloudWatch.14."),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Compare PATTERN with the CIS filter of a control: exact, equivalent, broader, narrower..."""
+    from trailwarden.filterpattern.compare import compare  # builds the corpus: only when asked
+
+    if control not in BY_ID:
+        raise UsageError(f"unknown control {control!r}; expected CloudWatch.1 to CloudWatch.14")
+    result = compare(pattern, control)
+    if output is OutputFormat.json:
+        emit_json(
+            {
+                "schema": "trailwarden.filtercompare/1",
+                "pattern": pattern,
+                "control": control,
+                "cis_pattern": BY_ID[control].pattern,
+                "verdict": result.verdict,
+                "security_hub_pass": result.security_hub_pass,
+                "missed": result.missed,
+                "extra": result.extra,
+                "explanation": result.explanation,
+            }
+        )
+    else:
+        console.print(f"{control}: {result.verdict}", markup=False)
+        console.print(result.explanation, markup=False, soft_wrap=True)
+        for label, names in (("missed", result.missed), ("extra", result.extra)):
+            for name in names:
+                console.print(f"  {label}: {name}", markup=False)
+    raise typer.Exit(EXIT_OK)

@@ -61,14 +61,24 @@ def scan_snapshot(
     external_id: str | None,
     regions: str | None,
     max_workers: int,
+    max_attempts: int = 8,
 ) -> Snapshot:
     """Everything the scan, plan and demo commands share: options -> AWS -> snapshot."""
     if max_workers < 1:
         raise UsageError("--max-workers must be at least 1")
+    if max_attempts < 1:
+        raise UsageError("--max-attempts must be at least 1")
     if org and accounts:
         raise UsageError("use either --org or --accounts, not both")
     access = AwsAccess(
-        AccessOptions(profile=profile, region=region, role_name=role_name, external_id=external_id)
+        AccessOptions(
+            profile=profile,
+            region=region,
+            role_name=role_name,
+            external_id=external_id,
+            max_attempts=max_attempts,
+            pool_size=max(10, max_workers),
+        )
     )
     options = ScanOptions(
         accounts=parse_accounts(accounts),
@@ -99,6 +109,9 @@ ROLE = typer.Option(DEFAULT_ROLE_NAME, "--role-name", help="Role assumed in othe
 EXTERNAL_ID = typer.Option(None, "--external-id", help="External ID for AssumeRole.")
 REGIONS = typer.Option(None, "--regions", help="Comma-separated Regions (default: all enabled).")
 WORKERS = typer.Option(32, "--max-workers", help="API calls in flight at once.")
+ATTEMPTS = typer.Option(
+    8, "--max-attempts", help="Attempts per call (adaptive retries absorb throttling)."
+)
 
 
 @app.command()
@@ -111,6 +124,7 @@ def scan(
     external_id: str | None = EXTERNAL_ID,
     regions: str | None = REGIONS,
     max_workers: int = WORKERS,
+    max_attempts: int = ATTEMPTS,
     output: OutputFormat = OUTPUT_OPTION,
     out: Path | None = typer.Option(None, "--out", help="Write the JSON findings to FILE."),
     fail_on: FailOn = typer.Option(
@@ -122,7 +136,7 @@ def scan(
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every failed finding."),
 ) -> None:
-    """Inventory every trail in every account and Region and evaluate CloudTrail.1-10."""
+    """Inventory every trail in every account and Region; evaluate CloudTrail.x and CloudWatch.x."""
     if load is not None:
         snapshot = load_snapshot(load)
     else:
@@ -135,6 +149,7 @@ def scan(
             external_id=external_id,
             regions=regions,
             max_workers=max_workers,
+            max_attempts=max_attempts,
         )
     if save is not None:
         save_snapshot(snapshot, save)

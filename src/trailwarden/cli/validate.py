@@ -1,5 +1,204 @@
-"""CLI commands for this area (registered on the root app). Filled in by its issue."""
+"""`trailwarden validate`: check a trail's log files against its signed digest chains."""
 
 from __future__ import annotations
 
-from trailwarden.cli import app as _app  # noqa: F401
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from trailwarden.cli import app
+from trailwarden.cli.common import OUTPUT_OPTION, OutputFormat, emit_json, err_console
+from trailwarden.cli.common import show_progress as _show_progress
+from trailwarden.errors import UsageError
+from trailwarden.integrity.keys import PublicKey, load_key_file
+from trailwarden.integrity.layout import Trail, fmt_display
+from trailwarden.integrity.model import Report
+from trailwarden.integrity.source import DirSource, Source
+from trailwarden.integrity.validator import KeyLoader, Options, Progress, Scope, validate
+
+
+def parse_time(text: str, option: str) -> datetime:
+    """ISO 8601 (a date, or date and time; "Z" or an offset; no zone means UTC) -> aware UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{option}: cannot parse {text!r} as a time (use e.g. 2025-06-01T00:00:00Z)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def time_range(start_text: str, end_text: str | None) -> tuple[datetime, datetime]:
+    start = parse_time(start_text, "--start-time")
+    end = (
+        parse_time(end_text, "--end-time") if end_text else datetime.now(UTC).replace(microsecond=0)
+    )
+    if start > end:
+        raise UsageError("Invalid time range specified: start-time must occur before end-time")
+    return start, end
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Progress | None]:
+    """A files-and-MB bar on stderr when interactive; otherwise nothing."""
+    if not _show_progress():
+        yield None
+        return
+    from rich.progress import Progress as Bar
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Bar(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.fields[files]} files, {task.fields[mb]:.1f} MB"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None, files=0, mb=0.0)
+        totals = [0, 0]
+
+        def advance(files: int, size: int) -> None:
+            totals[0] += files
+            totals[1] += size
+            bar.update(task, files=totals[0], mb=totals[1] / 1e6)
+
+        yield advance
+
+
+def _static_keys(keys: list[PublicKey]) -> Callable[[str], KeyLoader]:
+    def for_region(_region: str) -> KeyLoader:
+        return lambda _start, _end: list(keys)
+
+    return for_region
+
+
+@app.command("validate")
+def validate_command(
+    start_time: str = typer.Option(..., "--start-time", help="Validate digests from (UTC)."),
+    end_time: str | None = typer.Option(None, "--end-time", help="Up to (default: now)."),
+    trail_arn: str | None = typer.Option(None, "--trail-arn", help="The trail to validate."),
+    bucket: str | None = typer.Option(None, "--bucket", help="The trail's bucket."),
+    prefix: str | None = typer.Option(None, "--prefix", help="The trail's S3 key prefix."),
+    directory: Path | None = typer.Option(
+        None, "--dir", help="A local copy (from `trailwarden evidence download`)."
+    ),
+    accounts: list[str] = typer.Option([], "--account", help="Only this account (repeatable)."),
+    regions: list[str] = typer.Option([], "--region", help="Only this Region (repeatable)."),
+    public_keys: list[str] = typer.Option(
+        [],
+        "--public-key",
+        help="[FINGERPRINT=]FILE, DER or PEM (repeatable); skips ListPublicKeys.",
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Also report what the AWS CLI misses."),
+    max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="GETs in flight."),
+    verbose: bool = typer.Option(False, "--verbose", help="Also list valid files."),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Validate log files against the signed digest chains, with the AWS CLI's verdicts."""
+    start, end = time_range(start_time, end_time)
+    trail = None
+    if trail_arn:
+        try:
+            trail = Trail.from_arn(trail_arn)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    keys = [load_key_file(spec) for spec in public_keys]
+    expected_until = end if (strict and end_time) else None
+    latest_delivery = None
+
+    source: Source
+    session = None
+    if directory is not None:
+        source, bucket, prefix = _dir_source(directory, bucket, prefix)
+    else:
+        import boto3
+
+        from trailwarden.integrity.s3 import S3Source, describe_trail
+
+        session = boto3.session.Session()
+        if bucket is None:
+            if trail_arn is None:
+                raise UsageError("give --trail-arn, --bucket or --dir")
+            info = describe_trail(session, trail_arn)
+            bucket, prefix = info.bucket, prefix if prefix is not None else info.prefix
+            if strict and info.latest_digest is not None:
+                expected_until = min(end, info.latest_digest)
+                latest_delivery = info.latest_digest
+        source = S3Source(session, max_workers)
+    if keys:
+        key_loader = _static_keys(keys)
+    else:
+        import boto3
+
+        from trailwarden.integrity.s3 import public_key_loader
+
+        key_loader = public_key_loader(session or boto3.session.Session())
+
+    scope = Scope(
+        bucket=bucket,
+        prefix=(prefix or "").strip("/"),
+        trail=trail,
+        accounts=frozenset(accounts) if accounts else None,
+        regions=frozenset(regions) if regions else None,
+    )
+    opts = Options(
+        start,
+        end,
+        strict=strict,
+        max_workers=max_workers,
+        expected_until=expected_until,
+        latest_delivery=latest_delivery,
+        trail_account=trail_arn.split(":")[4] if trail_arn else None,
+    )
+    with progress_bar("validating") as progress:
+        report = validate(source, scope, opts, key_loader, trail_arn, progress)
+    if output is OutputFormat.json:
+        emit_json(report.to_json())
+    else:
+        _print_text(report, verbose)
+    raise typer.Exit(report.exit_code)
+
+
+def _dir_source(
+    directory: Path, bucket: str | None, prefix: str | None
+) -> tuple[DirSource, str, str]:
+    from trailwarden.integrity.evidence import read_manifest
+
+    if not directory.is_dir():
+        raise UsageError(f"--dir {directory}: not a folder")
+    manifest = read_manifest(directory)
+    bucket = bucket or manifest.get("bucket")
+    if not bucket:
+        raise UsageError(
+            "--dir needs --bucket (the bucket the copy came from), or a copy made by "
+            "`trailwarden evidence download`"
+        )
+    prefix = prefix if prefix is not None else (manifest.get("prefix") or "")
+    return DirSource(directory, bucket), bucket, prefix
+
+
+def _print_text(report: Report, verbose: bool) -> None:
+    """The CLI's tab-separated lines (plain writes: a rich console would expand the tabs), then
+    the summary; strict findings are marked."""
+    span = f"{fmt_display(report.start)} and {fmt_display(report.end)}"
+    lines = [f"Validating log files between {span}"]
+    for item in report.items:
+        if item.reason is not None or verbose:
+            lines.append(item.line() + ("\t(strict)" if item.strict else ""))
+    lines += [f"{gap.account} {gap.region}: {gap.line()}" for gap in report.gaps]
+    digests_valid, digests_total = report.counts("digest")
+    logs_valid, logs_total = report.counts("log")
+    if not digests_total:
+        lines.append("No digests found")
+    lines.append(f"{digests_valid}/{digests_total} digest files valid")
+    lines.append(f"{logs_valid}/{logs_total} log files valid")
+    strict_count = sum(1 for i in report.items if i.strict)
+    if strict_count:
+        lines.append(f"{strict_count} strict findings")
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()

@@ -35,6 +35,19 @@ def evaluate(snapshot: Snapshot, only: list[str] | None = None) -> Evaluation:
             if only and control_id not in only:
                 continue
             control = REGISTRY[control_id]
+            if not view.scan.reachable:
+                # Nothing could be read: every control is unknown there, never PASSED.
+                result.findings.append(
+                    view.finding(
+                        control.meta,
+                        Status.NOT_AVAILABLE,
+                        "-",
+                        f"AWS::::Account:{view.account}",
+                        "the account could not be reached (AssumeRole failed; see errors)",
+                        f"unreachable:{view.account}",
+                    )
+                )
+                continue
             result.findings.extend(control.evaluate(view, control.meta))
         result.signals.extend(account_signals(view))
     return result

@@ -55,8 +55,11 @@ class Group:
             return f"use customer managed KMS keys for event data stores - clears {_list(controls)}"
         name = self.root_cause.rsplit("/", 1)[-1]
         steps = [_FIX[c] for c in _FIX if c in controls]
-        if any(c.startswith("CloudWatch.") for c in controls):
-            steps.append(_CLOUDWATCH_FIX)
+        if "CloudTrail.1" in controls and _FIX["CloudTrail.3"] in steps:
+            steps.remove(_FIX["CloudTrail.3"])  # a multi-Region, logging trail covers it
+        cloudwatch = [f.reason for f in self.findings if f.control.startswith("CloudWatch.")]
+        if cloudwatch:
+            steps.append(_cloudwatch_fix(cloudwatch))
         who = "" if self.owned else f" (organisation trail: fix in account {self._owner()})"
         return f"fix trail {name}{who}: {'; '.join(steps)} - clears {_list(controls)}"
 
@@ -65,13 +68,38 @@ class Group:
         return parts[4] if len(parts) > 4 else "?"
 
 
+def _cloudwatch_fix(reasons: list[str]) -> str:
+    """Name only the missing link when every CloudWatch.x failure stops at the same one."""
+    if all("subscriber" in r for r in reasons):
+        return "confirm a subscriber of the alarms' SNS topic"
+    if all(r.startswith("no alarm on metric") for r in reasons):
+        return "add alarms (with an SNS action) on the CIS metric filters"
+    return _CLOUDWATCH_FIX
+
+
 def _order(control: str) -> tuple[str, int]:
     family, _, num = control.partition(".")
     return family, int(num) if num.isdigit() else 0
 
 
 def _list(controls: list[str]) -> str:
-    return ", ".join(controls)
+    """["CloudTrail.1", "CloudTrail.3", "CloudWatch.1", ..., "CloudWatch.14"] ->
+    "CloudTrail.1, .3; CloudWatch.1-14": short enough to read in one line."""
+    families: dict[str, list[int]] = {}
+    for c in controls:
+        family, _, num = c.partition(".")
+        families.setdefault(family, []).append(int(num) if num.isdigit() else 0)
+    parts = []
+    for family, nums in families.items():
+        runs: list[list[int]] = []
+        for n in sorted(nums):
+            if runs and n == runs[-1][-1] + 1:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        text = [str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs]
+        parts.append(f"{family}.{', .'.join(text)}")
+    return "; ".join(parts)
 
 
 def group_failures(findings: list[Finding]) -> list[Group]:

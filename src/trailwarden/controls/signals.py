@@ -122,7 +122,9 @@ def _cloudwatch_health(
 
 def _extra_copies(view: AccountView) -> Iterator[Signal]:
     """More than one logging trail recording management events in a Region: all but the first
-    copy are billed at $2.00 per 100,000 events (controls.md section 5)."""
+    copy are billed at $2.00 per 100,000 events (controls.md section 5). One signal per account."""
+    regions: list[str] = []
+    names: set[str] = set()
     for region in view.scanned_regions:
         copies = [
             t
@@ -133,14 +135,16 @@ def _extra_copies(view: AccountView) -> Iterator[Signal]:
             and logs_management(t.selectors)
         ]
         if len(copies) > 1:
-            names = ", ".join(sorted(t.name for t in copies))
-            yield Signal(
-                "extra-management-copy",
-                Severity.LOW,
-                view.account,
-                region.region,
-                f"AWS::::Account:{view.account}",
-                f"{len(copies)} trails record management events here ({names}): "
-                f"{len(copies) - 1} extra cop{'y is' if len(copies) == 2 else 'ies are'} "
-                "billed at $2.00 per 100,000 events",
-            )
+            regions.append(region.region)
+            names.update(t.name for t in copies)
+    if regions:
+        where = regions[0] if len(regions) == 1 else f"{len(regions)} Regions"
+        yield Signal(
+            "extra-management-copy",
+            Severity.LOW,
+            view.account,
+            regions[0] if len(regions) == 1 else "multiple",
+            f"AWS::::Account:{view.account}",
+            f"trails {', '.join(sorted(names))} each record management events in {where}: "
+            "every copy after the first is billed at $2.00 per 100,000 events",
+        )

@@ -21,10 +21,12 @@ import copy
 import secrets
 import threading
 import uuid
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import moto
 from moto.cloudtrail.exceptions import TrailNotFoundException
 from moto.cloudtrail.models import CloudTrailBackend, Trail, TrailStatus, cloudtrail_backends
 from moto.cloudtrail.responses import CloudTrailResponse
@@ -35,6 +37,7 @@ from moto.sns.exceptions import SNSInvalidParameter
 from moto.sns.models import SNSBackend, sns_backends
 from moto.sns.responses import SNSResponse
 
+MOTO_VERSION = "5.2.5"  # the version these patches were read against (pinned in pyproject)
 _lock = threading.Lock()
 _taught = False
 
@@ -72,6 +75,12 @@ def teach_moto() -> None:
     with _lock:
         if _taught:
             return
+        if moto.__version__ != MOTO_VERSION:
+            warnings.warn(
+                f"trailwarden's moto patches were written for moto {MOTO_VERSION}, "
+                f"found {moto.__version__}; the demo may not match AWS",
+                stacklevel=2,
+            )
         _teach_default_event_selectors()
         _teach_event_data_stores()
         _teach_organization_trails()

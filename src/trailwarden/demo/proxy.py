@@ -53,7 +53,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +61,8 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
+# Maps (access key, lower-cased request headers) to an account id.
+AccountResolver = Callable[[str, Mapping[str, str]], str]
 FaultKind = Literal["access_denied", "throttle", "http500", "drop"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("access_denied", "throttle", "http500", "drop")
 DEFAULT_ACCOUNT = "123456789012"
@@ -239,14 +241,7 @@ def identify(
 # --- accounts ----------------------------------------------------------------------------------
 
 
-class AccountResolver:
-    """Callable mapping (access key, lower-cased headers) to an account id."""
-
-    def __call__(self, access_key: str, headers: Mapping[str, str]) -> str:
-        raise NotImplementedError
-
-
-class _MotoAccounts(AccountResolver):
+class _MotoAccounts:
     """moto's own precedence (see module doc); caches keys moto maps to a non-default account."""
 
     def __init__(self) -> None:
@@ -354,6 +349,14 @@ def error_response(call: Call, kind: FaultKind) -> tuple[int, dict[str, str], by
 # --- the proxy ---------------------------------------------------------------------------------
 
 
+@dataclass
+class _Armed:
+    """A fault and how many more requests it answers (None: all of them)."""
+
+    fault: Fault
+    remaining: int | None
+
+
 class LatencyProxy:
     """The running proxy: ``url``, call counters and the fault list (all thread-safe)."""
 
@@ -369,7 +372,7 @@ class LatencyProxy:
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.calls_by_scope: Counter[tuple[str, str, str, str]] = Counter()  # + account, Region
         self.faults_served: Counter[FaultKind] = Counter()
-        self._faults: list[list[Fault | int | None]] = []  # [fault, remaining]
+        self._faults: list[_Armed] = []
         self._lock = threading.Lock()
         self._pool: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
 
@@ -396,7 +399,7 @@ class LatencyProxy:
 
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
-            self._faults.append([fault, fault.times])
+            self._faults.append(_Armed(fault, fault.times))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -413,44 +416,51 @@ class LatencyProxy:
         with self._lock:
             self.calls[(call.service, call.operation)] += 1
             self.calls_by_scope[(call.account, call.region, call.service, call.operation)] += 1
-            for entry in self._faults:
-                fault, remaining = entry
-                assert isinstance(fault, Fault)
-                if remaining == 0 or not fault.matches(call):
+            for armed in self._faults:
+                if armed.remaining == 0 or not armed.fault.matches(call):
                     continue
-                if isinstance(remaining, int):
-                    entry[1] = remaining - 1
-                self.faults_served[fault.kind] += 1
-                return fault
+                if armed.remaining is not None:
+                    armed.remaining -= 1
+                self.faults_served[armed.fault.kind] += 1
+                return armed.fault
         return None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
+
+    def _exchange(
+        self,
+        conn: http.client.HTTPConnection,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        try:
+            conn.request(method, target, body=body or None, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except (http.client.HTTPException, OSError):
+            conn.close()
+            raise
+        if resp.will_close:
+            conn.close()
+        else:
+            self._pool.put(conn)
+        return resp.status, resp.reason, resp.getheaders(), data
 
     def _forward(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, str, list[tuple[str, str]], bytes]:
-        for attempt in (0, 1):
-            try:
-                conn = self._pool.get_nowait()
-                reused = True
-            except queue.Empty:
-                conn = http.client.HTTPConnection(
-                    self.upstream_host, self.upstream_port, timeout=60
-                )
-                reused = False
-            try:
-                conn.request(method, target, body=body or None, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-            except (http.client.HTTPException, OSError):
-                conn.close()
-                if reused and attempt == 0:  # a pooled connection the upstream had closed
-                    continue
-                raise
-            if resp.will_close:
-                conn.close()
-            else:
-                self._pool.put(conn)
-            return resp.status, resp.reason, resp.getheaders(), data
-        raise AssertionError("unreachable")
+        try:
+            pooled = self._pool.get_nowait()
+        except queue.Empty:
+            return self._exchange(self._connect(), method, target, headers, body)
+        try:
+            return self._exchange(pooled, method, target, headers, body)
+        except (http.client.HTTPException, OSError):
+            # The upstream closed the idle pooled connection: retry once on a fresh one.
+            return self._exchange(self._connect(), method, target, headers, body)
 
     def _close_pool(self) -> None:
         while True:

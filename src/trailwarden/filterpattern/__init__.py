@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from trailwarden.filterpattern.compiler import compile_pattern
 from trailwarden.filterpattern.errors import FilterPatternError
-from trailwarden.filterpattern.evaluate import evaluate
 from trailwarden.filterpattern.nodes import Pattern
 from trailwarden.filterpattern.parser import canonical, parse
+from trailwarden.filterpattern.semantics import evaluate
 
 __all__ = [
     "FilterPatternError",

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trailwarden.filterpattern.errors import FilterPatternError
+from trailwarden.filterpattern.parser import canonical
+
 
 @dataclass(frozen=True, slots=True)
 class CisControl:
@@ -276,3 +279,19 @@ def control(control_id: str) -> CisControl:
         return BY_ID[control_id]
     except KeyError:
         raise KeyError(f"unknown control {control_id!r}; expected CloudWatch.1 to .14") from None
+
+
+def is_exact(pattern: str, control_id: str) -> bool:
+    """Security Hub's test: is ``pattern`` the CIS filter of ``control_id``, layout aside?
+
+    A deployed filter that does not even parse is simply not the CIS filter (False, no error).
+    """
+    try:
+        return canonical(pattern) == canonical(control(control_id).pattern)
+    except FilterPatternError:
+        return False
+
+
+def exact_control(pattern: str) -> CisControl | None:
+    """The control whose CIS filter ``pattern`` is (layout aside), if any."""
+    return next((c for c in CIS_CONTROLS if is_exact(pattern, c.control_id)), None)

@@ -14,7 +14,6 @@ from typing import Literal
 
 from trailwarden.filterpattern.cis import CisControl, control
 from trailwarden.filterpattern.corpus import BY_NAME, CORPUS, Example
-from trailwarden.filterpattern.evaluate import evaluate, evaluate_expr, resolve
 from trailwarden.filterpattern.nodes import (
     And,
     Exists,
@@ -29,6 +28,7 @@ from trailwarden.filterpattern.nodes import (
 from trailwarden.filterpattern.nodes import Comparison as ComparisonNode
 from trailwarden.filterpattern.parser import canonical, parse
 from trailwarden.filterpattern.render import render_expr
+from trailwarden.filterpattern.semantics import evaluate, evaluate_expr, resolve
 
 Verdict = Literal["exact", "equivalent", "broader", "narrower", "overlapping", "unrelated"]
 

@@ -42,11 +42,12 @@ from trailwarden.filterpattern.nodes import (
     TermPattern,
     Value,
 )
+from trailwarden.filterpattern.semantics import NUMBER
 
 MAX_PATTERN_LENGTH = 1024  # MetricFilter.filterPattern limit
 MAX_REGEXES = 2  # per JSON / space-delimited pattern
 
-_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_DIGITS = re.compile(r"\d+")
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 _KEYWORD = re.compile(r"[A-Za-z]+")
@@ -88,7 +89,8 @@ class _Parser:
         """How the token at the cursor is named in error messages."""
         if self.pos >= self.end:
             return repr(self.closer) if self.closer else "end of pattern"
-        return repr(self.text[self.pos : self.pos + 2 if self.text[self.pos] in "&|" else 1])
+        width = 2 if self.at("&&") or self.at("||") else 1
+        return repr(self.text[self.pos : self.pos + width])
 
     def skip_ws(self) -> None:
         while self.pos < self.end and self.text[self.pos].isspace():
@@ -266,7 +268,7 @@ class _Parser:
                     steps.append(AnyIndex())
                     continue
                 digits_at = self.pos
-                digits = self.match(re.compile(r"\d+"))
+                digits = self.match(_DIGITS)
                 if not digits:
                     raise self.error("expected an array index such as [0] or [*]", digits_at)
                 if not self.at("]"):
@@ -277,10 +279,6 @@ class _Parser:
                 break
         if not steps:
             raise self.error("a selector names a member, e.g. $.eventName")
-        if self.pos < self.end and not (
-            self.text[self.pos].isspace() or self.text[self.pos] in "=!<>"
-        ):
-            raise self.error(f"unexpected {self.found()} in selector")
         return Selector(tuple(steps))
 
     def value(self, op: Op, *, json: bool) -> Value:
@@ -311,7 +309,7 @@ class _Parser:
             if bad or not bare.isascii():
                 shown = "".join(bad) or "non-ASCII characters"
                 raise self.error(f"a value containing {shown} must be in double quotes", start)
-            value = NumberValue(bare) if _NUMBER.fullmatch(bare) else StringValue(bare)
+            value = NumberValue(bare) if NUMBER.fullmatch(bare) else StringValue(bare)
         if op in _NUMERIC_OPS and not isinstance(value, NumberValue):
             raise self.error(
                 f"'{op}' compares numbers; {self.text[start : self.pos]} is not", start
@@ -367,6 +365,8 @@ class _Parser:
                 prefix = self.text[self.pos]
                 self.pos += 1
                 self.skip_ws()  # the old docs wrote "ERROR" - "Exiting"
+                if self.pos >= self.end:
+                    raise self.error(f"expected a term after '{prefix}'")
             term_at = self.pos
             if self.at('"'):
                 term = self.quoted()

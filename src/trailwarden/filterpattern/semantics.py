@@ -51,6 +51,9 @@ from trailwarden.filterpattern.nodes import (
     Value,
 )
 
+# The number syntax of the pattern language, also used to read space-delimited tokens as numbers.
+NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
 
 def message_text(event: Mapping[str, Any]) -> str:
     """The raw log message an event stands for: its compact JSON text."""
@@ -176,10 +179,9 @@ def evaluate_field(expr: Expr, token: str) -> bool:
         raise TypeError(f"{type(expr).__name__} is not a field condition")
     landed: Any = token
     if isinstance(expr.value, NumberValue) or expr.op not in ("=", "!="):
-        try:
-            landed = float(token)
-        except ValueError:
+        if not NUMBER.fullmatch(token):
             return expr.op == "!="  # a non-number token is "not equal" to a number
+        landed = float(token)
     return compare(expr.op, expr.value, landed)
 
 

@@ -1,0 +1,1 @@
+"""Fix once: the desired posture (``baseline``), its cost (``cost``) and its IaC renderings."""
