@@ -15,7 +15,7 @@ import sqlglot
 from trailwarden.logs import athena_sql
 from trailwarden.logs.hunts import HUNTS, by_event_names
 from trailwarden.logs.layout import make_scope
-from trailwarden.logs.questions import timeline_sql, window_sql
+from trailwarden.logs.questions import actor, timeline_sql, who_sql, window_sql
 
 ORG = "o-a1b2c3d4e5"
 
@@ -44,7 +44,17 @@ def test_view_and_rendered_queries_are_trino() -> None:
     queries.append(by_event_names(["DeleteTrail"]).athena_sql(window))
     rendered = [athena_sql.render(q) for q in queries if q is not None]
     rendered.append(athena_sql.render(timeline_sql(scope, 100, athena_sql.day_filter(scope))))
-    assert len(rendered) >= 6
+    rendered.append(athena_sql.render(who_sql("arn:aws:cloudtrail:x:1:trail/it's", scope)))
+    captured: list[str] = []
+
+    def capture(sql: str) -> list[dict[str, Any]]:
+        captured.append(athena_sql.render(sql))
+        return []
+
+    actor(capture, "ASIAEXAMPLE", scope, athena_sql.day_filter(scope))
+    assert len(captured) == 2  # the events, then the issuances for the role chain
+    rendered += captured
+    assert len(rendered) >= 9
     for sql in rendered:
         tree = sqlglot.parse_one(sql, read="trino")
         assert tree.sql("trino")
@@ -152,3 +162,27 @@ def test_athena_results_are_rendered(cli: Any, aws: str, trail_tree: Path) -> No
 def test_athena_needs_an_s3_source(cli: Any, trail_db: Path) -> None:
     res = cli(["logs", "hunt", "--engine", "athena", "--db", str(trail_db)])
     assert res.code == 2 and "needs --source s3://" in res.stderr
+
+
+def test_who_on_athena_sends_trino(cli: Any, aws: str, trail_tree: Path) -> None:
+    _upload(trail_tree)
+    res = cli(
+        [
+            "logs",
+            "who",
+            "--resource",
+            "my-trail",
+            "--engine",
+            "athena",
+            "--source",
+            "s3://trail/logs",
+            "--athena-output",
+            "s3://results/",
+            "-o",
+            "json",
+        ]
+    )
+    assert res.code == 0, res.stderr
+    last = _queries()[-1]
+    assert "STRPOS(" in last and "'\"my-trail\"'" in last
+    sqlglot.parse_one(last, read="trino")

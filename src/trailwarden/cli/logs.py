@@ -217,11 +217,22 @@ def who_cmd(
     start: str | None = START,
     end: str | None = END,
     output: TableFormat = TABLE_OUTPUT,
+    engine: Engine = ENGINE,
+    athena_database: str = ATHENA_DB,
+    athena_table: str = ATHENA_TABLE,
+    athena_workgroup: str = ATHENA_WG,
+    athena_output: str | None = ATHENA_OUT,
 ) -> None:
     """Every principal that touched a resource: first and last time, actions, source IPs."""
     scope = make_scope(None, None, start, end)
+    title = f"who touched {resource}"
+    if engine == Engine.athena:
+        runner = _athena(source, athena_database, athena_table, athena_workgroup, athena_output)
+        extra = athena_sql.day_filter(scope)
+        render(questions.who(_on_athena(runner), resource, scope, extra), output, title)
+        raise typer.Exit(EXIT_OK)
     with _database(db, source, scope) as con:
-        render(questions.who(con, resource, scope), output, f"who touched {resource}")
+        render(questions.who(questions.duckdb_runner(con), resource, scope), output, title)
     raise typer.Exit(EXIT_OK)
 
 
@@ -233,12 +244,28 @@ def actor_cmd(
     start: str | None = START,
     end: str | None = END,
     output: TableFormat = TABLE_OUTPUT,
+    engine: Engine = ENGINE,
+    athena_database: str = ATHENA_DB,
+    athena_table: str = ATHENA_TABLE,
+    athena_workgroup: str = ATHENA_WG,
+    athena_output: str | None = ATHENA_OUT,
 ) -> None:
     """Everything a principal did; `origin` follows role sessions back through AssumeRole."""
     scope = make_scope(None, None, start, end)
+    title = f"actions of {principal}"
+    if engine == Engine.athena:
+        runner = _athena(source, athena_database, athena_table, athena_workgroup, athena_output)
+        extra = athena_sql.day_filter(scope)
+        render(questions.actor(_on_athena(runner), principal, scope, extra), output, title)
+        raise typer.Exit(EXIT_OK)
     with _database(db, source, scope) as con:
-        render(questions.actor(con, principal, scope), output, f"actions of {principal}")
+        render(questions.actor(questions.duckdb_runner(con), principal, scope), output, title)
     raise typer.Exit(EXIT_OK)
+
+
+def _on_athena(runner: Any) -> questions.Runner:
+    """Run DuckDB-dialect question SQL on Athena, rendered for Trino."""
+    return lambda sql: list(runner.run(athena_sql.render(sql)))
 
 
 @logs_app.command("timeline")
