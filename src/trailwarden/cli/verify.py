@@ -1,5 +1,102 @@
-"""CLI commands for this area (registered on the root app)."""
+"""``trailwarden verify [plan.json]``: the proofs, PASS/FAIL with evidence; exit 0 iff all pass."""
 
 from __future__ import annotations
 
-from trailwarden.cli import app as _app  # noqa: F401
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from trailwarden.apply import CountingAccess
+from trailwarden.aws.session import AccessOptions
+from trailwarden.cli import app
+from trailwarden.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    OUTPUT_OPTION,
+    OutputFormat,
+    console,
+    emit_json,
+    show_progress,
+)
+from trailwarden.cli.scan import ATTEMPTS, EXTERNAL_ID, PROFILE, REGION, ROLE
+from trailwarden.errors import UsageError
+from trailwarden.integrity.keys import load_key_file
+from trailwarden.plan.model import load_plan
+from trailwarden.terminal import err_console
+from trailwarden.verify import parse_duration, verify_plan
+from trailwarden.verify.checks import Check
+
+
+@app.command()
+def verify(
+    plan_file: Path = typer.Argument(Path("plan.json"), help="The applied plan."),
+    wait: str = typer.Option("0", "--wait", help="Poll until all pass or this long (20m, 1h)."),
+    interval: str = typer.Option("30s", "--interval", help="Time between polls with --wait."),
+    public_keys: list[str] = typer.Option(
+        [], "--public-key", help="[FINGERPRINT=]FILE for digests; skips ListPublicKeys."
+    ),
+    profile: str | None = PROFILE,
+    region: str | None = REGION,
+    role_name: str = ROLE,
+    external_id: str | None = EXTERNAL_ID,
+    max_attempts: int = ATTEMPTS,
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Prove the planned trail is logging, validated and alarming (each check with evidence)."""
+    the_plan = load_plan(plan_file)
+    wait_s = parse_duration(wait)
+    interval_s = parse_duration(interval, "--interval")
+    if interval_s <= 0:
+        raise UsageError("--interval must be positive")
+    keys = [load_key_file(spec) for spec in public_keys] or None
+    access = CountingAccess(
+        AccessOptions(
+            profile=profile,
+            region=region,
+            role_name=role_name,
+            external_id=external_id,
+            max_attempts=max_attempts,
+        )
+    )
+    bar = Progress(
+        TextColumn("verifying"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} checks pass"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not (show_progress() and wait_s > 0),
+    )
+    with bar:
+        task = bar.add_task("", total=None)
+
+        def progress(checks: list[Check]) -> None:
+            passed = sum(1 for c in checks if c.status == "PASS")
+            bar.update(task, completed=passed, total=len(checks))
+
+        report = verify_plan(
+            access,
+            the_plan,
+            public_keys=keys,
+            wait_s=wait_s,
+            interval_s=interval_s,
+            on_attempt=progress,
+        )
+    if output == OutputFormat.json:
+        emit_json(report.to_json())
+    else:
+        for check in report.checks:
+            console.print(
+                f"{check.status} {check.account} {check.name}: {check.evidence}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        passed = sum(1 for c in report.checks if c.status == "PASS")
+        verdict = "all checks pass" if report.ok else "NOT verified"
+        console.print(
+            f"{verdict}: {passed}/{len(report.checks)} after {report.attempts} attempt(s)",
+            markup=False,
+        )
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_FINDINGS)

@@ -1,0 +1,140 @@
+"""What every step handler gets: clients for one account, a call counter, placeholders, facts.
+
+``CountingAccess`` counts every API call made through it per account (botocore's ``before-call``
+event fires once per logical call, retries excluded), so plan and apply can report their cost in
+calls; the policy-coverage test reads the same counter. ``Facts`` are what earlier steps learnt
+(a key created, a log group created, a subscription ARN): they go into the journal so that a rerun
+after a failure knows them too.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from trailwarden.aws.session import AccessOptions, AwsAccess
+
+T = TypeVar("T")
+_REF = re.compile(r"^\$\{kms-alias:([a-z0-9-]+):(alias/[\w/-]+)\}$")
+
+
+class CountingAccess(AwsAccess):
+    """An ``AwsAccess`` that counts calls by (account, service, operation)."""
+
+    def __init__(self, options: AccessOptions | None = None) -> None:
+        super().__init__(options)
+        self.calls: Counter[tuple[str, str, str]] = Counter()
+        self._count_lock = threading.Lock()
+        self._hooked: set[int] = set()
+
+    def client(self, account: str, region: str, service: str) -> Any:
+        client = super().client(account, region, service)
+        with self._count_lock:
+            if id(client) not in self._hooked:
+                self._hooked.add(id(client))
+                client.meta.events.register("before-call", self._counter(account, service))
+        return client
+
+    def _counter(self, account: str, service: str) -> Callable[..., None]:
+        def count(model: Any, **_: Any) -> None:
+            with self._count_lock:
+                self.calls[(account, service, str(model.name))] += 1
+
+        return count
+
+    def snapshot_counts(self) -> Counter[tuple[str, str, str]]:
+        with self._count_lock:
+            return Counter(self.calls)
+
+    def per_account(self, since: Counter[tuple[str, str, str]] | None = None) -> dict[str, int]:
+        now = self.snapshot_counts()
+        if since is not None:
+            now.subtract(since)
+        totals: Counter[str] = Counter()
+        for (account, _, _), n in now.items():
+            totals[account] += n
+        return {a: n for a, n in sorted(totals.items()) if n > 0}
+
+
+class UnresolvedReference(Exception):
+    """A ``${kms-alias:...}`` placeholder whose key does not exist (yet)."""
+
+
+@dataclass
+class Facts:
+    """Learnt while applying; persisted in the journal and read back on a rerun."""
+
+    kms_keys: dict[str, str] = field(default_factory=dict)  # alias -> key ARN we created
+    created_log_groups: set[str] = field(default_factory=set)
+    subscriptions: list[str] = field(default_factory=list)  # subscription ARNs we created
+
+    def update(self, raw: dict[str, Any]) -> None:
+        self.kms_keys.update(raw.get("kms_keys", {}))
+        self.created_log_groups.update(raw.get("created_log_groups", []))
+        for arn in raw.get("subscriptions", []):
+            if arn not in self.subscriptions:
+                self.subscriptions.append(arn)
+
+
+class AccountContext:
+    """Clients, memo and placeholder resolution for the steps of one account."""
+
+    def __init__(self, access: AwsAccess, account: str, facts: Facts) -> None:
+        self.access = access
+        self.account = account
+        self.facts = facts
+        self.alarm_names: list[str] = []  # read in one DescribeAlarms call
+        self._memo: dict[tuple[str, ...], Any] = {}
+
+    def client(self, region: str, service: str) -> Any:
+        return self.access.client(self.account, region, service)
+
+    def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def forget(self, *key: str) -> None:
+        """Drop memoised reads whose key starts with ``key`` (after a write changed them)."""
+        for k in [k for k in self._memo if k[: len(key)] == key]:
+            del self._memo[k]
+
+    def resolve(self, value: Any) -> Any:
+        """Replace ``${kms-alias:REGION:ALIAS}`` placeholders (recursively) with key ARNs."""
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, str):
+            match = _REF.match(value)
+            if match:
+                return self.key_arn(match.group(1), match.group(2))
+        return value
+
+    def concrete_key(self, key: str, default_region: str) -> str:
+        """A key ARN for a key given by alias (name or ARN): what GetKeyPolicy and GetTrail use."""
+        if ":alias/" not in key and not key.startswith("alias/"):
+            return key
+        region = key.split(":")[3] if key.startswith("arn:") else default_region
+        return self.key_arn(region, key)
+
+    def key_arn(self, region: str, alias: str) -> str:
+        def lookup() -> str | None:
+            from botocore.exceptions import ClientError
+
+            kms = self.client(region, "kms")
+            try:
+                return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"])
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+                    return None
+                raise
+
+        arn = self.memo(("kms-alias", region, alias), lookup)
+        if arn is None:
+            raise UnresolvedReference(f"no KMS key has alias {alias} in {region} yet")
+        return arn

@@ -1,0 +1,225 @@
+"""The demo's stand-in for CloudTrail delivery, and the one call the demo makes to fix accounts.
+
+moto delivers nothing: no log file, no digest, no CloudWatch Logs event ever arrives, so ``verify``
+could never pass in the demo. ``simulate_delivery`` writes what CloudTrail would write for a
+trail that has just started logging, and labels all of it as the simulator's work: every S3
+object carries ``x-amz-meta-trailwarden-simulated: demo``, every CloudWatch Logs event has
+``"trailwardenSimulated": true``, and the report says so. Digest files are signed with a key pair
+generated here (``trailwarden.integrity.fixtures``), whose public key is handed to ``verify``
+in place of CloudTrail's ListPublicKeys (which moto does not implement either).
+
+``fix_accounts`` is what ``trailwarden demo`` calls after its first scan: plan -> apply ->
+(confirm the alarm e-mails as the recipient would) -> simulated delivery -> verify.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from trailwarden.apply import CountingAccess, Runner, probe
+from trailwarden.apply.runner import ApplyReport
+from trailwarden.aws.session import AwsAccess
+from trailwarden.integrity.fixtures import FixtureKey, s3_sink, write_trail_delivery
+from trailwarden.integrity.keys import PublicKey
+from trailwarden.plan.model import AccountPlan, Plan
+from trailwarden.plan.steps import PlanOptions, build_plan
+from trailwarden.snapshot.model import Snapshot
+from trailwarden.verify import VerifyReport, verify_plan
+
+SIMULATED = {"trailwarden-simulated": "demo"}
+_taught = False
+
+
+def teach_moto_secure_transport() -> None:
+    """moto gap: a TLS-only bucket policy denies everything.
+
+    moto 5.2.5 evaluates bucket policies (``FakeBucket.get_permission``) without the ``Bool``
+    condition operator (unsupported operators are ignored), so the baseline's TLS-only statement
+    (Deny ``s3:*`` when ``aws:SecureTransport`` is false) becomes an unconditional deny and every
+    object read and write on the trail bucket is refused. On AWS every client here (CloudTrail,
+    boto3) uses TLS and that statement never matches; this patch evaluates bucket policies
+    without statements that only deny insecure transport. In-process only, like
+    ``trailwarden.demo.motogaps``; idempotent.
+    """
+    global _taught
+    if _taught:
+        return
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        doc = json.loads(self.policy.decode())
+        raw = doc.get("Statement", [])
+        statements = [raw] if isinstance(raw, dict) else raw
+        kept = [s for s in statements if not _denies_only_insecure_transport(s)]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**doc, "Statement": kept})).is_action_permitted(
+            action, resource
+        )
+
+    setattr(FakeBucket, "get_permission", get_permission)  # noqa: B010
+    _taught = True
+
+
+def _denies_only_insecure_transport(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition") or {}
+    return statement.get("Effect") == "Deny" and condition == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+
+
+@dataclass
+class Delivery:
+    """What the simulator wrote for one account (all of it labelled as simulated)."""
+
+    account: str
+    bucket: str
+    log_files: list[str] = field(default_factory=list)
+    digest_files: list[str] = field(default_factory=list)
+    log_events: int = 0
+    public_key: PublicKey | None = None
+
+
+def simulate_delivery(
+    access: AwsAccess,
+    account: AccountPlan,
+    *,
+    key: FixtureKey | None = None,
+    now: datetime | None = None,
+) -> Delivery:
+    """Write one hour of log files + a signed digest, and a few events to the log group."""
+    b = account.baseline
+    if b is None:
+        raise ValueError(f"account {account.account} has no baseline to deliver for")
+    teach_moto_secure_transport()
+    now = now or datetime.now(UTC)
+    key = key or FixtureKey.generate()
+    s3 = access.client(account.account, b.bucket.region, "s3")
+    sink = s3_sink(s3, b.bucket.name)
+    report = Delivery(account.account, b.bucket.name, public_key=key.public())
+
+    def labelled(obj_key: str, body: bytes, metadata: dict[str, str]) -> None:
+        sink(obj_key, body, {**metadata, **SIMULATED})
+        folder = report.digest_files if "/CloudTrail-Digest/" in obj_key else report.log_files
+        folder.append(obj_key)
+
+    # One hour ending about half an hour ago: the digest covers it, as CloudTrail's would.
+    start = (now - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    write_trail_delivery(
+        labelled,
+        account.account,
+        [b.trail.home_region],
+        start,
+        1,
+        key,
+        b.org_id,
+        bucket=b.bucket.name,
+        trail_name=b.trail.name,
+        home_region=b.trail.home_region,
+        prefix=b.bucket.prefix or "",
+        logs_per_hour=2,
+        records_per_log=5,
+    )
+    report.log_events = _put_events(access, account, now)
+    _delivered(b.trail_arn, now)
+    return report
+
+
+def _delivered(trail_arn: str, now: datetime) -> None:
+    """GetTrailStatus after a good delivery: fresh times, no error (an old seeded one clears)."""
+    from trailwarden.demo.motogaps import seed_trail_status
+
+    seed_trail_status(
+        trail_arn,
+        LatestDeliveryTime=now,
+        LatestDigestDeliveryTime=now,
+        LatestCloudWatchLogsDeliveryTime=now,
+        LatestDeliveryError=None,
+        LatestDigestDeliveryError=None,
+        LatestCloudWatchLogsDeliveryError=None,
+    )
+
+
+def _put_events(access: AwsAccess, account: AccountPlan, now: datetime) -> int:
+    b = account.baseline
+    assert b is not None
+    logs = access.client(account.account, b.trail.home_region, "logs")
+    stream = f"{account.account}_CloudTrail_{b.trail.home_region}"
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_stream(logGroupName=b.cloudwatch.log_group, logStreamName=stream)
+    events = []
+    for i, name in enumerate(("ConsoleLogin", "DescribeTrails", "GetTrailStatus")):
+        record: dict[str, Any] = {
+            "eventVersion": "1.09",
+            "eventSource": "signin.amazonaws.com" if i == 0 else "cloudtrail.amazonaws.com",
+            "eventName": name,
+            "awsRegion": b.trail.home_region,
+            "recipientAccountId": account.account,
+            "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "trailwardenSimulated": True,
+        }
+        events.append({"timestamp": int(now.timestamp() * 1000) + i, "message": json.dumps(record)})
+    logs.put_log_events(logGroupName=b.cloudwatch.log_group, logStreamName=stream, logEvents=events)
+    return len(events)
+
+
+@dataclass
+class FixReport:
+    plan: Plan
+    apply: ApplyReport
+    deliveries: list[Delivery]
+    verification: VerifyReport
+    confirmed_subscriptions: list[str]
+
+    @property
+    def api_calls(self) -> dict[str, dict[str, int]]:
+        """Per account: calls to check the plan, to apply it, and to verify it."""
+        out: dict[str, dict[str, int]] = {}
+        for account, calls in self.plan.api_calls.items():
+            out.setdefault(account, {}).update(calls)
+        for account, n in self.apply.api_calls.items():
+            out.setdefault(account, {})["apply"] = n
+        for account, n in self.verification.api_calls.items():
+            out.setdefault(account, {})["verify"] = n
+        return out
+
+
+def fix_accounts(
+    access: AwsAccess,
+    snapshot: Snapshot,
+    baseline_options: Mapping[str, Any],
+    account_ids: Sequence[str],
+) -> FixReport:
+    """Plan, apply, confirm subscriptions, simulate delivery and verify, on the demo server.
+
+    ``baseline_options`` are ``Baseline.from_options`` keywords (without ``account_id``), e.g.
+    ``{"home_region": "us-east-1", "alarm_email": ["security@example.com"]}``.
+    """
+    from trailwarden.demo.motogaps import confirm_subscription_for_demo
+
+    counting = access if isinstance(access, CountingAccess) else CountingAccess(access.options)
+    options = PlanOptions(baseline=dict(baseline_options), accounts=tuple(account_ids))
+    before = counting.snapshot_counts()
+    plan = probe(counting, build_plan(snapshot, options))
+    for account, n in counting.per_account(before).items():
+        plan.api_calls[account] = {"plan checks": n}
+    applied = Runner(counting, plan).run()
+    confirmed = [arn for facts in applied.facts.values() for arn in facts.subscriptions]
+    for arn in confirmed:
+        confirm_subscription_for_demo(arn)  # as if the recipient clicked the link
+    key = FixtureKey.generate()
+    deliveries = [
+        simulate_delivery(counting, account, key=key)
+        for account in plan.accounts
+        if account.baseline is not None and applied.failed is None
+    ]
+    verification = verify_plan(counting, plan, public_keys=[key.public()])
+    return FixReport(plan, applied, deliveries, verification, confirmed)

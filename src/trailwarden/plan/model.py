@@ -1,0 +1,114 @@
+"""The plan file: what ``trailwarden plan`` writes and ``apply``/``verify`` read (schema v1).
+
+A plan is data: per account the baseline it was built from and an ordered list of steps, each one
+AWS call with its parameters, why it is there (controls it clears) and whether it creates, updates
+or leaves something alone. Policy steps never carry a whole document: they name the statements to
+merge into whatever policy is live when ``apply`` runs (read-modify-write).
+
+Two kinds of value in ``params`` are not literal API parameters, both resolved by ``apply``:
+``MergeStatements`` (statements merged into the live document) and ``${kms-alias:REGION:ALIAS}``
+(the ARN of the key behind a KMS alias, for a key the plan creates).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from trailwarden.errors import UsageError
+from trailwarden.plan.baseline import Baseline
+from trailwarden.plan.cost import CostEstimate
+
+PLAN_SCHEMA: Literal["trailwarden.plan/1"] = "trailwarden.plan/1"
+Action = Literal["create", "update", "noop"]
+MERGE = "MergeStatements"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Step(_Model):
+    id: str  # "<account>:<nn>", unique in the plan, stable for the journal
+    account: str
+    region: str
+    action: Action
+    service: str  # boto3 client name
+    operation: str  # the API operation (CreateTrail, PutBucketPolicy, ...)
+    params: dict[str, Any]
+    reason: str
+    controls: list[str] = Field(default_factory=list)
+    target: str = ""  # the resource the step acts on, for people and the journal
+
+    @property
+    def merges(self) -> bool:
+        return MERGE in self.params
+
+
+class AccountPlan(_Model):
+    account: str
+    trail: Literal["create", "repair", "skip"]
+    trail_arn: str | None = None
+    baseline: Baseline | None = None
+    notes: list[str] = Field(default_factory=list)
+    cost: CostEstimate | None = None
+
+
+class Plan(_Model):
+    schema_: Literal["trailwarden.plan/1"] = Field(PLAN_SCHEMA, alias="schema")
+    generated_at: datetime
+    probed: bool = False  # True when the actions were checked against live AWS, not predicted
+    accounts: list[AccountPlan] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    cost_usd_per_month: float = 0.0
+    api_calls: dict[str, dict[str, int]] = Field(default_factory=dict)  # account -> stage -> n
+
+    def account(self, account: str) -> AccountPlan | None:
+        return next((a for a in self.accounts if a.account == account), None)
+
+    def changes(self) -> list[Step]:
+        return [s for s in self.steps if s.action != "noop"]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=1) + "\n"
+
+
+def save_plan(plan: Plan, path: Path) -> None:
+    path.write_text(plan.to_json())
+
+
+def load_plan(path: Path) -> Plan:
+    """Read a plan file; anything unreadable or malformed is a one-line UsageError."""
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"plan file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read plan {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f"{path} is not a trailwarden plan (expected a JSON object)")
+    if raw.get("schema") != PLAN_SCHEMA:
+        raise UsageError(
+            f"{path} has plan schema {raw.get('schema')!r}; this trailwarden reads {PLAN_SCHEMA!r}"
+        )
+    try:
+        plan = Plan.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise UsageError(f"{path} is not a valid plan: {where}: {message}") from None
+    ids = [s.id for s in plan.steps]
+    if len(set(ids)) != len(ids):
+        raise UsageError(f"{path} is not a valid plan: duplicate step ids")
+    known = {a.account for a in plan.accounts}
+    stray = next((s for s in plan.steps if s.account not in known), None)
+    if stray is not None:
+        raise UsageError(f"{path} is not a valid plan: step {stray.id} names unknown account")
+    return plan

@@ -1,0 +1,73 @@
+"""A plan as a readable diff (pure): ``+`` creates, ``~`` updates, ``=`` unchanged."""
+
+from __future__ import annotations
+
+from trailwarden.plan.model import Plan, Step
+
+MARK = {"create": "+", "update": "~", "noop": "="}
+
+
+def step_line(step: Step) -> str:
+    controls = f"  [{_controls(step.controls)}]" if step.controls else ""
+    return f"  {MARK[step.action]} {step.service}:{step.operation} {step.target}{controls}"
+
+
+def _controls(ids: list[str]) -> str:
+    """Collapse CloudWatch.1..14 into one range so lines stay short."""
+    cw = [c for c in ids if c.startswith("CloudWatch.")]
+    rest = [c for c in ids if not c.startswith("CloudWatch.")]
+    if len(cw) == 14:
+        rest.append("CloudWatch.1-14")
+    else:
+        rest.extend(cw)
+    return ", ".join(rest)
+
+
+def render_plan(plan: Plan, verbose: bool = False) -> list[str]:
+    lines: list[str] = []
+    for account in plan.accounts:
+        steps = [s for s in plan.steps if s.account == account.account]
+        b = account.baseline
+        if account.trail == "skip" or b is None:
+            lines.append(f"account {account.account}: nothing planned")
+        else:
+            verb = "repair" if account.trail == "repair" else "create"
+            lines.append(
+                f"account {account.account}: {verb} trail {b.trail.name}"
+                f" (home Region {b.trail.home_region}, bucket {b.bucket.name})"
+            )
+        for step in steps:
+            if step.action != "noop" or verbose:
+                lines.append(step_line(step))
+                if verbose or step.action != "noop":
+                    lines.append(f"      {step.reason}")
+        unchanged = sum(1 for s in steps if s.action == "noop")
+        if unchanged and not verbose:
+            lines.append(f"  = {unchanged} step(s) already as planned (-v lists them)")
+        lines.extend(f"  note: {note}" for note in account.notes)
+        if account.cost is not None:
+            cost = account.cost
+            lines.append(
+                f"  cost change: ${cost.total_usd_per_month:.2f}/month"
+                f" (confidence {cost.confidence})"
+            )
+            lines.extend(
+                f"    {line.item}: ${line.usd_per_month:.2f} ({line.basis})" for line in cost.lines
+            )
+        calls = plan.api_calls.get(account.account)
+        if calls:
+            lines.append("  API calls: " + ", ".join(f"{k} {v}" for k, v in calls.items()))
+    lines.append(summary(plan))
+    return lines
+
+
+def summary(plan: Plan) -> str:
+    counts = {a: sum(1 for s in plan.steps if s.action == a) for a in ("create", "update", "noop")}
+    if not plan.changes():
+        return f"Plan: nothing to change ({counts['noop']} step(s) already as planned)."
+    how = "checked against live AWS" if plan.probed else "predicted from the snapshot"
+    return (
+        f"Plan: {counts['create']} to create, {counts['update']} to update,"
+        f" {counts['noop']} unchanged ({how}); estimated"
+        f" ${plan.cost_usd_per_month:.2f}/month."
+    )
