@@ -23,12 +23,30 @@ REGIONS = [
 ]  # fmt: skip
 
 
-def _serve(queue: Any, stop: Any) -> None:
+def _serve(replies: Any, commands: Any, delay: float) -> None:
+    """moto and the latency proxy in their own process, so neither competes with the scanner for
+    the GIL; answers "reset" and "count" commands with the proxy's call counters."""
+    from trailwarden.demo.proxy import latency_proxy
     from trailwarden.demo.server import moto_server
 
-    with moto_server() as endpoint:
-        queue.put(endpoint)
-        stop.wait()
+    with moto_server() as endpoint, latency_proxy(endpoint, delay_s=delay) as proxy:
+        replies.put((endpoint, proxy.url))
+        while (command := commands.get()) != "stop":
+            if command == "reset":
+                proxy.reset_counts()
+                replies.put(None)
+            elif command == "count":
+                replies.put(dict(proxy.calls))
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU time a process has used (Linux /proc), to show whether moto or the scan is the limit."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def _scan(accounts: list[str], regions: list[str], workers: int) -> tuple[float, Any]:
@@ -60,35 +78,40 @@ def main() -> None:
     args = parser.parse_args()
 
     from trailwarden.demo.org import build_scale_org
-    from trailwarden.demo.proxy import latency_proxy
     from trailwarden.demo.server import pointed_at
 
     ctx = mp.get_context("spawn")
-    queue, stop = ctx.Queue(), ctx.Event()
-    server = ctx.Process(target=_serve, args=(queue, stop), daemon=True)
+    replies, commands = ctx.Queue(), ctx.Queue()
+    server = ctx.Process(target=_serve, args=(replies, commands, args.delay), daemon=True)
     server.start()
-    endpoint = queue.get(timeout=60)
+    endpoint, proxy_url = replies.get(timeout=60)
     try:
         t0 = time.perf_counter()
         members = build_scale_org(endpoint, args.accounts - 1)  # + the management account
         accounts = ["123456789012", *members]
         regions = REGIONS[: args.regions]
         print(f"seeded {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s")
-        with pointed_at(endpoint), latency_proxy(endpoint, delay_s=args.delay) as proxy:
-            os.environ["AWS_ENDPOINT_URL"] = proxy.url
+        with pointed_at(endpoint):
+            os.environ["AWS_ENDPOINT_URL"] = proxy_url
             pairs = len(accounts) * len(regions)
             runs = [("parallel", args.workers)]
             if not args.skip_baseline:
                 runs.append(("baseline", 1))
             results = {}
             for label, workers in runs:
-                proxy.reset_counts()
+                commands.put("reset")
+                replies.get()
+                moto_cpu, own_cpu = _cpu_seconds(server.pid), time.process_time()
                 wall, (snapshot, evaluation) = _scan(accounts, regions, workers)
-                calls = proxy.total_calls
+                moto_cpu = _cpu_seconds(server.pid) - moto_cpu
+                own_cpu = time.process_time() - own_cpu
+                commands.put("count")
+                counted: dict[tuple[str, str], int] = replies.get()
+                calls = sum(counted.values())
                 trails = sum(len(a.trails) for a in snapshot.accounts)
                 per_trail = sum(
                     n
-                    for (svc, op), n in proxy.calls.items()
+                    for (svc, op), n in counted.items()
                     if (svc, op)
                     not in {
                         ("cloudtrail", "DescribeTrails"),
@@ -105,14 +128,15 @@ def main() -> None:
                     f"{calls} API calls ({calls / pairs:.2f} per account-Region; "
                     f"{region_calls / pairs:.2f} per account-Region beyond the {per_trail} "
                     f"per-trail/per-account calls for {trails} trails), "
-                    f"{len(evaluation.findings)} findings, {len(snapshot.errors)} errors"
+                    f"{len(evaluation.findings)} findings, {len(snapshot.errors)} errors; "
+                    f"CPU: moto + proxy {moto_cpu:.1f} s, scanner {own_cpu:.1f} s"
                 )
             if "baseline" in results:
                 print(
                     f"speed-up vs --max-workers 1: {results['baseline'] / results['parallel']:.1f}x"
                 )
     finally:
-        stop.set()
+        commands.put("stop")
         server.join(timeout=10)
 
 

@@ -4,7 +4,7 @@
 
 Fixture (defaults from issue 5): 720 hourly digests x 4 log files per hour x 2 Regions.
 1. Local folder: trailwarden (``--dir``) vs the floor = read + gunzip + SHA-256 of the same files in
-   one process, no validation logic (isal, and zlib for reference).
+   one process, no validation logic (isal, and zlib for reference); best of ``--repeat`` runs.
 2. S3 on a moto server (its own process) with no delay: trailwarden vs `aws cloudtrail
    validate-logs` (awscli; one run per Region, as it requires; ListPublicKeys taught as in tests).
 3. The same behind a 50 ms latency proxy. The AWS CLI makes one GET at a time, so there it runs
@@ -386,6 +386,7 @@ def main() -> None:
     parser.add_argument("--cli-hours", type=int, default=48, help="AWS CLI window behind 50 ms")
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=3, help="local runs (best of)")
     parser.add_argument("--skip-s3", action="store_true")
     args = parser.parse_args()
 
@@ -407,9 +408,16 @@ def main() -> None:
         print("\n1. local folder")
         for path in files:  # warm the page cache for every contender alike
             path.read_bytes()
-        floors = [floor(files, "isal"), floor(files, "zlib")]
-        ours, doc = trailwarden_dir(root, key_file, end, args.workers)
-        assert doc["summary"]["logs_valid"] == doc["summary"]["logs_total"], doc["summary"]
+        # Interleaved repeats, best of each: the machine is shared, so load comes and goes.
+        best: dict[str, Run] = {}
+        for _ in range(args.repeat):
+            runs = [floor(files, "isal"), floor(files, "zlib")]
+            ours, doc = trailwarden_dir(root, key_file, end, args.workers)
+            assert doc["summary"]["logs_valid"] == doc["summary"]["logs_total"], doc["summary"]
+            for run in [*runs, ours]:
+                if run.name not in best or run.seconds < best[run.name].seconds:
+                    best[run.name] = run
+        *floors, ours = best.values()
         for run in [*floors, ours]:
             print(run.line())
         print(

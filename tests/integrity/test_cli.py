@@ -206,3 +206,62 @@ def test_json_contract_and_discovery(tmp_path: Path, signing_key: FixtureKey, cl
         "logs_valid": 16,
         "logs_total": 16,
     }
+
+
+def test_access_denied_on_a_log_stops_the_run(tmp_path: Path, signing_key: FixtureKey) -> None:
+    """Only "not found" is a verdict; any other read error ends the run (the CLI: exit 255)."""
+    import pytest
+
+    from trailwarden.errors import AccessError
+    from trailwarden.integrity.source import DirSource
+    from trailwarden.integrity.validator import Options, Scope, validate
+
+    root = tmp_path / "copy"
+    delivery = write_trail_delivery(dir_sink(root), ACCOUNT, ["us-east-1"], START, 4, signing_key)
+    denied = delivery.logs[5]
+
+    class Denying(DirSource):
+        def open_object(self, bucket: str, key: str) -> Any:
+            if key == denied:
+                raise AccessError(f"cannot read s3://{bucket}/{key}: AccessDenied")
+            return super().open_object(bucket, key)
+
+    with pytest.raises(AccessError, match="AccessDenied"):
+        validate(
+            Denying(root, BUCKET),
+            Scope(BUCKET),
+            Options(START, START + timedelta(hours=4)),
+            lambda _r: lambda _s, _e: [signing_key.public()],
+        )
+
+
+def test_region_and_account_filters_and_verbose_text(
+    tmp_path: Path, signing_key: FixtureKey, cli: Any
+) -> None:
+    root = tmp_path / "copy"
+    delivery = None
+    for account in (ACCOUNT, "111122223333"):
+        delivery = write_trail_delivery(
+            dir_sink(root),
+            account,
+            ["us-east-1", "eu-west-1"],
+            START,
+            3,
+            signing_key,
+            delivery=delivery,
+        )
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(signing_key.pem())
+    base = ["validate", "--dir", str(root), "--bucket", BUCKET, "--public-key", str(pem), *WINDOW]
+    res = cli([*base, "--region", "eu-west-1", "--account", "111122223333", "--output", "json"])
+    doc = json.loads(res.stdout)
+    assert {(i["account"], i["region"]) for i in doc["items"]} == {("111122223333", "eu-west-1")}
+    assert doc["summary"]["digests_total"] == 3
+    res = cli([*base, "--region", "eu-west-1", "--verbose"])
+    assert res.code == 0
+    lines = res.stdout.splitlines()
+    assert (
+        sum(line.startswith("Digest file\ts3://") and line.endswith("\tvalid") for line in lines)
+        == 6
+    )
+    assert "6/6 digest files valid" in lines and "24/24 log files valid" in lines

@@ -327,3 +327,41 @@ def test_backfill_digests(
     theirs = compare(trail_bucket, aws, cli, [signing_key], [(ACCOUNT, R1)], tmp_path)
     assert (("digest", BUCKET, broken, BAD_SIG)) in theirs.invalid
     assert theirs.counts["digest"] == [8, 9]  # 6 standard + 3 backfill digests, 1 invalid
+
+
+def test_trail_moved_to_another_bucket(
+    aws: str, public_keys: list[FixtureKey], signing_key: FixtureKey, cli: Any, tmp_path: Path
+) -> None:
+    """The chain continues into the trail's previous bucket (the CLI re-lists that bucket)."""
+    public_keys.append(signing_key)
+    old = make_trail_bucket()
+    delivery = old.deliver([ACCOUNT], [R1], HOURS, signing_key)
+    new_bucket = "ct-fixture-bucket-2"
+    old.s3.create_bucket(Bucket=new_bucket)
+    import boto3
+
+    boto3.client("cloudtrail", region_name="us-east-1").update_trail(
+        Name=ARN, S3BucketName=new_bucket
+    )
+    signature = None
+    for i, d in enumerate(delivery.chain(ACCOUNT, R1)):
+        if i < 3:
+            continue
+        doc = json.loads(gzip.decompress(old.body(d.key)))
+        doc["digestS3Bucket"] = new_bucket
+        for log in doc["logFiles"]:
+            old.s3.put_object(
+                Bucket=new_bucket, Key=log["s3Object"], Body=old.body(log["s3Object"])
+            )
+            log["s3Bucket"] = new_bucket
+        if i > 3:
+            doc["previousDigestS3Bucket"] = new_bucket
+            doc["previousDigestSignature"] = signature
+            doc["previousDigestHashValue"] = None
+        body, meta, signature = sign_digest(doc, signing_key)
+        old.s3.put_object(Bucket=new_bucket, Key=d.key, Body=body, Metadata=meta)
+        old.delete(d.key)
+    old.delete(delivery.chain(ACCOUNT, R1)[1].log_keys[0])  # in the old bucket
+    theirs = compare(old, aws, cli, [signing_key], [(ACCOUNT, R1)], tmp_path)
+    assert theirs.counts["digest"] == [6, 6]
+    assert {(b, why) for _, b, _, why in theirs.invalid} == {(BUCKET, NOT_FOUND)}

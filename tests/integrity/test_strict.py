@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +188,54 @@ def test_key_used_outside_validity(
     chain = trail_bucket.delivery.chain(ACCOUNT, R1)  # type: ignore[union-attr]
     assert flagged == {d.key for d in chain if d.doc["digestEndTime"] > "2025-06-01T02:00:00Z"}
     assert all("outside its validity period" in f["reason"] for f in findings)
+
+
+@pytest.mark.parametrize("delete_newest", [False, True])
+def test_newest_digest_deleted_in_home_region(
+    delete_newest: bool,
+    trail_bucket: TrailBucket,
+    public_keys: list[FixtureKey],
+    signing_key: FixtureKey,
+    cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One deleted newest digest, caught against GetTrailStatus LatestDigestDeliveryTime.
+
+    moto's trail status has no LatestDigestDeliveryTime; the test adds it (3 minutes after the
+    newest digest's end, as CloudTrail delivers it) to moto's TrailStatus description.
+    """
+    from moto.cloudtrail.models import TrailStatus
+
+    public_keys.append(signing_key)
+    delivery = trail_bucket.deliver([ACCOUNT], [R1, "eu-west-1"], HOURS, signing_key)
+    newest = delivery.chain(ACCOUNT, R1)[-1]
+    delivered = datetime.fromisoformat(newest.doc["digestEndTime"]) + timedelta(minutes=3)
+    original = TrailStatus.description
+
+    def description(self: TrailStatus) -> dict[str, Any]:
+        return {**original(self), "LatestDigestDeliveryTime": delivered.timestamp()}
+
+    monkeypatch.setattr(TrailStatus, "description", description)
+    if delete_newest:
+        trail_bucket.delete(newest.key)
+    res = cli(
+        [
+            "validate",
+            "--trail-arn",
+            ARN,
+            "--strict",
+            "--output",
+            "json",
+            "--start-time",
+            (START + timedelta(minutes=30)).isoformat(),
+            "--end-time",
+            (START + timedelta(hours=HOURS)).isoformat(),
+        ]
+    )
+    findings = [i for i in json.loads(res.stdout)["items"] if i["strict"]]
+    if delete_newest:
+        assert res.code == 1
+        assert [(f["region"], reasons([f])) for f in findings] == [(R1, ["newest digests missing"])]
+        assert "although the trail delivered a digest at" in findings[0]["reason"]
+    else:
+        assert (res.code, findings) == (0, [])

@@ -182,3 +182,16 @@ def test_each_object_is_read_once_with_s3_style_prefetch(tmp_path: Path) -> None
     )
     assert report.counts("digest") == (60, 60) and report.counts("log") == (120, 120)
     assert len(reads) == 60 and set(reads.values()) == {1}
+
+
+def test_evidence_day_filter() -> None:
+    from trailwarden.integrity.evidence import _in_range
+
+    key = "p/AWSLogs/123456789012/CloudTrail/us-east-1/2025/06/03/x.json.gz"
+    day = datetime(2025, 6, 3, tzinfo=UTC)
+    assert _in_range(key, None, None)
+    assert _in_range(key, day, day)
+    assert _in_range(key, day - timedelta(days=1), day - timedelta(days=1))  # end + 1 day
+    assert not _in_range(key, day + timedelta(days=1), None)
+    assert not _in_range(key, None, day - timedelta(days=2))
+    assert _in_range("AWSLogs/no-date-here.json.gz", day, day)

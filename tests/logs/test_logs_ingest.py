@@ -137,7 +137,9 @@ def test_corrupt_and_duplicate_files(tmp_path: Path, stratus: dict[str, list[Rec
         "d-bad.json",
     ]
     con = duckdb.connect(str(db), read_only=True)
-    statuses = dict(con.execute("SELECT name, status FROM tw_files").fetchall())
+    listed = con.execute("SELECT name, status FROM tw_files").fetchall()
+    assert len(listed) == 4  # each file once, corrupt ones included
+    statuses = dict(listed)
     assert statuses[str(tmp_path / "d-bad.json")] == "corrupt"
     assert statuses[str(tmp_path / "a.json.gz")] == "ok"
 

@@ -321,3 +321,12 @@ def test_direct_hunt_skips_corrupt_files(cli: Any, tmp_path: Path) -> None:
     assert res.code == 1
     assert [r["eventID"] for r in json.loads(res.stdout)] == ["good"]
     assert "bad.json" in res.stderr and "cut.json.gz" in res.stderr
+
+
+def test_aggregate_hunt_straight_from_files(cli: Any, trail_tree: Path, trail_db: Path) -> None:
+    def rows(where: list[str]) -> list[tuple[str, int]]:
+        res = cli(["logs", "hunt", "access-denied-burst", *where, "-o", "json"])
+        assert res.code == 1, res.stderr
+        return sorted((r["principal"], r["denied"]) for r in _json(res))
+
+    assert rows(["--source", str(trail_tree)]) == rows(["--db", str(trail_db)])

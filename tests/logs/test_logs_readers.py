@@ -189,3 +189,28 @@ def test_s3_bad_url_and_missing_bucket(aws: str) -> None:
         S3Source.from_url("s3://")
     with pytest.raises(UsageError):
         list(S3Source.from_url("s3://no-such-bucket-here").files(Scope()))
+
+
+def test_ingest_from_s3_with_account_pruning(
+    cli: Any, aws: str, trail_tree: Path, tmp_path: Path
+) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="trail-bucket")
+    accounts = set()
+    for path in sorted(trail_tree.rglob("*.json.gz")):
+        key = path.relative_to(trail_tree).as_posix()
+        info = parse_key(key)
+        assert info is not None
+        accounts.add(info.account)
+        s3.put_object(Bucket="trail-bucket", Key=key, Body=path.read_bytes())
+    one = sorted(accounts)[0]
+    db = tmp_path / "s3.duckdb"
+    res = cli(
+        ["logs", "ingest", "s3://trail-bucket", "--db", str(db), "--account", one, "-o", "json"]
+    )
+    assert res.code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    expected = sum(
+        1 for p in trail_tree.rglob("*.json.gz") if f"/{one}/CloudTrail/" in p.as_posix()
+    )
+    assert doc["files_read"] == expected and doc["inserted"] > 0

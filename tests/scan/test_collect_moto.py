@@ -140,3 +140,21 @@ def test_account_that_cannot_be_assumed_is_not_available(
     assert member_findings and {f["status"] for f in member_findings} == {"NOT_AVAILABLE"}
     assert status(doc, "CloudTrail.1", MANAGEMENT, "us-east-1") == {"PASSED"}
     assert {e["operation"] for e in doc["errors"]} == {"sts:AssumeRole"}
+
+
+def test_without_regions_every_enabled_region_is_scanned(aws: str, cli: Any) -> None:
+    import boto3
+
+    create_trail(session_for(MANAGEMENT), "main")
+    described = boto3.client("ec2", region_name="us-east-1").describe_regions(AllRegions=True)
+    enabled = {
+        r["RegionName"]
+        for r in described["Regions"]
+        if r.get("OptInStatus") in ("opt-in-not-required", "opted-in")
+    }
+    others = {r["RegionName"] for r in described["Regions"]} - enabled
+    result = cli(["scan", "--output", "json", "--max-workers", "16"])
+    doc = json.loads(result.stdout)
+    ct1 = {f["region"]: f["status"] for f in doc["findings"] if f["control"] == "CloudTrail.1"}
+    assert {r for r, s in ct1.items() if s == "PASSED"} == enabled
+    assert {r for r, s in ct1.items() if s == "NOT_AVAILABLE"} == others

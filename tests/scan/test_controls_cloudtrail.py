@@ -358,3 +358,15 @@ def test_ct10_verdicts_per_store() -> None:
 def test_ct10_listing_failed_is_not_available() -> None:
     snap = make_snapshot([make_trail()], stores={(MGMT, "us-east-1"): None})
     assert verdicts(snap, "CloudTrail.10") == {"us-east-1": Status.NOT_AVAILABLE}
+
+
+def test_opt_in_regions_not_enabled_are_not_available_for_account_level_controls() -> None:
+    from trailwarden.snapshot.model import RegionScan, RegionState
+
+    snap = make_snapshot([make_trail()])
+    snap.regions.append(
+        RegionScan(account=MGMT, region="af-south-1", state=RegionState.NOT_OPTED_IN)
+    )
+    for control in ("CloudTrail.1", "CloudTrail.3"):
+        assert verdicts(snap, control)["af-south-1"] == Status.NOT_AVAILABLE
+    assert "af-south-1" not in verdicts(snap, "CloudWatch.1")

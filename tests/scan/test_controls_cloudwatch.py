@@ -190,3 +190,14 @@ def test_org_trail_seen_from_member_is_not_available() -> None:
 def test_no_trail_at_all_fails() -> None:
     snap = make_snapshot([], accounts=[MEMBER])
     assert {s for s, _ in results(snap, "CloudWatch.3", MEMBER).values()} == {Status.FAILED}
+
+
+def test_grouped_fix_names_only_the_missing_subscriber() -> None:
+    from trailwarden.controls.grouping import group_failures
+
+    trail = make_trail()
+    pending = [Topic(arn=TOPIC, confirmed_subscriptions=0, pending_subscriptions=1)]
+    groups = group_failures(evaluate(snap_with(trail, chain(trail, topics=pending))).findings)
+    (group,) = groups
+    assert group.controls == [c.control_id for c in CIS_CONTROLS]
+    assert "confirm a subscriber" in group.fix() and "CloudWatch.1-14" in group.fix()

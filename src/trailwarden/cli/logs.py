@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import enum
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ from trailwarden.cli.common import (
     show_progress,
 )
 from trailwarden.errors import UsageError
-from trailwarden.logs import questions, store
+from trailwarden.logs import athena_sql, questions, store
 from trailwarden.logs.direct import iter_matching_records
 from trailwarden.logs.hunts import HUNTS, Hunt, by_event_names, event_row
 from trailwarden.logs.layout import Scope, make_scope
@@ -52,6 +53,32 @@ END = typer.Option(None, "--end", help="Until this time (an end date includes th
 ACCOUNT = typer.Option(None, "--account", help="Only these accounts (repeatable).")
 REGION = typer.Option(None, "--region", help="Only these Regions (repeatable).")
 TABLE_OUTPUT = typer.Option(TableFormat.table, "--output", "-o", help="table, json or csv")
+
+
+class Engine(enum.StrEnum):
+    duckdb = "duckdb"
+    athena = "athena"
+
+
+ENGINE = typer.Option(
+    Engine.duckdb, "--engine", help="duckdb (local) or athena (where the logs are; needs --source)"
+)
+ATHENA_DB = typer.Option("trailwarden", "--athena-database", help="Athena database.")
+ATHENA_TABLE = typer.Option("cloudtrail_logs", "--athena-table", help="Athena table name.")
+ATHENA_WG = typer.Option("primary", "--athena-workgroup", help="Athena workgroup.")
+ATHENA_OUT = typer.Option(None, "--athena-output", help="s3:// location for Athena results.")
+
+
+def _athena(source: str | None, database: str, table: str, workgroup: str, out: str | None) -> Any:
+    """An Athena runner with the trail's table and ``events`` view in place."""
+    from trailwarden.logs.athena import Athena
+    from trailwarden.logs.s3 import S3Source
+
+    if source is None or not source.startswith("s3://"):
+        raise UsageError("--engine athena needs --source s3://trail-bucket[/prefix]")
+    runner = Athena(database, table, workgroup, out)
+    runner.ensure(S3Source.from_url(source))
+    return runner
 
 
 class _Progress:
@@ -190,11 +217,22 @@ def who_cmd(
     start: str | None = START,
     end: str | None = END,
     output: TableFormat = TABLE_OUTPUT,
+    engine: Engine = ENGINE,
+    athena_database: str = ATHENA_DB,
+    athena_table: str = ATHENA_TABLE,
+    athena_workgroup: str = ATHENA_WG,
+    athena_output: str | None = ATHENA_OUT,
 ) -> None:
     """Every principal that touched a resource: first and last time, actions, source IPs."""
     scope = make_scope(None, None, start, end)
+    title = f"who touched {resource}"
+    if engine == Engine.athena:
+        runner = _athena(source, athena_database, athena_table, athena_workgroup, athena_output)
+        extra = athena_sql.day_filter(scope)
+        render(questions.who(_on_athena(runner), resource, scope, extra), output, title)
+        raise typer.Exit(EXIT_OK)
     with _database(db, source, scope) as con:
-        render(questions.who(con, resource, scope), output, f"who touched {resource}")
+        render(questions.who(questions.duckdb_runner(con), resource, scope), output, title)
     raise typer.Exit(EXIT_OK)
 
 
@@ -206,12 +244,28 @@ def actor_cmd(
     start: str | None = START,
     end: str | None = END,
     output: TableFormat = TABLE_OUTPUT,
+    engine: Engine = ENGINE,
+    athena_database: str = ATHENA_DB,
+    athena_table: str = ATHENA_TABLE,
+    athena_workgroup: str = ATHENA_WG,
+    athena_output: str | None = ATHENA_OUT,
 ) -> None:
     """Everything a principal did; `origin` follows role sessions back through AssumeRole."""
     scope = make_scope(None, None, start, end)
+    title = f"actions of {principal}"
+    if engine == Engine.athena:
+        runner = _athena(source, athena_database, athena_table, athena_workgroup, athena_output)
+        extra = athena_sql.day_filter(scope)
+        render(questions.actor(_on_athena(runner), principal, scope, extra), output, title)
+        raise typer.Exit(EXIT_OK)
     with _database(db, source, scope) as con:
-        render(questions.actor(con, principal, scope), output, f"actions of {principal}")
+        render(questions.actor(questions.duckdb_runner(con), principal, scope), output, title)
     raise typer.Exit(EXIT_OK)
+
+
+def _on_athena(runner: Any) -> questions.Runner:
+    """Run DuckDB-dialect question SQL on Athena, rendered for Trino."""
+    return lambda sql: list(runner.run(athena_sql.render(sql)))
 
 
 @logs_app.command("timeline")
@@ -224,9 +278,19 @@ def timeline_cmd(
     region: list[str] | None = REGION,
     limit: int = typer.Option(10000, "--limit", min=1, help="At most this many events."),
     output: TableFormat = TABLE_OUTPUT,
+    engine: Engine = ENGINE,
+    athena_database: str = ATHENA_DB,
+    athena_table: str = ATHENA_TABLE,
+    athena_workgroup: str = ATHENA_WG,
+    athena_output: str | None = ATHENA_OUT,
 ) -> None:
     """Events in a time window, oldest first."""
     scope = make_scope(account, region, start, end)
+    if engine == Engine.athena:
+        runner = _athena(source, athena_database, athena_table, athena_workgroup, athena_output)
+        sql = questions.timeline_sql(scope, limit, athena_sql.day_filter(scope))
+        render(runner.run(athena_sql.render(sql)), output, "timeline")
+        raise typer.Exit(EXIT_OK)
     with _database(db, source, scope) as con:
         render(questions.timeline(con, scope, limit), output, "timeline")
     raise typer.Exit(EXIT_OK)
@@ -238,8 +302,22 @@ def query_cmd(
     db: Path | None = DB_OPTION,
     source: str | None = SOURCE_OPTION,
     output: TableFormat = TABLE_OUTPUT,
+    engine: Engine = ENGINE,
+    athena_database: str = ATHENA_DB,
+    athena_table: str = ATHENA_TABLE,
+    athena_workgroup: str = ATHENA_WG,
+    athena_output: str | None = ATHENA_OUT,
 ) -> None:
-    """Run SQL (DuckDB, or CloudTrail Lake / Athena syntax with the table renamed `events`)."""
+    """Run SQL (DuckDB, or CloudTrail Lake / Athena syntax with the table renamed `events`).
+
+    With --engine athena the SQL is sent as written (Trino) to the `events` view in Athena.
+    """
+    if engine == Engine.athena:
+        if not sql.strip():
+            raise UsageError("the query is empty")
+        runner = _athena(source, athena_database, athena_table, athena_workgroup, athena_output)
+        render(runner.run(sql), output)
+        raise typer.Exit(EXIT_OK)
     with _database(db, source, Scope()) as con:
         render(questions.query(con, sql), output)
     raise typer.Exit(EXIT_OK)
@@ -258,6 +336,11 @@ def hunt_cmd(
         None, "--event-name", help="Ad-hoc hunt for events with this name (repeatable)."
     ),
     output: TableFormat = TABLE_OUTPUT,
+    engine: Engine = ENGINE,
+    athena_database: str = ATHENA_DB,
+    athena_table: str = ATHENA_TABLE,
+    athena_workgroup: str = ATHENA_WG,
+    athena_output: str | None = ATHENA_OUT,
 ) -> None:
     """Canned hunts; exit 1 when any hunt finds something.
 
@@ -275,7 +358,18 @@ def hunt_cmd(
     scope = make_scope(account, region, start, end)
     names = [name] if name else list(HUNTS)
     results: dict[str, list[dict[str, Any]]] = {}
+    if engine == Engine.athena:
+        runner = _athena(source, athena_database, athena_table, athena_workgroup, athena_output)
+        window = questions.window_sql(scope) + " AND " + athena_sql.day_filter(scope)
+        for n in names:
+            sql = hunts[n].athena_sql(window)
+            if sql is None:
+                err_console.print(f"hunt {n}: not available on Athena (use duckdb)", markup=False)
+                continue
+            results[n] = runner.run(athena_sql.render(sql))
+        names = [n for n in names if n in results]
     direct = [n for n in names if hunts[n].predicate is not None] if source else []
+    direct = [n for n in direct if n not in results]
     for n in direct:
         results[n] = _hunt_files(hunts[n], source or "", scope)
     rest = [n for n in names if n not in results]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from pathlib import Path
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import OUTPUT_OPTION, OutputFormat, console, emit_json, err_console
+from trailwarden.cli.common import OUTPUT_OPTION, OutputFormat, emit_json, err_console
 from trailwarden.cli.common import show_progress as _show_progress
 from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import PublicKey, load_key_file
@@ -108,6 +109,7 @@ def validate_command(
             raise UsageError(str(exc)) from None
     keys = [load_key_file(spec) for spec in public_keys]
     expected_until = end if (strict and end_time) else None
+    latest_delivery = None
 
     source: Source
     session = None
@@ -126,6 +128,7 @@ def validate_command(
             bucket, prefix = info.bucket, prefix if prefix is not None else info.prefix
             if strict and info.latest_digest is not None:
                 expected_until = min(end, info.latest_digest)
+                latest_delivery = info.latest_digest
         source = S3Source(session, max_workers)
     if keys:
         key_loader = _static_keys(keys)
@@ -144,7 +147,13 @@ def validate_command(
         regions=frozenset(regions) if regions else None,
     )
     opts = Options(
-        start, end, strict=strict, max_workers=max_workers, expected_until=expected_until
+        start,
+        end,
+        strict=strict,
+        max_workers=max_workers,
+        expected_until=expected_until,
+        latest_delivery=latest_delivery,
+        trail_account=trail_arn.split(":")[4] if trail_arn else None,
     )
     with progress_bar("validating") as progress:
         report = validate(source, scope, opts, key_loader, trail_arn, progress)
@@ -174,24 +183,22 @@ def _dir_source(
 
 
 def _print_text(report: Report, verbose: bool) -> None:
-    """The CLI's lines (tab-separated), then its summary; strict findings are marked."""
-    console.print(
-        f"Validating log files between {fmt_display(report.start)} and {fmt_display(report.end)}",
-        markup=False,
-        highlight=False,
-    )
+    """The CLI's tab-separated lines (plain writes: a rich console would expand the tabs), then
+    the summary; strict findings are marked."""
+    span = f"{fmt_display(report.start)} and {fmt_display(report.end)}"
+    lines = [f"Validating log files between {span}"]
     for item in report.items:
         if item.reason is not None or verbose:
-            line = item.line() + ("\t(strict)" if item.strict else "")
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
-    for gap in report.gaps:
-        console.print(f"{gap.account} {gap.region}: {gap.line()}", markup=False, soft_wrap=True)
+            lines.append(item.line() + ("\t(strict)" if item.strict else ""))
+    lines += [f"{gap.account} {gap.region}: {gap.line()}" for gap in report.gaps]
     digests_valid, digests_total = report.counts("digest")
     logs_valid, logs_total = report.counts("log")
     if not digests_total:
-        console.print("No digests found", markup=False)
-    console.print(f"{digests_valid}/{digests_total} digest files valid", markup=False)
-    console.print(f"{logs_valid}/{logs_total} log files valid", markup=False)
+        lines.append("No digests found")
+    lines.append(f"{digests_valid}/{digests_total} digest files valid")
+    lines.append(f"{logs_valid}/{logs_total} log files valid")
     strict_count = sum(1 for i in report.items if i.strict)
     if strict_count:
-        console.print(f"{strict_count} strict findings", markup=False)
+        lines.append(f"{strict_count} strict findings")
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()

@@ -171,19 +171,28 @@ def _why_not_ct1(trail: Trail) -> str | None:
     return ", ".join(problems) or None
 
 
-@register(CT1)
-def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    for region in view.scanned_regions:
-        resource = account_resource(view.account)
-        if region.state == RegionState.ERROR:
+def _not_opted_in(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+    """Opt-in Regions the account has not enabled are listed, never scanned: their verdict is
+    unknown (CloudTrail cannot record there until the Region is enabled)."""
+    for region in view.regions:
+        if region.state == RegionState.NOT_OPTED_IN:
             yield view.finding(
                 meta,
                 Status.NOT_AVAILABLE,
                 region.region,
-                resource,
-                "DescribeTrails failed in this Region; see errors",
+                account_resource(view.account),
+                "opt-in Region not enabled for this account: not scanned",
                 no_trail_cause(view.account),
             )
+
+
+@register(CT1)
+def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+    yield from _not_opted_in(view, meta)
+    for region in view.scanned_regions:
+        resource = account_resource(view.account)
+        if region.state == RegionState.ERROR:
+            yield view.unlisted(meta, region.region)
             continue
         trails = view.visible_trails(region)
         verdicts = {t.arn: _why_not_ct1(t) for t in trails}
@@ -229,17 +238,11 @@ def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
 
 @register(CT3)
 def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+    yield from _not_opted_in(view, meta)
     for region in view.scanned_regions:
         resource = account_resource(view.account)
         if region.state == RegionState.ERROR:
-            yield view.finding(
-                meta,
-                Status.NOT_AVAILABLE,
-                region.region,
-                resource,
-                "DescribeTrails failed in this Region; see errors",
-                no_trail_cause(view.account),
-            )
+            yield view.unlisted(meta, region.region)
             continue
         trails = view.visible_trails(region)
         logging = [t for t in trails if t.status is not None and t.status.is_logging]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from trailwarden.controls.context import (
     AccountView,
     account_resource,
-    no_trail_cause,
     repair_target,
 )
 from trailwarden.controls.model import ControlMeta, Finding, Severity, Status
@@ -143,14 +142,7 @@ def _region_finding(
 ) -> Finding:
     resource = account_resource(view.account)
     if region.state == RegionState.ERROR:
-        return view.finding(
-            meta,
-            Status.NOT_AVAILABLE,
-            region.region,
-            resource,
-            "DescribeTrails failed in this Region",
-            no_trail_cause(view.account),
-        )
+        return view.unlisted(meta, region.region)
     home = [
         t
         for s in region.trails

@@ -41,8 +41,11 @@ class AccountView:
     def scanned_regions(self) -> list[RegionScan]:
         return [r for r in self.regions if r.state != RegionState.NOT_OPTED_IN]
 
+    def __post_init__(self) -> None:
+        self._trails = {t.arn: t for t in self.scan.trails}
+
     def trail(self, arn: str) -> Trail | None:
-        return next((t for t in self.scan.trails if t.arn == arn), None)
+        return self._trails.get(arn)
 
     def visible_trails(self, region: RegionScan) -> list[Trail]:
         """Every trail DescribeTrails showed in the Region (shadows and org trails included)."""
@@ -97,6 +100,17 @@ class AccountView:
             root_cause=root_cause,
             remediation=meta.remediation,
             compliance=meta.compliance,
+        )
+
+    def unlisted(self, meta: ControlMeta, region: str) -> Finding:
+        """DescribeTrails failed in the Region: nothing is known there, so never PASSED."""
+        return self.finding(
+            meta,
+            Status.NOT_AVAILABLE,
+            region,
+            account_resource(self.account),
+            "DescribeTrails failed in this Region; see errors",
+            no_trail_cause(self.account),
         )
 
 

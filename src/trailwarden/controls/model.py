@@ -43,7 +43,7 @@ class ControlMeta:
     compliance: dict[str, list[str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: tens of thousands are built per scan, frozen init is slow
 class Finding:
     control: str
     status: Status

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 # CloudTrail writes a digest about every hour; allow for delivery delay before calling one missing.
 DIGEST_EVERY = timedelta(hours=1)
 DELIVERY_SLACK = timedelta(minutes=15)
+# A digest is delivered minutes after the end time in its name.
+HOME_SLACK = timedelta(minutes=30)
 
 PREV_HASH = "previousDigestHashValue does not match the previous digest"
 PREV_SIGNATURE = "previousDigestSignature does not match the previous digest's signature"
@@ -81,10 +83,31 @@ def _digest_findings(d: Digest, by_ref: dict[tuple[str, str], Digest], add: _Add
 
 
 def _newest_missing(chain: Chain, listed: list[str], opts: Options, add: _Add) -> None:
-    """The CLI starts at the newest digest that exists, so deleting the newest ones is silent."""
+    """The CLI starts at the newest digest that exists, so deleting the newest ones is silent.
+
+    Every chain must have a digest at least hourly up to ``expected_until``. The chain that
+    GetTrailStatus describes (the trail's account in its home Region) must moreover have one about
+    as recent as LatestDigestDeliveryTime, which catches the deletion of just the newest digest.
+    """
+    newest = max((parse_key_timestamp(k) for k in listed), default=opts.start)
+    home = chain.region == chain.trail.home and chain.account == opts.trail_account
+    latest = opts.latest_delivery
+    if (
+        home
+        and latest is not None
+        and opts.start < latest <= opts.end
+        and (newest < latest - HOME_SLACK)
+    ):
+        add(
+            "digest",
+            chain.bucket,
+            chain.digest_folder + "/",
+            f"newest digests missing: none after {fmt_display(newest)} although the trail "
+            f"delivered a digest at {fmt_display(latest)}",
+        )
+        return
     if opts.expected_until is None:
         return
-    newest = max((parse_key_timestamp(k) for k in listed), default=opts.start)
     if newest + DIGEST_EVERY + DELIVERY_SLACK < opts.expected_until:
         add(
             "digest",

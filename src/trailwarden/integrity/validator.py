@@ -56,7 +56,10 @@ class Options:
     strict: bool = False
     max_workers: int = 16
     expected_until: datetime | None = None  # --strict: digests expected hourly until then
-    verbose_progress: Progress | None = None
+    # --strict: GetTrailStatus LatestDigestDeliveryTime, and the (account, home Region) chain
+    # it describes; that chain's newest digest must be about that recent.
+    latest_delivery: datetime | None = None
+    trail_account: str | None = None
 
 
 @dataclass
@@ -202,12 +205,17 @@ def validate(
         try:
             for work in works:
                 _walk_chain(work, opts, key_loader, prefetch, lpool, source, progress, local)
+            for work in works:
+                for entry in work.items:
+                    report.items += entry.result() if isinstance(entry, Future) else [entry]
+                report.gaps += work.gaps
+        except BaseException:
+            # An access error or Ctrl-C ends the run now, not after every queued read.
+            lpool.shutdown(wait=False, cancel_futures=True)
+            dpool.shutdown(wait=False, cancel_futures=True)
+            raise
         finally:
             prefetch.drop()
-        for work in works:
-            for entry in work.items:
-                report.items += entry.result() if isinstance(entry, Future) else [entry]
-            report.gaps += work.gaps
     if opts.strict:
         for work in works:
             report.items += st.findings(work.chain, work.valid, work.listed, source, opts)
@@ -233,17 +241,20 @@ def _walk_chain(
             # Like the CLI, keys are required even when no digest is listed.
             keys.load(opts.start, opts.end + timedelta(hours=2))
 
-        def lister(bucket: str, _listed: list[str] = listed, _bf: bool = backfill) -> list[str]:
-            if bucket == chain.bucket:
+        def lister(
+            bucket: str, end: datetime | None, _listed: list[str] = listed, _bf: bool = backfill
+        ) -> list[str]:
+            if bucket == chain.bucket and end is None:
                 return list(_listed)
+            end = end or opts.end
             moved = Chain(
                 bucket, chain.prefix, chain.org_id, chain.account, chain.region, chain.trail
             )
             std, bfl = select_digests(
                 moved,
-                _list_folder(source, bucket, moved.digest_folder, opts.start, opts.end),
+                _list_folder(source, bucket, moved.digest_folder, opts.start, end),
                 opts.start,
-                opts.end,
+                end,
             )
             return bfl if _bf else std
 

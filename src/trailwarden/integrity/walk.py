@@ -1,8 +1,9 @@
 """The AWS CLI's chain walk (newest to oldest), reproduced step by step, over injected I/O.
 
-``fetch`` returns a stored object (raising ObjectNotFound), ``lister`` the in-range digest keys of a
-bucket in S3 order, ``keys`` resolves fingerprints. The caller prefetches objects concurrently, so
-this sequential walk mostly reads from memory. See spec §2.3 for each rule and its consequences.
+``fetch`` returns a stored object (raising ObjectNotFound); ``lister(bucket, end or None)`` gives
+the in-range digest keys of a bucket in S3 order; ``keys`` resolves fingerprints. The caller
+prefetches objects concurrently, so this sequential walk mostly reads from memory. See spec §2.3
+for each rule and its consequences.
 """
 
 from __future__ import annotations
@@ -69,11 +70,11 @@ def walk(
     start: datetime,
     home_region: str,
     backfill: bool,
-    lister: Callable[[str], list[str]],
+    lister: Callable[[str, datetime | None], list[str]],
     fetch: Callable[[str, str], StoredObject],
     keys: KeyRing,
 ) -> Iterator[Event]:
-    digests = lister(bucket)
+    digests = lister(bucket, None)
     key = digests.pop() if digests else None
     last_start = parse_key_timestamp(key) if key else start
     while key and start <= last_start:
@@ -91,8 +92,9 @@ def walk(
             else:
                 key = previous_key
                 if previous_bucket != bucket:
+                    # The CLI re-lists the new bucket up to the current digest's end time.
                     bucket = previous_bucket
-                    digests = lister(bucket)
+                    digests = lister(bucket, digest.end)
         except ObjectNotFound:
             yield DigestBad(bucket, current, dg.NOT_FOUND)
             key = _next_older(digests, current)

