@@ -10,14 +10,24 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from trailwarden.aws.session import AccessOptions, AwsAccess
 from trailwarden.cli import app
-from trailwarden.cli.common import EXIT_OK, OUTPUT_OPTION, OutputFormat, console, emit_json
+from trailwarden.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    OUTPUT_OPTION,
+    OutputFormat,
+    console,
+    emit_json,
+)
 from trailwarden.cli.scan import scan_snapshot
-from trailwarden.controls import evaluate
+from trailwarden.controls import Evaluation, Status, evaluate
+from trailwarden.demo.delivery import FixReport, fix_accounts
 from trailwarden.demo.org import DemoOrg, build_demo_org
-from trailwarden.demo.server import moto_server, pointed_at
+from trailwarden.demo.server import moto_server, pointed_at, reset_moto
 from trailwarden.report.findings_json import findings_document
 from trailwarden.report.text import render_text
+from trailwarden.snapshot.model import Snapshot
 from trailwarden.terminal import err_console
 
 
@@ -31,35 +41,125 @@ def _describe(org: DemoOrg) -> Table:
     return table
 
 
+def _scan(org: DemoOrg, max_workers: int) -> tuple[Snapshot, Evaluation]:
+    snapshot = scan_snapshot(
+        profile=None,
+        region=None,
+        accounts=",".join(org.account_ids),
+        org=False,
+        role_name="OrganizationAccountAccessRole",
+        external_id=None,
+        regions=",".join(org.regions),
+        max_workers=max_workers,
+    )
+    return snapshot, evaluate(snapshot)
+
+
+def _failing_accounts(evaluation: Evaluation) -> list[str]:
+    return sorted({f.account for f in evaluation.findings if f.status == Status.FAILED})
+
+
+def _fix_summary(report: FixReport) -> Table:
+    table = Table(title="Fix once: plan -> apply -> delivery -> verify", title_justify="left")
+    for col in ("account", "trail", "steps planned", "applied", "verify", "API calls"):
+        table.add_column(col)
+    applied: dict[str, int] = {}
+    for result in report.apply.results:
+        if result.result == "done":
+            applied[result.step.account] = applied.get(result.step.account, 0) + 1
+    for account in report.plan.accounts:
+        checks = [c for c in report.verification.checks if c.account == account.account]
+        passed = sum(1 for c in checks if c.status == "PASS")
+        calls = report.api_calls.get(account.account, {})
+        table.add_row(
+            account.account,
+            f"{account.trail} {(account.trail_arn or '').rsplit('/', 1)[-1]}".strip(),
+            str(sum(1 for s in report.plan.steps if s.account == account.account)),
+            str(applied.get(account.account, 0)),
+            f"{passed}/{len(checks)} PASS",
+            ", ".join(f"{k} {v}" for k, v in calls.items()),
+        )
+    return table
+
+
 @app.command()
 def demo(
     output: OutputFormat = OUTPUT_OPTION,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every failed finding."),
     max_workers: int = typer.Option(16, "--max-workers", help="API calls in flight at once."),
+    scan_only: bool = typer.Option(False, "--scan-only", help="Stop after the first scan."),
 ) -> None:
-    """Build a simulated organisation on a local moto server and run the real scan on it."""
+    """Simulated organisation on a local moto server: scan, fix once, prove it, scan again."""
     with moto_server() as endpoint, pointed_at(endpoint):
+        reset_moto(endpoint)  # moto's state is per process: start from an empty organisation
         err_console.print(f"[dim]moto server on {endpoint}; building the organisation...[/dim]")
         org = build_demo_org(endpoint)
-        if output == OutputFormat.text:
+        text = output == OutputFormat.text
+        if text:
             console.print(_describe(org))
             console.print(
                 f"\n[dim]$ trailwarden scan --accounts <{len(org.accounts)} accounts> "
                 f"--regions {','.join(org.regions)}[/dim]\n"
             )
-        snapshot = scan_snapshot(
-            profile=None,
-            region=None,
-            accounts=",".join(org.account_ids),
-            org=False,
-            role_name="OrganizationAccountAccessRole",
-            external_id=None,
-            regions=",".join(org.regions),
-            max_workers=max_workers,
+        snapshot, before = _scan(org, max_workers)
+        if text:
+            render_text(before, console, verbose=verbose)
+        if scan_only:
+            if not text:
+                emit_json(findings_document(before))
+            raise typer.Exit(EXIT_OK)
+        targets = _failing_accounts(before)
+        if text:
+            console.print(
+                f"\n[dim]$ trailwarden plan --accounts <{len(targets)} failing accounts> "
+                f"--home-region {org.home_region} --alarm-email security@example.com && "
+                "trailwarden apply --yes && trailwarden verify[/dim]"
+            )
+            console.print(
+                "[dim](moto delivers nothing: after apply the demo writes log files, signed "
+                "digests and CloudWatch Logs events as CloudTrail would, and says so)[/dim]\n"
+            )
+        report = fix_accounts(
+            AwsAccess(AccessOptions()),
+            snapshot,
+            {"home_region": org.home_region, "alarm_email": ["security@example.com"]},
+            targets,
         )
-        evaluation = evaluate(snapshot)
-        if output == OutputFormat.json:
-            emit_json(findings_document(evaluation))
+        _, after = _scan(org, max_workers)
+        # CloudTrail.10 is outside the baseline: a Lake store's key cannot be changed once it has
+        # one, and whether one can be added later is unconfirmed (controls.md, CloudTrail.10).
+        still = sorted(
+            {
+                f.control
+                for f in after.findings
+                if f.status == Status.FAILED
+                and f.account in targets
+                and f.control != "CloudTrail.10"
+            }
+        )
+        if text:
+            console.print(_fix_summary(report))
+            console.print("\n[dim]$ trailwarden scan (again)[/dim]\n")
+            render_text(after, console, verbose=verbose)
+            verdict = (
+                "[green]CloudTrail.1-7, .9 and CloudWatch.1-14 pass in every fixed account[/green] "
+                "(CloudTrail.10 needs a new Lake store with a customer managed key: not automated)"
+                if not still
+                else f"[red]still failing in fixed accounts: {', '.join(still)}[/red]"
+            )
+            console.print(
+                f"\n{verdict}; verification {'passed' if report.verification.ok else 'FAILED'}"
+            )
         else:
-            render_text(evaluation, console, verbose=verbose)
-    raise typer.Exit(EXIT_OK)
+            emit_json(
+                {
+                    "schema": "trailwarden.demo/1",
+                    "before": findings_document(before),
+                    "fixed_accounts": targets,
+                    "apply": report.apply.to_dict(),
+                    "verify": report.verification.to_json(),
+                    "after": findings_document(after),
+                }
+            )
+    ok = not still and report.verification.ok and report.apply.failed is None
+    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
