@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from trailwarden.errors import TrailwardenError
 from trailwarden.integrity import digest as dg
@@ -33,6 +34,7 @@ from trailwarden.integrity.model import GapItem, Item, Report
 from trailwarden.integrity.source import ObjectNotFound, Source, StoredObject
 from trailwarden.integrity.walk import DigestBad, DigestOk, Gap, KeyRing, walk
 
+T = TypeVar("T")
 LOCAL_BATCH = 16  # log files per task when reading a local copy
 KeyLoader = Callable[[datetime, datetime], list[PublicKey]]
 Progress = Callable[[int, int], None]  # (files done, compressed bytes done)
@@ -177,6 +179,21 @@ class _Prefetcher:
         self._futures.clear()
 
 
+class _Inline(ThreadPoolExecutor):
+    """An executor that runs each task at once on the caller's thread."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # delivered by result(), as a pool would
+            future.set_exception(exc)
+        return future
+
+
 def validate(
     source: Source,
     scope: Scope,
@@ -190,12 +207,17 @@ def validate(
     report = Report(trail_arn, opts.start, opts.end)
     # Local files are cheap to open: more threads than cores only fight over the GIL there.
     local = not getattr(source, "remote", True)
-    workers = min(opts.max_workers, getattr(source, "max_parallel", opts.max_workers))
-    digest_workers = max(1, workers // 4)
-    log_workers = max(1, workers - digest_workers)
+    if local:
+        # Local digests are read on the walking thread; logs get the source's parallelism.
+        digest_workers, log_workers = 1, min(opts.max_workers, getattr(source, "max_parallel", 1))
+    else:
+        digest_workers = max(1, opts.max_workers // 4)
+        log_workers = max(1, opts.max_workers - digest_workers)
     with (
         ThreadPoolExecutor(digest_workers, thread_name_prefix="digest") as dpool,
-        ThreadPoolExecutor(log_workers, thread_name_prefix="log") as lpool,
+        ThreadPoolExecutor(log_workers, thread_name_prefix="log")
+        if log_workers
+        else _Inline() as lpool,
     ):
         # A local digest is read faster than a prefetch hand-off would take.
         prefetch = _Prefetcher(source, dpool, window=0 if local else 8 * digest_workers)
