@@ -1,7 +1,8 @@
 """Oracle agreement: trailwarden and the real AWS CLI give the same verdicts on tampered fixtures.
 
-Both read the same moto bucket. Per case we compare the INVALID items with their reasons, the
-gaps, the valid/total counts and the exit code (the CLI runs once per account and Region).
+Both read the same moto bucket. Per case we compare every item's verdict (the CLI runs with
+--verbose so valid files are listed too), the gaps, the valid/total counts and the exit code (the
+CLI runs once per account and Region).
 """
 
 from __future__ import annotations
@@ -220,6 +221,9 @@ def compare(
     ours = trailwarden_verdicts(json.loads(res.stdout), res.code)
     theirs = aws_cli_verdicts(endpoint, keys, tb.org_id, chains, start, end, tmp)
     assert ours.invalid == theirs.invalid
+    assert ours.items == theirs.items
+    # The parser saw one line per counted file, so item-by-item is complete.
+    assert sum(theirs.items.values()) == theirs.counts["digest"][1] + theirs.counts["log"][1]
     assert sorted(ours.gaps) == sorted(theirs.gaps)
     assert ours.counts == theirs.counts
     assert ours.exit_code == theirs.exit_code
