@@ -75,8 +75,13 @@ class ChainWork:
     valid: list[dg.Digest] = field(default_factory=list)
 
 
-def discover(source: Source, scope: Scope, start: datetime, end: datetime) -> list[ChainWork]:
-    """Find chains from folders (organisation layout included) and list their digests once."""
+def discover(
+    source: Source, scope: Scope, start: datetime, end: datetime, workers: int = 8
+) -> list[ChainWork]:
+    """Find chains from folders (organisation layout included) and list their digests once.
+
+    The listings of an organisation's many account and Region folders run concurrently.
+    """
     root = f"{scope.prefix}/AWSLogs/" if scope.prefix else "AWSLogs/"
     owners: list[tuple[str | None, str]] = []
     for name in source.list_folders(scope.bucket, root):
@@ -88,21 +93,30 @@ def discover(source: Source, scope: Scope, start: datetime, end: datetime) -> li
                 for acct in source.list_folders(scope.bucket, f"{root}{name}/")
                 if ACCOUNT_RE.match(acct)
             ]
-    work: list[ChainWork] = []
-    for org, account in owners:
-        if scope.accounts is not None and account not in scope.accounts:
-            continue
+    owners = [o for o in owners if scope.accounts is None or o[1] in scope.accounts]
+
+    def regions_of(owner: tuple[str | None, str]) -> list[tuple[str | None, str, str, str]]:
+        org, account = owner
         base = f"{root}{org}/{account}" if org else f"{root}{account}"
-        for region in source.list_folders(scope.bucket, f"{base}/CloudTrail-Digest/"):
-            if scope.regions is not None and region not in scope.regions:
-                continue
-            folder = f"{base}/CloudTrail-Digest/{region}"
-            keys = list(_list_folder(source, scope.bucket, folder, start, end))
-            trails = [scope.trail] if scope.trail else _trails_in(keys, account, region)
-            for trail in trails:
-                chain = Chain(scope.bucket, scope.prefix, org, account, region, trail)
-                standard, backfill = select_digests(chain, keys, start, end)
-                work.append(ChainWork(chain, standard, backfill, list(standard)))
+        return [
+            (org, account, region, f"{base}/CloudTrail-Digest/{region}")
+            for region in source.list_folders(scope.bucket, f"{base}/CloudTrail-Digest/")
+            if scope.regions is None or region in scope.regions
+        ]
+
+    def keys_of(folder: tuple[str | None, str, str, str]) -> list[str]:
+        return list(_list_folder(source, scope.bucket, folder[3], start, end))
+
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="list") as pool:
+        folders = [f for found in pool.map(regions_of, owners) for f in found]
+        listings = list(pool.map(keys_of, folders))
+    work: list[ChainWork] = []
+    for (org, account, region, _folder), keys in zip(folders, listings, strict=True):
+        trails = [scope.trail] if scope.trail else _trails_in(keys, account, region)
+        for trail in trails:
+            chain = Chain(scope.bucket, scope.prefix, org, account, region, trail)
+            standard, backfill = select_digests(chain, keys, start, end)
+            work.append(ChainWork(chain, standard, backfill, list(standard)))
     return work
 
 
@@ -203,7 +217,7 @@ def validate(
     progress: Progress | None = None,
 ) -> Report:
     """Run the CLI's validation for every chain in scope; ``key_loader(region)`` lists keys."""
-    works = discover(source, scope, opts.start, opts.end)
+    works = discover(source, scope, opts.start, opts.end, min(opts.max_workers, 16))
     report = Report(trail_arn, opts.start, opts.end)
     # Local files are cheap to open: more threads than cores only fight over the GIL there.
     local = not getattr(source, "remote", True)
