@@ -253,8 +253,13 @@ def validate(
         finally:
             prefetch.drop()
     if opts.strict:
-        for work in works:
-            report.items += st.findings(work.chain, work.valid, work.listed, source, opts)
+        # Each chain lists its log folders for unlisted files: chains run concurrently.
+        def strict_findings(work: ChainWork) -> list[Item]:
+            return st.findings(work.chain, work.valid, work.listed, source, opts)
+
+        with ThreadPoolExecutor(min(opts.max_workers, 16), thread_name_prefix="strict") as pool:
+            for found in pool.map(strict_findings, works):
+                report.items += found
     return report
 
 
