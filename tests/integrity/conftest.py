@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -138,6 +139,7 @@ LINE = re.compile(r"^(\(backfill\) )?(Digest|Log) file\ts3://([^/]+)/(.+)\tINVAL
 GAP = re.compile(
     r"^(?:\(backfill\) )?No log files were delivered by CloudTrail between (\S+) and (\S+)$"
 )
+VALID = re.compile(r"^(?:\(backfill\) )?(Digest|Log) file\ts3://([^/]+)/(.+)\tvalid$")
 RATIO = re.compile(r"^(\d+)/(\d+) (?:backfill )?(digest|log) files valid")
 
 
@@ -146,6 +148,8 @@ class Verdicts:
     """What one validation said, in comparable form."""
 
     invalid: set[tuple[str, str, str, str]] = field(default_factory=set)  # kind, bucket, key, why
+    # Every verdict, valid ones included, as a multiset (a log listed by two digests counts twice).
+    items: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
     gaps: list[tuple[str, str, str, str]] = field(default_factory=list)  # acct, region, from, to
     counts: dict[str, list[int]] = field(default_factory=lambda: {"digest": [0, 0], "log": [0, 0]})
     exit_code: int = 0
@@ -189,6 +193,7 @@ def run_aws_cli(
         start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "--end-time",
         end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--verbose",  # also list valid files, so verdicts compare item by item
     ]
     if org_id:
         args += ["--account-id", account]
@@ -231,11 +236,14 @@ def aws_cli_verdicts(
         for line in stderr.splitlines():
             if m := LINE.match(line):
                 out.invalid.add((m[2].lower(), m[3], m[4], m[5]))
+                out.items[(m[2].lower(), m[3], m[4], m[5])] += 1
             elif m := GAP.match(line):
                 out.gaps.append((account, region, m[1], m[2]))
             elif line.strip():
                 raise AssertionError(f"unexpected AWS CLI stderr line: {line!r}")
         for line in stdout.splitlines():
+            if m := VALID.match(line):
+                out.items[(m[1].lower(), m[2], m[3], "valid")] += 1
             if m := RATIO.match(line):
                 out.counts[m[3]][0] += int(m[1])
                 out.counts[m[3]][1] += int(m[2])
@@ -249,6 +257,8 @@ def trailwarden_verdicts(doc: dict[str, Any], code: int) -> Verdicts:
             continue
         if item["status"] == "INVALID":
             out.invalid.add((item["kind"], item["bucket"], item["key"], item["reason"]))
+        verdict = item["reason"] if item["status"] == "INVALID" else "valid"
+        out.items[(item["kind"], item["bucket"], item["key"], verdict)] += 1
     out.gaps = [(g["account"], g["region"], g["from"], g["to"]) for g in doc["gaps"]]
     summary = doc["summary"]
     out.counts = {

@@ -1,7 +1,8 @@
 """Oracle agreement: trailwarden and the real AWS CLI give the same verdicts on tampered fixtures.
 
-Both read the same moto bucket. Per case we compare the INVALID items with their reasons, the
-gaps, the valid/total counts and the exit code (the CLI runs once per account and Region).
+Both read the same moto bucket. Per case we compare every item's verdict (the CLI runs with
+--verbose so valid files are listed too), the gaps, the valid/total counts and the exit code (the
+CLI runs once per account and Region).
 """
 
 from __future__ import annotations
@@ -220,6 +221,9 @@ def compare(
     ours = trailwarden_verdicts(json.loads(res.stdout), res.code)
     theirs = aws_cli_verdicts(endpoint, keys, tb.org_id, chains, start, end, tmp)
     assert ours.invalid == theirs.invalid
+    assert ours.items == theirs.items
+    # The parser saw one line per counted file, so item-by-item is complete.
+    assert sum(theirs.items.values()) == theirs.counts["digest"][1] + theirs.counts["log"][1]
     assert sorted(ours.gaps) == sorted(theirs.gaps)
     assert ours.counts == theirs.counts
     assert ours.exit_code == theirs.exit_code
@@ -365,3 +369,31 @@ def test_trail_moved_to_another_bucket(
     theirs = compare(old, aws, cli, [signing_key], [(ACCOUNT, R1)], tmp_path)
     assert theirs.counts["digest"] == [6, 6]
     assert {(b, why) for _, b, _, why in theirs.invalid} == {(BUCKET, NOT_FOUND)}
+
+
+class SpkiPublished(FixtureKey):
+    """A key that ListPublicKeys publishes as SubjectPublicKeyInfo instead of PKCS#1."""
+
+    @property
+    def der(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.private.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        return "0123456789abcdef0123456789abcdef"
+
+
+def test_unloadable_public_key(
+    trail_bucket: TrailBucket, public_keys: list[FixtureKey], aws: str, cli: Any, tmp_path: Path
+) -> None:
+    key = SpkiPublished(FixtureKey.generate(bits=1024).private)
+    public_keys.append(key)
+    trail_bucket.deliver([ACCOUNT], [R1], 3, key)
+    theirs = compare(trail_bucket, aws, cli, [key], [(ACCOUNT, R1)], tmp_path, hours=3)
+    assert {why for *_, why in theirs.invalid} == {
+        f"Unable to load PKCS #1 key with fingerprint {key.fingerprint}"
+    }

@@ -52,6 +52,9 @@ class PublicKey:
 
     def load(self) -> rsa.RSAPublicKey:
         if self._loaded is None:
+            if not _is_pkcs1(self.der):
+                # The CLI loads PKCS#1 only; cryptography would also take SubjectPublicKeyInfo.
+                raise KeyLoadError("not a DER PKCS#1 RSAPublicKey")
             try:
                 key = serialization.load_der_public_key(self.der)
             except ValueError as exc:
@@ -65,6 +68,15 @@ class PublicKey:
         if self.valid_from is not None and when < self.valid_from:
             return False
         return not (self.valid_to is not None and when > self.valid_to)
+
+
+def _is_pkcs1(der: bytes) -> bool:
+    """DER RSAPublicKey is SEQUENCE { INTEGER n, INTEGER e }: an INTEGER follows the header
+    (SubjectPublicKeyInfo has a SEQUENCE there)."""
+    if len(der) < 4 or der[0] != 0x30:
+        return False
+    header = 2 + (der[1] & 0x7F if der[1] & 0x80 else 0)
+    return len(der) > header and der[header] == 0x02
 
 
 def verify(key: rsa.RSAPublicKey, message: bytes, signature: bytes) -> str | None:

@@ -119,37 +119,48 @@ def _stream(body: Any) -> Iterator[bytes]:
 def public_key_loader(
     session: boto3.session.Session,
 ) -> Callable[[str], Callable[[datetime, datetime], list[PublicKey]]]:
-    """``loader(region)(start, end)``: CloudTrail ListPublicKeys in that Region, all pages."""
+    """``loader(region)(start, end)``: CloudTrail ListPublicKeys in that Region, all pages.
+
+    Answers are cached per (Region, range): every account's chain in a Region asks the same.
+    """
+    cache: dict[tuple[str, datetime, datetime], list[PublicKey]] = {}
+    clients: dict[str, Any] = {}
 
     def for_region(region: str) -> Callable[[datetime, datetime], list[PublicKey]]:
-        client = session.client("cloudtrail", region_name=region)
+        if region not in clients:
+            clients[region] = session.client("cloudtrail", region_name=region)
+        client = clients[region]
 
         def load(start: datetime, end: datetime) -> list[PublicKey]:
-            keys: list[PublicKey] = []
-            args: dict[str, Any] = {"StartTime": start, "EndTime": end}
-            try:
-                while True:
-                    resp = client.list_public_keys(**args)
-                    keys += [
-                        PublicKey(
-                            k["Fingerprint"],
-                            bytes(k["Value"]),
-                            k.get("ValidityStartTime"),
-                            k.get("ValidityEndTime"),
-                        )
-                        for k in resp.get("PublicKeyList", [])
-                    ]
-                    if not resp.get("NextToken"):
-                        return keys
-                    args["NextToken"] = resp["NextToken"]
-            except (ClientError, BotoCoreError) as exc:
-                raise AccessError(
-                    f"cannot list CloudTrail public keys in {region}: {_why(exc)}"
-                ) from exc
+            if (region, start, end) not in cache:
+                cache[(region, start, end)] = _list_public_keys(client, region, start, end)
+            return cache[(region, start, end)]
 
         return load
 
     return for_region
+
+
+def _list_public_keys(client: Any, region: str, start: datetime, end: datetime) -> list[PublicKey]:
+    keys: list[PublicKey] = []
+    args: dict[str, Any] = {"StartTime": start, "EndTime": end}
+    try:
+        while True:
+            resp = client.list_public_keys(**args)
+            keys += [
+                PublicKey(
+                    k["Fingerprint"],
+                    bytes(k["Value"]),
+                    k.get("ValidityStartTime"),
+                    k.get("ValidityEndTime"),
+                )
+                for k in resp.get("PublicKeyList", [])
+            ]
+            if not resp.get("NextToken"):
+                return keys
+            args["NextToken"] = resp["NextToken"]
+    except (ClientError, BotoCoreError) as exc:
+        raise AccessError(f"cannot list CloudTrail public keys in {region}: {_why(exc)}") from exc
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from trailwarden.errors import TrailwardenError
 from trailwarden.integrity import digest as dg
@@ -33,6 +34,7 @@ from trailwarden.integrity.model import GapItem, Item, Report
 from trailwarden.integrity.source import ObjectNotFound, Source, StoredObject
 from trailwarden.integrity.walk import DigestBad, DigestOk, Gap, KeyRing, walk
 
+T = TypeVar("T")
 LOCAL_BATCH = 16  # log files per task when reading a local copy
 KeyLoader = Callable[[datetime, datetime], list[PublicKey]]
 Progress = Callable[[int, int], None]  # (files done, compressed bytes done)
@@ -73,8 +75,13 @@ class ChainWork:
     valid: list[dg.Digest] = field(default_factory=list)
 
 
-def discover(source: Source, scope: Scope, start: datetime, end: datetime) -> list[ChainWork]:
-    """Find chains from folders (organisation layout included) and list their digests once."""
+def discover(
+    source: Source, scope: Scope, start: datetime, end: datetime, workers: int = 8
+) -> list[ChainWork]:
+    """Find chains from folders (organisation layout included) and list their digests once.
+
+    The listings of an organisation's many account and Region folders run concurrently.
+    """
     root = f"{scope.prefix}/AWSLogs/" if scope.prefix else "AWSLogs/"
     owners: list[tuple[str | None, str]] = []
     for name in source.list_folders(scope.bucket, root):
@@ -86,21 +93,30 @@ def discover(source: Source, scope: Scope, start: datetime, end: datetime) -> li
                 for acct in source.list_folders(scope.bucket, f"{root}{name}/")
                 if ACCOUNT_RE.match(acct)
             ]
-    work: list[ChainWork] = []
-    for org, account in owners:
-        if scope.accounts is not None and account not in scope.accounts:
-            continue
+    owners = [o for o in owners if scope.accounts is None or o[1] in scope.accounts]
+
+    def regions_of(owner: tuple[str | None, str]) -> list[tuple[str | None, str, str, str]]:
+        org, account = owner
         base = f"{root}{org}/{account}" if org else f"{root}{account}"
-        for region in source.list_folders(scope.bucket, f"{base}/CloudTrail-Digest/"):
-            if scope.regions is not None and region not in scope.regions:
-                continue
-            folder = f"{base}/CloudTrail-Digest/{region}"
-            keys = list(_list_folder(source, scope.bucket, folder, start, end))
-            trails = [scope.trail] if scope.trail else _trails_in(keys, account, region)
-            for trail in trails:
-                chain = Chain(scope.bucket, scope.prefix, org, account, region, trail)
-                standard, backfill = select_digests(chain, keys, start, end)
-                work.append(ChainWork(chain, standard, backfill, list(standard)))
+        return [
+            (org, account, region, f"{base}/CloudTrail-Digest/{region}")
+            for region in source.list_folders(scope.bucket, f"{base}/CloudTrail-Digest/")
+            if scope.regions is None or region in scope.regions
+        ]
+
+    def keys_of(folder: tuple[str | None, str, str, str]) -> list[str]:
+        return list(_list_folder(source, scope.bucket, folder[3], start, end))
+
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="list") as pool:
+        folders = [f for found in pool.map(regions_of, owners) for f in found]
+        listings = list(pool.map(keys_of, folders))
+    work: list[ChainWork] = []
+    for (org, account, region, _folder), keys in zip(folders, listings, strict=True):
+        trails = [scope.trail] if scope.trail else _trails_in(keys, account, region)
+        for trail in trails:
+            chain = Chain(scope.bucket, scope.prefix, org, account, region, trail)
+            standard, backfill = select_digests(chain, keys, start, end)
+            work.append(ChainWork(chain, standard, backfill, list(standard)))
     return work
 
 
@@ -177,6 +193,21 @@ class _Prefetcher:
         self._futures.clear()
 
 
+class _Inline(ThreadPoolExecutor):
+    """An executor that runs each task at once on the caller's thread."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # delivered by result(), as a pool would
+            future.set_exception(exc)
+        return future
+
+
 def validate(
     source: Source,
     scope: Scope,
@@ -186,16 +217,21 @@ def validate(
     progress: Progress | None = None,
 ) -> Report:
     """Run the CLI's validation for every chain in scope; ``key_loader(region)`` lists keys."""
-    works = discover(source, scope, opts.start, opts.end)
+    works = discover(source, scope, opts.start, opts.end, min(opts.max_workers, 16))
     report = Report(trail_arn, opts.start, opts.end)
     # Local files are cheap to open: more threads than cores only fight over the GIL there.
     local = not getattr(source, "remote", True)
-    workers = min(opts.max_workers, getattr(source, "max_parallel", opts.max_workers))
-    digest_workers = max(1, workers // 4)
-    log_workers = max(1, workers - digest_workers)
+    if local:
+        # Local digests are read on the walking thread; logs get the source's parallelism.
+        digest_workers, log_workers = 1, min(opts.max_workers, getattr(source, "max_parallel", 1))
+    else:
+        digest_workers = max(1, opts.max_workers // 4)
+        log_workers = max(1, opts.max_workers - digest_workers)
     with (
         ThreadPoolExecutor(digest_workers, thread_name_prefix="digest") as dpool,
-        ThreadPoolExecutor(log_workers, thread_name_prefix="log") as lpool,
+        ThreadPoolExecutor(log_workers, thread_name_prefix="log")
+        if log_workers
+        else _Inline() as lpool,
     ):
         # A local digest is read faster than a prefetch hand-off would take.
         prefetch = _Prefetcher(source, dpool, window=0 if local else 8 * digest_workers)
@@ -217,8 +253,13 @@ def validate(
         finally:
             prefetch.drop()
     if opts.strict:
-        for work in works:
-            report.items += st.findings(work.chain, work.valid, work.listed, source, opts)
+        # Each chain lists its log folders for unlisted files: chains run concurrently.
+        def strict_findings(work: ChainWork) -> list[Item]:
+            return st.findings(work.chain, work.valid, work.listed, source, opts)
+
+        with ThreadPoolExecutor(min(opts.max_workers, 16), thread_name_prefix="strict") as pool:
+            for found in pool.map(strict_findings, works):
+                report.items += found
     return report
 
 
