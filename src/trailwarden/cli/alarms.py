@@ -9,7 +9,14 @@ from typing import Any
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, TableFormat, console, err_console
+from trailwarden.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    TableFormat,
+    console,
+    err_console,
+    with_aws_options,
+)
 from trailwarden.errors import UsageError
 from trailwarden.logs import store
 from trailwarden.logs.layout import make_scope
@@ -25,6 +32,7 @@ app.add_typer(alarms_app, name="alarms")
 
 
 @alarms_app.command("replay")
+@with_aws_options
 def replay_cmd(
     source: str | None = typer.Argument(None, help="Folder, file or s3://bucket/prefix."),
     db: Path | None = typer.Option(None, "--db", help="DuckDB database from `logs ingest`."),

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import json
+import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +47,58 @@ def emit_json(doc: Any, out: Path | None = None) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+@contextmanager
+def aws_environment(profile: str | None, region: str | None) -> Iterator[None]:
+    """Apply ``--profile``/``--region`` to every boto3 session the command creates (standard chain),
+    and restore the environment afterwards (commands also run in-process, in tests)."""
+    saved = {k: os.environ.get(k) for k in ("AWS_PROFILE", "AWS_DEFAULT_REGION")}
+    try:
+        if profile:
+            os.environ["AWS_PROFILE"] = profile
+        if region:
+            os.environ["AWS_DEFAULT_REGION"] = region
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def with_aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command ``--profile`` and ``--region`` (for commands that reach AWS through boto3's
+    default session). A command whose ``--region`` already means something else (a filter) only
+    gets ``--profile``; the Region then comes from the profile or the standard chain."""
+    signature = inspect.signature(fn, eval_str=True)
+    options = {
+        "profile": typer.Option(None, "--profile", help="AWS profile (default: standard chain)."),
+        "region": typer.Option(None, "--region", help="AWS Region for the calls."),
+    }
+    taken = set(signature.parameters)
+    for parameter in signature.parameters.values():
+        taken.update(
+            flag.lstrip("-")
+            for decl in getattr(parameter.default, "param_decls", None) or ()
+            for flag in str(decl).split("/")
+        )
+    added = [name for name in options if name not in taken]
+    extra = [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=options[name], annotation=str | None
+        )
+        for name in added
+    ]
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kw: Any) -> Any:
+        ours = {name: kw.pop(name, None) for name in added}
+        with aws_environment(ours.get("profile"), ours.get("region")):
+            return fn(*args, **kw)
+
+    command.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *extra]
+    )
+    return command

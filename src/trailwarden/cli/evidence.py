@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import console
+from trailwarden.cli.common import console, with_aws_options
 from trailwarden.errors import UsageError
 
 evidence_app = typer.Typer(help="Evidence kept offline.", no_args_is_help=True)
@@ -15,6 +15,7 @@ app.add_typer(evidence_app, name="evidence")
 
 
 @evidence_app.command("download")
+@with_aws_options
 def download_command(
     directory: Path = typer.Option(..., "--dir", help="Folder to write the copy into."),
     trail_arn: str | None = typer.Option(None, "--trail-arn", help="Bucket from the trail."),

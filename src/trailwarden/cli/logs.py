@@ -28,6 +28,7 @@ from trailwarden.cli.common import (
     emit_json,
     err_console,
     show_progress,
+    with_aws_options,
 )
 from trailwarden.errors import UsageError
 from trailwarden.logs import athena_sql, questions, store
@@ -112,6 +113,7 @@ class _Progress:
 
 
 @logs_app.command("ingest")
+@with_aws_options
 def ingest_cmd(
     source: str = typer.Argument(
         ..., help="Folder, file or s3://bucket/prefix of CloudTrail logs."
@@ -210,6 +212,7 @@ def render(rows: list[dict[str, Any]], fmt: TableFormat, title: str | None = Non
 
 
 @logs_app.command("who")
+@with_aws_options
 def who_cmd(
     resource: str = typer.Option(..., "--resource", help="Resource ARN or name."),
     db: Path | None = DB_OPTION,
@@ -237,6 +240,7 @@ def who_cmd(
 
 
 @logs_app.command("actor")
+@with_aws_options
 def actor_cmd(
     principal: str = typer.Argument(..., help="User/role/session ARN, user name or access key."),
     db: Path | None = DB_OPTION,
@@ -269,6 +273,7 @@ def _on_athena(runner: Any) -> questions.Runner:
 
 
 @logs_app.command("timeline")
+@with_aws_options
 def timeline_cmd(
     start: str = typer.Option(..., "--start", help="From (YYYY-MM-DD or ISO time, UTC)."),
     end: str = typer.Option(..., "--end", help="Until (an end date includes the whole day)."),
@@ -297,6 +302,7 @@ def timeline_cmd(
 
 
 @logs_app.command("query")
+@with_aws_options
 def query_cmd(
     sql: str = typer.Argument(..., help="SQL over the view `events` (CloudTrail field names)."),
     db: Path | None = DB_OPTION,
@@ -324,6 +330,7 @@ def query_cmd(
 
 
 @logs_app.command("hunt")
+@with_aws_options
 def hunt_cmd(
     name: str | None = typer.Argument(None, help=f"One of: {', '.join(HUNTS)} (default: all)."),
     db: Path | None = DB_OPTION,
@@ -404,6 +411,7 @@ def _hunt_files(hunt: Hunt, source: str, scope: Scope) -> list[dict[str, Any]]:
 
 
 @logs_app.command("sigma")
+@with_aws_options
 def sigma_cmd(
     rules: Path = typer.Option(..., "--rules", help="Folder of Sigma rules (YAML)."),
     source: str | None = typer.Argument(None, help="Folder, file or s3://bucket/prefix."),

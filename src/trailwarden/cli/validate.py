@@ -11,7 +11,13 @@ from pathlib import Path
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import OUTPUT_OPTION, OutputFormat, emit_json, err_console
+from trailwarden.cli.common import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    emit_json,
+    err_console,
+    with_aws_options,
+)
 from trailwarden.cli.common import show_progress as _show_progress
 from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import PublicKey, load_key_file
@@ -78,6 +84,7 @@ def _static_keys(keys: list[PublicKey]) -> Callable[[str], KeyLoader]:
 
 
 @app.command("validate")
+@with_aws_options
 def validate_command(
     start_time: str = typer.Option(..., "--start-time", help="Validate digests from (UTC)."),
     end_time: str | None = typer.Option(None, "--end-time", help="Up to (default: now)."),
