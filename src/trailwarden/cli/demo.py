@@ -7,6 +7,8 @@ AWS API; the scan then reaches it exactly as it reaches AWS (boto3, the standard
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
@@ -22,13 +24,14 @@ from trailwarden.cli.common import (
 )
 from trailwarden.cli.scan import scan_snapshot
 from trailwarden.controls import Evaluation, Status, evaluate
-from trailwarden.demo.delivery import FixReport, fix_accounts
-from trailwarden.demo.org import DemoOrg, build_demo_org
-from trailwarden.demo.server import moto_server, pointed_at, reset_moto
 from trailwarden.report.findings_json import findings_document
 from trailwarden.report.text import render_text
 from trailwarden.snapshot.model import Snapshot
 from trailwarden.terminal import err_console
+
+if TYPE_CHECKING:  # the demo pulls in moto: imported only when the demo runs
+    from trailwarden.demo.delivery import FixReport
+    from trailwarden.demo.org import DemoOrg
 
 
 def _describe(org: DemoOrg) -> Table:
@@ -90,6 +93,10 @@ def demo(
     scan_only: bool = typer.Option(False, "--scan-only", help="Stop after the first scan."),
 ) -> None:
     """Simulated organisation on a local moto server: scan, fix once, prove it, scan again."""
+    from trailwarden.demo.delivery import fix_accounts
+    from trailwarden.demo.org import build_demo_org
+    from trailwarden.demo.server import moto_server, pointed_at, reset_moto
+
     with moto_server() as endpoint, pointed_at(endpoint):
         reset_moto(endpoint)  # moto's state is per process: start from an empty organisation
         err_console.print(f"[dim]moto server on {endpoint}; building the organisation...[/dim]")
