@@ -32,48 +32,6 @@ from trailwarden.snapshot.model import Snapshot
 from trailwarden.verify import VerifyReport, verify_plan
 
 SIMULATED = {"trailwarden-simulated": "demo"}
-_taught = False
-
-
-def teach_moto_secure_transport() -> None:
-    """moto gap: a TLS-only bucket policy denies everything.
-
-    moto 5.2.5 evaluates bucket policies (``FakeBucket.get_permission``) without the ``Bool``
-    condition operator (unsupported operators are ignored), so the baseline's TLS-only statement
-    (Deny ``s3:*`` when ``aws:SecureTransport`` is false) becomes an unconditional deny and every
-    object read and write on the trail bucket is refused. On AWS every client here (CloudTrail,
-    boto3) uses TLS and that statement never matches; this patch evaluates bucket policies
-    without statements that only deny insecure transport. In-process only, like
-    ``trailwarden.demo.motogaps``; idempotent.
-    """
-    global _taught
-    if _taught:
-        return
-    from moto.iam.access_control import IAMPolicy, PermissionResult
-    from moto.s3.models import FakeBucket
-
-    def get_permission(self: Any, action: str, resource: str) -> Any:
-        if self.policy is None:
-            return PermissionResult.NEUTRAL
-        doc = json.loads(self.policy.decode())
-        raw = doc.get("Statement", [])
-        statements = [raw] if isinstance(raw, dict) else raw
-        kept = [s for s in statements if not _denies_only_insecure_transport(s)]
-        if not kept:
-            return PermissionResult.NEUTRAL
-        return IAMPolicy(json.dumps({**doc, "Statement": kept})).is_action_permitted(
-            action, resource
-        )
-
-    setattr(FakeBucket, "get_permission", get_permission)  # noqa: B010
-    _taught = True
-
-
-def _denies_only_insecure_transport(statement: dict[str, Any]) -> bool:
-    condition = statement.get("Condition") or {}
-    return statement.get("Effect") == "Deny" and condition == {
-        "Bool": {"aws:SecureTransport": "false"}
-    }
 
 
 @dataclass
@@ -99,7 +57,6 @@ def simulate_delivery(
     b = account.baseline
     if b is None:
         raise ValueError(f"account {account.account} has no baseline to deliver for")
-    teach_moto_secure_transport()
     now = now or datetime.now(UTC)
     key = key or FixtureKey.generate()
     s3 = access.client(account.account, b.bucket.region, "s3")

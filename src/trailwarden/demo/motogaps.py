@@ -18,6 +18,7 @@ trail; (e) GetBucketPolicyStatus computes IsPublic from the policy (moto.s3.util
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 import threading
 import uuid
@@ -83,6 +84,7 @@ def teach_moto() -> None:
             )
         _teach_default_event_selectors()
         _teach_event_data_stores()
+        _teach_secure_transport()
         _teach_organization_trails()
         _teach_sns_pending_confirmation()
         _teach_trail_delivery_status()
@@ -440,3 +442,39 @@ def seed_trail_status(trail_arn: str, **fields: str | datetime | None) -> None:
             seeded.pop(key, None)
         else:
             seeded[key] = value.timestamp() if isinstance(value, datetime) else value
+
+
+def _teach_secure_transport() -> None:
+    """(h) moto gap: a TLS-only bucket policy denies everything.
+
+    moto 5.2.5 evaluates bucket policies (``FakeBucket.get_permission``) without the ``Bool``
+    condition operator (unsupported operators are ignored), so the baseline's TLS-only statement
+    (Deny ``s3:*`` when ``aws:SecureTransport`` is false) becomes an unconditional deny and every
+    object read and write on the trail bucket is refused. On AWS every client here (CloudTrail,
+    boto3) uses TLS and that statement never matches; this patch evaluates bucket policies
+    without statements that only deny insecure transport.
+    """
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        doc = json.loads(self.policy.decode())
+        raw = doc.get("Statement", [])
+        statements = [raw] if isinstance(raw, dict) else raw
+        kept = [s for s in statements if not _denies_only_insecure_transport(s)]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**doc, "Statement": kept})).is_action_permitted(
+            action, resource
+        )
+
+    setattr(FakeBucket, "get_permission", get_permission)  # noqa: B010
+
+
+def _denies_only_insecure_transport(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition") or {}
+    return statement.get("Effect") == "Deny" and condition == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
