@@ -56,12 +56,26 @@ def records_sql(kinds: set[str], where: str) -> str:
     return "(" + " UNION ALL ".join(parts) + ")"
 
 
+def documents_of_kind(kind: str, where: str) -> str:
+    """The batch's documents of one kind, as (file_id, content) rows."""
+    return (
+        f"(SELECT file_id, content FROM {STAGE.format(where=where)} "
+        f"WHERE filename LIKE '%.{kind}.json')"
+    )
+
+
+def kind_of(path: str) -> str:
+    """The document kind a scratch file was named with (``<file_id>.<kind>.json``)."""
+    return path.rsplit(".", 2)[-2]
+
+
 class Batch:
     """Decompressed documents waiting in a scratch folder (RAM-backed when /dev/shm exists)."""
 
     def __init__(self, scratch: Path) -> None:
         self.scratch = scratch
         self.paths: list[str] = []
+        self.sizes: list[int] = []  # bytes of each scratch file, in ``paths`` order
         self.files: dict[int, FileRef] = {}
         self.kinds: set[str] = set()
         self.nbytes = 0
@@ -75,13 +89,14 @@ class Batch:
         path = self.scratch / f"{fid}.{kind}.json"
         path.write_bytes(body)
         self.paths.append(str(path))
+        self.sizes.append(len(body))
         self.files[fid] = ref
         self.nbytes += len(body)
 
     def clear(self) -> None:
         for p in self.paths:
             Path(p).unlink(missing_ok=True)
-        self.paths, self.files, self.kinds, self.nbytes = [], {}, set(), 0
+        self.paths, self.sizes, self.files, self.kinds, self.nbytes = [], [], {}, set(), 0
 
 
 def scratch_parent() -> str | None:
@@ -104,7 +119,9 @@ def produce(
         batch = Batch(scratch)
         for ref, data in iter_file_bytes(source, scope, stats, on_file):
             try:
-                data.decode("utf-8")
+                # isascii is a fast scan with no copy; most CloudTrail files are pure ASCII.
+                if not data.isascii():
+                    data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 stats.corrupt.append((ref.name, f"not UTF-8: {exc.reason}"))
                 continue
