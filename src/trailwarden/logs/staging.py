@@ -81,9 +81,12 @@ class Batch:
         self.nbytes = 0
 
     def add(self, fid: int, ref: FileRef, data: bytes) -> None:
-        docs = split_documents(data)
-        # JSON lines become one array so that every file is exactly one document.
-        body = data if len(docs) == 1 else b"[" + b",".join(docs) + b"]"
+        if data[:256].lstrip().startswith(b'{"Records"'):
+            body = data  # what CloudTrail delivers: one document, no need to look for lines
+        else:
+            docs = split_documents(data)
+            # JSON lines become one array so that every file is exactly one document.
+            body = data if len(docs) == 1 else b"[" + b",".join(docs) + b"]"
         kind = doc_kind(body)
         self.kinds.add(kind)
         path = self.scratch / f"{fid}.{kind}.json"
