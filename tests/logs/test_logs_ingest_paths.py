@@ -168,3 +168,24 @@ def test_extra_keeps_invoked_by_and_new_fields_per_record(
     assert "invokedBy" not in json.loads(extra["root-absent"])["userIdentity"]
     assert extra["user"] is None
     assert json.loads(extra["v2"])["newThing"] is None
+
+
+def test_statement_slices_keep_order_and_bound_the_text() -> None:
+    paths = [f"/s/{i}.records.json" for i in range(7)]
+    sizes = [5, 5, 5, 30, 1, 1, 1]
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(store, "STATEMENT_BYTES", 10)
+        runs = store._slices(paths, sizes)
+    assert [p for run in runs for p in run] == paths  # every file once, in order
+    # A run is cut before it would pass the budget; a file larger than it runs alone.
+    assert [len(run) for run in runs] == [2, 1, 1, 3]
+
+
+def test_many_small_statements_store_the_same_rows(
+    tmp_path: Path, trail_tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, many = tmp_path / "one.duckdb", tmp_path / "many.duckdb"
+    ingest(LocalSource(trail_tree), one, Scope())
+    monkeypatch.setattr(store, "STATEMENT_BYTES", 1)  # one file per statement
+    ingest(LocalSource(trail_tree), many, Scope())
+    assert _rows(many) == _rows(one)
