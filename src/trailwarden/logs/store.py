@@ -270,8 +270,9 @@ def _insert_part(cur: duckdb.DuckDBPyConnection, paths: list[str], sizes: list[i
     where = "WHERE NOT json_valid(content)"
     bad = [
         int(f)
+        for run in slices  # in runs too: json_valid parses whole documents as well
         for (f,) in cur.execute(
-            f"SELECT file_id FROM {STAGE.format(where=where)}", [paths]
+            f"SELECT file_id FROM {STAGE.format(where=where)}", [run]
         ).fetchall()
     ]
     cur.execute("BEGIN")
