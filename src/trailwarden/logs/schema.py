@@ -179,10 +179,11 @@ LIST_PATHS = {"records": "$.Records", "array": "$"}
 def select_documents(source: str, kind: str) -> str:
     """SELECT list typing whole documents of one kind (rows of ``source``: file_id, content).
 
-    Same columns and values as ``select_typed`` over the split records, at about a third of the
-    JSON CPU: each document is parsed by ONE ``json_transform`` into the typed STRUCTs plus the
-    JSON columns, instead of being split into record texts that are parsed twice more. What the
-    transform folds is restored from cheap extras:
+    Same columns and values as ``select_typed`` over the split records, for less CPU (about 15%
+    less for a whole ingest: ``benchmarks/logs.py --split-ingest``): each document is parsed by
+    ONE ``json_transform`` into the typed STRUCTs plus the JSON columns, instead of being split
+    into record texts that are parsed twice more. What the transform folds is restored from
+    cheap extras:
 
     - it turns a member present as ``null`` into SQL NULL like a missing one, so the records'
       key lists (``json_keys``, one more parse, no values copied) tell the two apart;

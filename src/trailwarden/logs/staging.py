@@ -1,8 +1,9 @@
 """Hand decompressed CloudTrail documents to DuckDB in bounded batches (ingest and hunts).
 
 Python reads and decompresses (isal) each file into a RAM-backed scratch folder, in a thread that
-overlaps DuckDB's work on the previous batch; DuckDB reads a batch with ``read_text`` and splits it
-into records with its C JSON functions, which is several times faster than ``json.loads``.
+overlaps DuckDB's work on the previous batch; DuckDB reads a batch with ``read_text`` and parses it
+with its C JSON functions (ingest types whole documents, hunts split them into records), which is
+several times faster than ``json.loads``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Ingest CloudTrail files into an embedded DuckDB database, incrementally and in bounded memory.
 
 Python reads and decompresses (isal) each file into a RAM-backed scratch folder; every
-BATCH_BYTES of JSON, DuckDB reads those documents (``read_text``) and its JSON functions split,
-type and deduplicate them in SQL, several times faster than parsing in Python. Memory stays
+BATCH_BYTES of JSON, DuckDB reads those documents (``read_text``) and its JSON functions type
+them (one ``json_transform`` per document, see schema.select_documents), then SQL deduplicates
+them; several times faster than parsing in Python. Memory stays
 bounded by the batch size whatever the input size. A ``tw_files`` table remembers every
 file read (name and size), so a second ingest reads only new files.
 """
