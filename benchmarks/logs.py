@@ -112,6 +112,12 @@ def main() -> None:
     ap.add_argument("--size-mb", type=int, default=64, help="uncompressed MB to generate")
     ap.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
+    ap.add_argument("--skip-jq", action="store_true", help="do not time zcat | jq (slow)")
+    ap.add_argument(
+        "--split-ingest",
+        action="store_true",
+        help="also time ingest through the split path (every record cut out, then typed)",
+    )
     args = ap.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="tw-bench-"))
     tree, db = work / "bucket", work / "bench.duckdb"
@@ -137,12 +143,24 @@ def main() -> None:
 
     measure("zcat > /dev/null (floor)", f"{listing} zcat > /dev/null")
     for label, filt in (("DeleteTrail", JQ_DELETE_TRAIL), ("CIS root usage", JQ_ROOT)):
-        measure(f"zcat | jq: {label}", f"{listing} zcat | jq -r '{filt}'")
+        if not args.skip_jq:
+            measure(f"zcat | jq: {label}", f"{listing} zcat | jq -r '{filt}'")
     hunts = (("DeleteTrail", "--event-name DeleteTrail"), ("CIS root usage", "root-usage"))
     # `cut` keeps only the eventID column, so "hits" counts events (+1 for the CSV header).
     for label, hunt in hunts:
         cmd = f"{tw} hunt {hunt} --source {tree} -o csv | cut -d, -f9 || true"
         measure(f"trailwarden hunt on files: {label}", cmd, env)
+    if args.split_ingest:
+        # The same command with whole-document typing switched off: the path before it.
+        split_db = work / "split.duckdb"
+        split_db.unlink(missing_ok=True)
+        code = (
+            "import sys, trailwarden.logs.store as s; s.WHOLE_DOCUMENT_KINDS = frozenset(); "
+            "from trailwarden.cli import main; sys.argv[0] = 'trailwarden'; main()"
+        )
+        cmd = f'{sys.executable} -c "{code}" logs ingest {tree} --db {split_db} > /dev/null'
+        measure("trailwarden ingest, split path (before)", cmd, env)
+        split_db.unlink(missing_ok=True)
     measure("trailwarden ingest", f"{tw} ingest {tree} --db {db} > /dev/null", env)
     for label, hunt in hunts:
         cmd = f"{tw} hunt {hunt} --db {db} -o csv | cut -d, -f9 || true"
