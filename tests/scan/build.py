@@ -18,6 +18,7 @@ from trailwarden.snapshot.model import (
     RegionState,
     Snapshot,
     Trail,
+    TrailSighting,
     TrailStatus,
 )
 
@@ -138,8 +139,6 @@ def make_snapshot(
                 event_data_stores=(stores or {}).get((account, region), []),
             )
             if not failed:
-                from trailwarden.snapshot.model import TrailSighting
-
                 for t in visible:
                     if t.is_multi_region or t.home_region == region:
                         scan.trails.append(
