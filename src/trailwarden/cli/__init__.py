@@ -6,6 +6,7 @@ only assembles them and owns the one place where exceptions become one-line erro
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -48,23 +49,23 @@ def _root(
     """Scan, fix once, prove it, and query the record."""
 
 
-def _register() -> None:
-    # Imported for their side effect of adding commands to ``app``.
-    from trailwarden.cli import (  # noqa: F401
-        alarms,
-        apply,
-        demo,
-        evidence,
-        filter,
-        logs,
-        plan,
-        scan,
-        validate,
-        verify,
-    )
+# One module per command (or command group), named like the command.
+COMMAND_MODULES = (
+    "scan", "demo", "plan", "apply", "verify", "validate", "evidence", "filter", "logs", "alarms",
+)  # fmt: skip
 
 
-_register()
+def _register(argv: Sequence[str]) -> None:
+    """Import the command modules (each adds its commands to ``app`` on import).
+
+    Only the module of the command being run is imported when it can be told from ``argv``: the
+    areas pull in heavy libraries (DuckDB, sqlglot, moto) that other commands never need, and
+    every command would otherwise pay for all of them at start-up.
+    """
+    first = next((a for a in argv if not a.startswith("-")), None)
+    names = [first] if first in COMMAND_MODULES else list(COMMAND_MODULES)
+    for name in names:
+        importlib.import_module(f"trailwarden.cli.{name}")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -73,10 +74,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     Commands end with ``typer.Exit(code)``; click reports usage errors itself (exit 2). Everything
     else a user can cause arrives here as an exception and leaves as one line on stderr.
     """
+    args = list(argv) if argv is not None else sys.argv[1:]
+    _register(args)
     command = typer.main.get_command(app)
     try:
         command.main(
-            args=list(argv) if argv is not None else None,
+            args=args,
             prog_name="trailwarden",
             standalone_mode=True,
         )
