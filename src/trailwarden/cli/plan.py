@@ -9,7 +9,6 @@ from typing import Any
 import typer
 
 from trailwarden.apply import CountingAccess, probe
-from trailwarden.aws.session import AccessOptions
 from trailwarden.cli import app
 from trailwarden.cli.common import (
     EXIT_OK,
@@ -17,7 +16,6 @@ from trailwarden.cli.common import (
     OutputFormat,
     console,
     emit_json,
-    show_progress,
 )
 from trailwarden.cli.scan import (
     ACCOUNTS,
@@ -30,9 +28,9 @@ from trailwarden.cli.scan import (
     ROLE,
     WORKERS,
     parse_accounts,
-    split_list,
+    scan_inputs,
 )
-from trailwarden.collect import ScanOptions, collect
+from trailwarden.collect import collect
 from trailwarden.errors import UsageError
 from trailwarden.plan.export import export_iac
 from trailwarden.plan.model import Plan, save_plan
@@ -227,30 +225,17 @@ def scan_with_counts(
     max_attempts: int,
 ) -> tuple[CountingAccess, Snapshot, dict[str, int]]:
     """The scan's snapshot through a counting session (plan reports its API calls)."""
-    if max_workers < 1:
-        raise UsageError("--max-workers must be at least 1")
-    if max_attempts < 1:
-        raise UsageError("--max-attempts must be at least 1")
-    if org and accounts:
-        raise UsageError("use either --org or --accounts, not both")
-    access = CountingAccess(
-        AccessOptions(
-            profile=profile,
-            region=region,
-            role_name=role_name,
-            external_id=external_id,
-            max_attempts=max_attempts,
-            pool_size=max(10, max_workers),
-        )
+    access_options, scan = scan_inputs(
+        profile=profile,
+        region=region,
+        accounts=accounts,
+        org=org,
+        role_name=role_name,
+        external_id=external_id,
+        regions=regions,
+        max_workers=max_workers,
+        max_attempts=max_attempts,
     )
-    snapshot = collect(
-        access,
-        ScanOptions(
-            accounts=parse_accounts(accounts),
-            org=org,
-            regions=split_list(regions, "regions"),
-            max_workers=max_workers,
-            progress=show_progress(),
-        ),
-    )
+    access = CountingAccess(access_options)
+    snapshot = collect(access, scan)
     return access, snapshot, access.per_account()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -51,7 +52,7 @@ def parse_accounts(value: str | None) -> list[str] | None:
     return accounts
 
 
-def scan_snapshot(
+def scan_inputs(
     *,
     profile: str | None,
     region: str | None,
@@ -62,32 +63,36 @@ def scan_snapshot(
     regions: str | None,
     max_workers: int,
     max_attempts: int = 8,
-) -> Snapshot:
-    """Everything the scan, plan and demo commands share: options -> AWS -> snapshot."""
+) -> tuple[AccessOptions, ScanOptions]:
+    """The scan options every scanning command shares, checked: one-line errors for bad ones."""
     if max_workers < 1:
         raise UsageError("--max-workers must be at least 1")
     if max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
     if org and accounts:
         raise UsageError("use either --org or --accounts, not both")
-    access = AwsAccess(
-        AccessOptions(
-            profile=profile,
-            region=region,
-            role_name=role_name,
-            external_id=external_id,
-            max_attempts=max_attempts,
-            pool_size=max(10, max_workers),
-        )
+    access = AccessOptions(
+        profile=profile,
+        region=region,
+        role_name=role_name,
+        external_id=external_id,
+        max_attempts=max_attempts,
+        pool_size=max(10, max_workers),
     )
-    options = ScanOptions(
+    scan = ScanOptions(
         accounts=parse_accounts(accounts),
         org=org,
         regions=split_list(regions, "regions"),
         max_workers=max_workers,
         progress=show_progress(),
     )
-    return collect(access, options)
+    return access, scan
+
+
+def scan_snapshot(**options: Any) -> Snapshot:
+    """Options -> AWS -> snapshot: what the scan and demo commands share (see ``scan_inputs``)."""
+    access, scan = scan_inputs(**options)
+    return collect(AwsAccess(access), scan)
 
 
 def report(
