@@ -227,16 +227,18 @@ def who_cmd(
     athena_output: str | None = ATHENA_OUT,
 ) -> None:
     """Every principal that touched a resource: first and last time, actions, source IPs."""
-    scope = make_scope(None, None, start, end)
-    title = f"who touched {resource}"
-    if engine == Engine.athena:
-        runner = _athena(source, athena_database, athena_table, athena_workgroup, athena_output)
-        extra = athena_sql.day_filter(scope)
-        render(questions.who(_on_athena(runner), resource, scope, extra), output, title)
-        raise typer.Exit(EXIT_OK)
-    with _database(db, source, scope) as con:
-        render(questions.who(questions.duckdb_runner(con), resource, scope), output, title)
-    raise typer.Exit(EXIT_OK)
+    athena = (source, athena_database, athena_table, athena_workgroup, athena_output)
+    _answer(
+        questions.who,
+        resource,
+        db,
+        source,
+        make_scope(None, None, start, end),
+        engine,
+        athena,
+        output,
+        f"who touched {resource}",
+    )
 
 
 @logs_app.command("actor")
@@ -255,15 +257,39 @@ def actor_cmd(
     athena_output: str | None = ATHENA_OUT,
 ) -> None:
     """Everything a principal did; `origin` follows role sessions back through AssumeRole."""
-    scope = make_scope(None, None, start, end)
-    title = f"actions of {principal}"
+    athena = (source, athena_database, athena_table, athena_workgroup, athena_output)
+    _answer(
+        questions.actor,
+        principal,
+        db,
+        source,
+        make_scope(None, None, start, end),
+        engine,
+        athena,
+        output,
+        f"actions of {principal}",
+    )
+
+
+def _answer(
+    question: Any,
+    subject: str,
+    db: Path | None,
+    source: str | None,
+    scope: Scope,
+    engine: Engine,
+    athena: tuple[str | None, str, str, str, str | None],
+    output: TableFormat,
+    title: str,
+) -> None:
+    """Ask a question (who, actor) of DuckDB or, with --engine athena, of Athena; exit 0."""
     if engine == Engine.athena:
-        runner = _athena(source, athena_database, athena_table, athena_workgroup, athena_output)
+        runner = _athena(*athena)
         extra = athena_sql.day_filter(scope)
-        render(questions.actor(_on_athena(runner), principal, scope, extra), output, title)
+        render(question(_on_athena(runner), subject, scope, extra), output, title)
         raise typer.Exit(EXIT_OK)
     with _database(db, source, scope) as con:
-        render(questions.actor(questions.duckdb_runner(con), principal, scope), output, title)
+        render(question(questions.duckdb_runner(con), subject, scope), output, title)
     raise typer.Exit(EXIT_OK)
 
 
