@@ -158,3 +158,17 @@ def test_without_regions_every_enabled_region_is_scanned(aws: str, cli: Any) -> 
     ct1 = {f["region"]: f["status"] for f in doc["findings"] if f["control"] == "CloudTrail.1"}
     assert {r for r, s in ct1.items() if s == "PASSED"} == enabled
     assert {r for r, s in ct1.items() if s == "NOT_AVAILABLE"} == others
+
+
+def test_deleted_bucket_fails_the_bucket_controls_and_signals_it(aws: str, cli: Any) -> None:
+    import boto3
+
+    create_trail(session_for(MANAGEMENT), "main")
+    bucket = f"trail-main-{MANAGEMENT}"
+    boto3.client("s3", region_name="us-east-1").delete_bucket(Bucket=bucket)
+    result = cli(["scan", "--regions", "us-east-1", "--output", "json"])
+    doc = json.loads(result.stdout)
+    for control in ("CloudTrail.6", "CloudTrail.7"):
+        assert status(doc, control, MANAGEMENT, "us-east-1") == {"FAILED"}
+    assert "bucket-missing" in {s["kind"] for s in doc["signals"]}
+    assert doc["errors"] == []

@@ -370,3 +370,17 @@ def test_opt_in_regions_not_enabled_are_not_available_for_account_level_controls
     for control in ("CloudTrail.1", "CloudTrail.3"):
         assert verdicts(snap, control)["af-south-1"] == Status.NOT_AVAILABLE
     assert "af-south-1" not in verdicts(snap, "CloudWatch.1")
+
+
+def test_ct9_required_tag_keys_parameter() -> None:
+    from trailwarden.controls import ControlParams
+
+    snap = make_snapshot([make_trail(tags={"owner": "security", "env": "prod"})])
+
+    def status(keys: tuple[str, ...]) -> Status:
+        findings = evaluate(snap, only=["CloudTrail.9"], params=ControlParams(keys)).findings
+        return findings[0].status
+
+    assert status(()) == Status.PASSED
+    assert status(("owner", "env")) == Status.PASSED
+    assert status(("owner", "cost-centre")) == Status.FAILED

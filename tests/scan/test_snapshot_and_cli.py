@@ -119,3 +119,20 @@ def test_rejected_credentials(aws: str, cli: Any, monkeypatch: Any) -> None:
         proxy.add_fault(Fault(service="sts", operation="GetCallerIdentity"))
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
         assert "rejected the credentials" in _one_error_line(cli(["scan"]))
+
+
+def test_required_tag_keys_option(tmp_path: Path, cli: Any) -> None:
+    path = tmp_path / "s.json"
+    save_snapshot(make_snapshot([make_trail(tags={"owner": "security"})]), path)
+
+    def ct9(*extra: str) -> set[str]:
+        result = cli(["scan", "--from-snapshot", str(path), "--output", "json", *extra])
+        return {
+            f["status"]
+            for f in json.loads(result.stdout)["findings"]
+            if f["control"] == "CloudTrail.9"
+        }
+
+    assert ct9() == {"PASSED"}
+    assert ct9("--required-tag-keys", "owner") == {"PASSED"}
+    assert ct9("--required-tag-keys", "owner,cost-centre") == {"FAILED"}

@@ -20,7 +20,7 @@ from trailwarden.cli.common import (
     show_progress,
 )
 from trailwarden.collect import ScanOptions, collect
-from trailwarden.controls import Evaluation, Severity, evaluate
+from trailwarden.controls import ControlParams, Evaluation, Severity, evaluate
 from trailwarden.errors import UsageError
 from trailwarden.report.findings_json import findings_document
 from trailwarden.report.text import render_text
@@ -140,6 +140,9 @@ def scan(
         None, "--from-snapshot", help="Evaluate a saved snapshot offline, without AWS."
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every failed finding."),
+    required_tag_keys: str | None = typer.Option(
+        None, "--required-tag-keys", help="CloudTrail.9 parameter: tag keys every trail must have."
+    ),
 ) -> None:
     """Inventory every trail in every account and Region; evaluate CloudTrail.x and CloudWatch.x."""
     if load is not None:
@@ -158,4 +161,5 @@ def scan(
         )
     if save is not None:
         save_snapshot(snapshot, save)
-    raise typer.Exit(report(evaluate(snapshot), output, out, fail_on, verbose))
+    params = ControlParams(tuple(split_list(required_tag_keys, "required-tag-keys") or ()))
+    raise typer.Exit(report(evaluate(snapshot, params=params), output, out, fail_on, verbose))

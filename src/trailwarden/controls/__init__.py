@@ -7,12 +7,21 @@ from dataclasses import dataclass, field
 from trailwarden.controls import cloudtrail as _cloudtrail  # noqa: F401  (registers controls)
 from trailwarden.controls import cloudwatch as _cloudwatch  # noqa: F401
 from trailwarden.controls.context import AccountView
-from trailwarden.controls.model import Finding, Severity, Signal, Status
+from trailwarden.controls.model import ControlParams, Finding, Severity, Signal, Status
 from trailwarden.controls.registry import REGISTRY, control_sort_key
 from trailwarden.controls.signals import account_signals
 from trailwarden.snapshot.model import Snapshot
 
-__all__ = ["REGISTRY", "Evaluation", "Finding", "Severity", "Signal", "Status", "evaluate"]
+__all__ = [
+    "REGISTRY",
+    "ControlParams",
+    "Evaluation",
+    "Finding",
+    "Severity",
+    "Signal",
+    "Status",
+    "evaluate",
+]
 
 
 @dataclass
@@ -27,10 +36,12 @@ class Evaluation:
         ]
 
 
-def evaluate(snapshot: Snapshot, only: list[str] | None = None) -> Evaluation:
+def evaluate(
+    snapshot: Snapshot, only: list[str] | None = None, params: ControlParams | None = None
+) -> Evaluation:
     result = Evaluation(snapshot)
     ids = sorted(REGISTRY, key=control_sort_key)
-    for view in AccountView.all(snapshot):
+    for view in AccountView.all(snapshot, params):
         for control_id in ids:
             if only and control_id not in only:
                 continue

@@ -340,17 +340,28 @@ def cloudtrail_5(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
 
 @register(CT9)
 def cloudtrail_9(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+    """At least one non-aws: tag, or every key of the requiredTagKeys parameter."""
+    required = view.params.required_tag_keys
     for trail in view.owned_trails():
         if trail.tags is None:
             status, reason = Status.NOT_AVAILABLE, f"could not read the tags of {trail.name}"
         else:
-            user_tags = [k for k in trail.tags if not k.startswith("aws:")]
-            status = Status.PASSED if user_tags else Status.FAILED
-            reason = (
-                f"{trail.name} is tagged ({', '.join(sorted(user_tags))})"
-                if user_tags
-                else f"{trail.name} has no tags other than aws: system tags"
-            )
+            user_tags = sorted(k for k in trail.tags if not k.startswith("aws:"))
+            missing = [k for k in required if k not in trail.tags]
+            if required:
+                status = Status.FAILED if missing else Status.PASSED
+                reason = (
+                    f"{trail.name} lacks required tag(s) {', '.join(missing)}"
+                    if missing
+                    else f"{trail.name} has every required tag"
+                )
+            else:
+                status = Status.PASSED if user_tags else Status.FAILED
+                reason = (
+                    f"{trail.name} is tagged ({', '.join(user_tags)})"
+                    if user_tags
+                    else f"{trail.name} has no tags other than aws: system tags"
+                )
         yield view.finding(meta, status, trail.home_region, trail.arn, reason, trail.arn)
     yield from _foreign(view, meta)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trailwarden.controls.model import ControlMeta, Finding, Status
+from trailwarden.controls.model import ControlMeta, ControlParams, Finding, Status
 from trailwarden.snapshot.model import (
     AccountScan,
     ApiError,
@@ -24,10 +24,12 @@ class AccountView:
     snapshot: Snapshot
     scan: AccountScan
     regions: list[RegionScan] = field(default_factory=list)
+    params: ControlParams = field(default_factory=ControlParams)
 
     @classmethod
-    def all(cls, snapshot: Snapshot) -> list[AccountView]:
-        views = {a.account: cls(snapshot, a) for a in snapshot.accounts}
+    def all(cls, snapshot: Snapshot, params: ControlParams | None = None) -> list[AccountView]:
+        params = params or ControlParams()
+        views = {a.account: cls(snapshot, a, params=params) for a in snapshot.accounts}
         for region in snapshot.regions:
             if region.account in views:
                 views[region.account].regions.append(region)

@@ -70,6 +70,13 @@ class Signal:
     message: str
 
 
+@dataclass(frozen=True)
+class ControlParams:
+    """Security Hub's control parameters, where a control has them."""
+
+    required_tag_keys: tuple[str, ...] = ()  # CloudTrail.9 requiredTagKeys
+
+
 ControlFn = Callable[["AccountView", ControlMeta], Iterable[Finding]]
 
 
