@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict, Unpack
 
 import typer
 
@@ -89,7 +89,21 @@ def scan_inputs(
     return access, scan
 
 
-def scan_snapshot(**options: Any) -> Snapshot:
+class ScanArgs(TypedDict):
+    """The keyword arguments of ``scan_inputs`` (max_attempts may be left out)."""
+
+    profile: str | None
+    region: str | None
+    accounts: str | None
+    org: bool
+    role_name: str
+    external_id: str | None
+    regions: str | None
+    max_workers: int
+    max_attempts: NotRequired[int]
+
+
+def scan_snapshot(**options: Unpack[ScanArgs]) -> Snapshot:
     """Options -> AWS -> snapshot: what the scan and demo commands share (see ``scan_inputs``)."""
     access, scan = scan_inputs(**options)
     return collect(AwsAccess(access), scan)

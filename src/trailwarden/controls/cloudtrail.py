@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from trailwarden.controls.context import (
     AccountView,
@@ -371,7 +371,7 @@ def _bucket_of(view: AccountView, trail: Trail) -> Bucket | None:
 
 
 def _bucket_findings(
-    view: AccountView, meta: ControlMeta, evaluate: type[_BucketCheck]
+    view: AccountView, meta: ControlMeta, check: Callable[[Bucket], tuple[Status, str]]
 ) -> Iterator[Finding]:
     seen: set[str] = set()
     for trail in view.owned_trails():
@@ -391,14 +391,8 @@ def _bucket_findings(
             status = Status.NOT_AVAILABLE
             reason = f"bucket {name} is in another account: evaluated in that account"
         else:
-            status, reason = evaluate.check(bucket)
+            status, reason = check(bucket)
         yield view.finding(meta, status, region, resource, reason, trail.arn)
-
-
-class _BucketCheck:
-    @staticmethod
-    def check(bucket: Bucket) -> tuple[Status, str]:
-        raise NotImplementedError
 
 
 _PUBLIC_GROUPS = (
@@ -442,42 +436,36 @@ def _effective(public: bool | None, neutralised: bool | None) -> bool | None:
     return None
 
 
-class _NotPublic(_BucketCheck):
-    @staticmethod
-    def check(bucket: Bucket) -> tuple[Status, str]:
-        via_policy = _effective(_policy_public(bucket), _flag(bucket, "RestrictPublicBuckets"))
-        via_acl = _effective(_acl_public(bucket), _flag(bucket, "IgnorePublicAcls"))
-        if via_policy or via_acl:
-            how = " and ".join(
-                w for w, on in (("its policy", via_policy), ("its ACL", via_acl)) if on
-            )
-            return Status.FAILED, f"bucket {bucket.name} is public through {how}"
-        if via_policy is False and via_acl is False:
-            return Status.PASSED, f"bucket {bucket.name} is not publicly accessible"
-        return (
-            Status.NOT_AVAILABLE,
-            f"could not read the policy, ACL or Block Public Access of {bucket.name}",
-        )
+def _not_public(bucket: Bucket) -> tuple[Status, str]:
+    via_policy = _effective(_policy_public(bucket), _flag(bucket, "RestrictPublicBuckets"))
+    via_acl = _effective(_acl_public(bucket), _flag(bucket, "IgnorePublicAcls"))
+    if via_policy or via_acl:
+        how = " and ".join(w for w, on in (("its policy", via_policy), ("its ACL", via_acl)) if on)
+        return Status.FAILED, f"bucket {bucket.name} is public through {how}"
+    if via_policy is False and via_acl is False:
+        return Status.PASSED, f"bucket {bucket.name} is not publicly accessible"
+    return (
+        Status.NOT_AVAILABLE,
+        f"could not read the policy, ACL or Block Public Access of {bucket.name}",
+    )
 
 
-class _AccessLogged(_BucketCheck):
-    @staticmethod
-    def check(bucket: Bucket) -> tuple[Status, str]:
-        if bucket.logging_enabled is None:
-            return Status.NOT_AVAILABLE, f"could not read the logging setting of {bucket.name}"
-        if bucket.logging_enabled:
-            return Status.PASSED, f"{bucket.name} logs access to {bucket.logging_target}"
-        return Status.FAILED, f"bucket {bucket.name} has server access logging off"
+def _access_logged(bucket: Bucket) -> tuple[Status, str]:
+    if bucket.logging_enabled is None:
+        return Status.NOT_AVAILABLE, f"could not read the logging setting of {bucket.name}"
+    if bucket.logging_enabled:
+        return Status.PASSED, f"{bucket.name} logs access to {bucket.logging_target}"
+    return Status.FAILED, f"bucket {bucket.name} has server access logging off"
 
 
 @register(CT6)
 def cloudtrail_6(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _bucket_findings(view, meta, _NotPublic)
+    yield from _bucket_findings(view, meta, _not_public)
 
 
 @register(CT7)
 def cloudtrail_7(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _bucket_findings(view, meta, _AccessLogged)
+    yield from _bucket_findings(view, meta, _access_logged)
 
 
 @register(CT10)
