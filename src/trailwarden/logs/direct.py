@@ -20,7 +20,15 @@ import duckdb
 
 from trailwarden.logs.layout import Scope
 from trailwarden.logs.readers import ReadStats, Record, Source, event_time
-from trailwarden.logs.staging import STAGE, Batch, produce, records_sql, scratch_parent
+from trailwarden.logs.staging import (
+    Batch,
+    by_kind,
+    produce,
+    records_sql,
+    scratch_parent,
+    unparsable,
+    without,
+)
 
 
 def iter_matching_records(
@@ -73,23 +81,23 @@ def _matching(
 ) -> list[str]:
     if not batch.files:
         return []
-    cond = " OR ".join("contains(CAST(rec AS VARCHAR), ?)" for _ in needles)
 
-    def run(where: str) -> list[str]:
-        sql = f"SELECT CAST(rec AS VARCHAR) FROM {records_sql(batch.kinds, where)} WHERE {cond}"
-        return [r[0] for r in con.execute(sql, [batch.paths, *needles]).fetchall()]
+    def run(paths: list[str]) -> list[str]:
+        if not paths:
+            return []
+        groups = by_kind(paths)
+        params = {kind: i + 1 for i, kind in enumerate(groups)}
+        cond = " OR ".join(
+            f"contains(CAST(rec AS VARCHAR), ${len(groups) + j + 1})" for j in range(len(needles))
+        )
+        sql = f"SELECT CAST(rec AS VARCHAR) FROM {records_sql(params)} WHERE {cond}"
+        return [r[0] for r in con.execute(sql, [*groups.values(), *needles]).fetchall()]
 
     try:
-        return run("")
+        return run(batch.paths)
     except duckdb.InvalidInputException:
         # Some file does not parse: find which (rare, so only now), list it, run without it.
-        bad = [
-            int(fid)
-            for (fid,) in con.execute(
-                f"SELECT file_id FROM {STAGE.format(where='WHERE NOT json_valid(content)')}",
-                [batch.paths],
-            ).fetchall()
-        ]
-        for fid in bad:
+        bad = unparsable(con, batch.paths)
+        for fid in sorted(bad):
             stats.corrupt.append((batch.files[fid].name, "bad JSON"))
-        return run("WHERE file_id NOT IN (" + ",".join(map(str, bad or [-1])) + ")")
+        return run(without(batch.paths, bad))

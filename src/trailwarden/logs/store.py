@@ -29,13 +29,14 @@ from trailwarden.logs import schema
 from trailwarden.logs.layout import Scope
 from trailwarden.logs.readers import FileRef, ReadStats, Source
 from trailwarden.logs.staging import (
-    STAGE,
     Batch,
-    documents_of_kind,
-    kind_of,
+    by_kind,
     produce,
     records_sql,
     scratch_parent,
+    stage,
+    unparsable,
+    without,
 )
 
 TABLE = "tw_records"
@@ -192,12 +193,12 @@ def _flush(
     # concurrently, each on its own cursor and transaction (appends do not conflict). If the run
     # stops before tw_files is written, those files are read again and deduplicated then.
     parts = [(batch.paths[i::PARALLEL], batch.sizes[i::PARALLEL]) for i in range(PARALLEL)]
-    bad: list[int] = []
+    bad: set[int] = set()
     errors: list[BaseException] = []
 
     def work(paths: list[str], sizes: list[int]) -> None:
         try:
-            bad.extend(_insert_part(con.cursor(), paths, sizes))
+            bad.update(_insert_part(con.cursor(), paths, sizes))
         except BaseException as exc:  # re-raised below, in the calling thread
             errors.append(exc)
 
@@ -255,51 +256,48 @@ def _slices(paths: list[str], sizes: list[int]) -> list[list[str]]:
     return [*out, run] if run else out
 
 
-def _insert_part(cur: duckdb.DuckDBPyConnection, paths: list[str], sizes: list[int]) -> list[int]:
+def _insert_part(cur: duckdb.DuckDBPyConnection, paths: list[str], sizes: list[int]) -> set[int]:
     """Insert the records of these scratch files; return the ids of files that do not parse."""
     slices = _slices(paths, sizes)
     cur.execute("BEGIN")
     try:
         for run in slices:
-            _insert(cur, run, "")
+            _insert(cur, run)
         cur.execute("COMMIT")
-        return []
+        return set()
     except duckdb.InvalidInputException:
         # Optimistic: corrupt files are rare, so only now find them (one more parse) and retry
         # without them; a file whose document does not parse is skipped whole, and listed.
         cur.execute("ROLLBACK")
-    where = "WHERE NOT json_valid(content)"
-    bad = [
-        int(f)
-        for run in slices  # in runs too: json_valid parses whole documents as well
-        for (f,) in cur.execute(
-            f"SELECT file_id FROM {STAGE.format(where=where)}", [run]
-        ).fetchall()
-    ]
+    # In runs too: json_valid parses whole documents as well.
+    bad = {fid for run in slices for fid in unparsable(cur, run)}
     cur.execute("BEGIN")
-    keep = "WHERE file_id NOT IN (" + ",".join(map(str, bad or [-1])) + ")"
     for run in slices:
-        _insert(cur, run, keep)
+        _insert(cur, without(run, bad))
     cur.execute("COMMIT")
     return bad
 
 
-def _insert(cur: duckdb.DuckDBPyConnection, paths: list[str], where: str) -> None:
-    kinds = {kind_of(p) for p in paths}
+def _insert(cur: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
+    groups = by_kind(paths)
+    if not groups:
+        return
+    params = {kind: i + 1 for i, kind in enumerate(groups)}
     # Lists of records (what CloudTrail delivers, event-history exports, JSON lines) are typed
     # whole; single records and odd shapes are split first (select_typed, same columns).
     parts = [
-        schema.select_documents(documents_of_kind(kind, where), kind)
-        for kind in sorted(kinds & WHOLE_DOCUMENT_KINDS)
+        schema.select_documents(stage(params[kind]), kind)
+        for kind in params
+        if kind in WHOLE_DOCUMENT_KINDS
     ]
-    if split := kinds - WHOLE_DOCUMENT_KINDS:
-        parts.append(schema.select_typed(records_sql(split, where)))
+    if split := {k: i for k, i in params.items() if k not in WHOLE_DOCUMENT_KINDS}:
+        parts.append(schema.select_typed(records_sql(split)))
     rows = " UNION ALL ".join(f"SELECT * FROM ({part})" for part in parts)
     # Objects that are not CloudTrail records (no eventName, no eventID) are not events.
     cur.execute(
         f"INSERT INTO {TABLE} SELECT * FROM ({rows}) "
         'WHERE "eventName" IS NOT NULL OR eventID IS NOT NULL',
-        [paths],
+        list(groups.values()),
     )
 
 
