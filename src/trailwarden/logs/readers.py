@@ -185,6 +185,7 @@ def iter_file_bytes(
     scope: Scope,
     stats: ReadStats,
     progress: Callable[[FileRef, int], None] | None = None,
+    on_corrupt: Callable[[FileRef, str], None] | None = None,
 ) -> Iterator[tuple[FileRef, bytes]]:
     """Decompressed contents of every wanted file; corrupt ones are recorded in ``stats``."""
     for ref in source.files(scope):
@@ -195,6 +196,8 @@ def iter_file_bytes(
             data = decompress(raw)
         except ValueError as exc:
             stats.corrupt.append((ref.name, str(exc)))
+            if on_corrupt is not None:
+                on_corrupt(ref, str(exc))
             continue
         stats.bytes_out += len(data)
         if progress is not None:

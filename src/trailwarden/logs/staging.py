@@ -102,6 +102,8 @@ class Batch:
         self.paths: list[str] = []
         self.sizes: list[int] = []  # bytes of each scratch file, in ``paths`` order
         self.files: dict[int, FileRef] = {}
+        # Files read while this batch filled that cannot be loaded: id -> (file, reason).
+        self.corrupt: dict[int, tuple[FileRef, str]] = {}
         self.nbytes = 0
 
     def add(self, fid: int, ref: FileRef, data: bytes) -> None:
@@ -119,10 +121,22 @@ class Batch:
         self.files[fid] = ref
         self.nbytes += len(body)
 
+    def drop(self, ids: set[int], reason: str) -> None:
+        """Take these files out of the batch (their documents do not parse) as corrupt."""
+        keep = [i for i, p in enumerate(self.paths) if file_id(p) not in ids]
+        for path in self.paths:
+            if file_id(path) in ids:
+                Path(path).unlink(missing_ok=True)
+        self.paths = [self.paths[i] for i in keep]
+        self.sizes = [self.sizes[i] for i in keep]
+        self.nbytes = sum(self.sizes)
+        for fid in ids:
+            self.corrupt[fid] = (self.files.pop(fid), reason)
+
     def clear(self) -> None:
         for p in self.paths:
             Path(p).unlink(missing_ok=True)
-        self.paths, self.sizes, self.files, self.nbytes = [], [], {}, 0
+        self.paths, self.sizes, self.files, self.corrupt, self.nbytes = [], [], {}, {}, 0
 
 
 def scratch_parent() -> str | None:
@@ -139,25 +153,37 @@ def produce(
     ids: Iterator[int],
     out: queue.Queue[Batch | BaseException | None],
     keep: Callable[[bytes], bool] | None = None,
+    vet: Callable[[Batch], None] | None = None,
 ) -> None:
-    """Fill batches of about BATCH_BYTES; ``keep`` may drop a file unparsed (hunt needles)."""
+    """Fill batches of about BATCH_BYTES; ``keep`` may drop a file unparsed (hunt needles),
+    ``vet`` sees each full batch before it is handed over (ingest drops bad JSON there)."""
     try:
         batch = Batch(scratch)
-        for ref, data in iter_file_bytes(source, scope, stats, on_file):
+
+        def corrupt(ref: FileRef, reason: str) -> None:
+            batch.corrupt[next(ids)] = (ref, reason)
+
+        def hand_over() -> None:
+            if vet is not None and batch.paths:
+                vet(batch)
+            out.put(batch)
+
+        for ref, data in iter_file_bytes(source, scope, stats, on_file, corrupt):
             try:
                 # isascii is a fast scan with no copy; most CloudTrail files are pure ASCII.
                 if not data.isascii():
                     data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 stats.corrupt.append((ref.name, f"not UTF-8: {exc.reason}"))
+                corrupt(ref, f"not UTF-8: {exc.reason}")
                 continue
             if keep is not None and not keep(data):
                 continue
             batch.add(next(ids), ref, data)
             if batch.nbytes >= BATCH_BYTES:
-                out.put(batch)
+                hand_over()
                 batch = Batch(scratch)
-        out.put(batch)
+        hand_over()
         out.put(None)
-    except BaseException as exc:  # handed to the main thread, which re-raises it
+    except BaseException as exc:  # handed to the consumer, which re-raises it
         out.put(exc)

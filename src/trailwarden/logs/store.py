@@ -1,11 +1,12 @@
 """Ingest CloudTrail files into an embedded DuckDB database, incrementally and in bounded memory.
 
-Python reads and decompresses (isal) each file into a RAM-backed scratch folder; every
-BATCH_BYTES of JSON, DuckDB reads those documents (``read_text``) and its JSON functions type
-them (one ``json_transform`` per document, see schema.select_documents), then SQL deduplicates
-them; several times faster than parsing in Python. Memory stays
-bounded by the batch size whatever the input size. A ``tw_files`` table remembers every
-file read (name and size), so a second ingest reads only new files.
+A reader thread reads and decompresses (isal) each file into a RAM-backed scratch folder, in
+batches of about BATCH_BYTES of JSON; one writer thread per core takes whole batches and has
+DuckDB read those documents (``read_text``) and type them with its JSON functions (one
+``json_transform`` per document, see schema.select_documents), several times faster than
+parsing in Python. Each run ends with one SQL deduplication. Memory stays bounded by a few
+batches whatever the input size. A ``tw_files`` table remembers every file read (name and
+size), so a second ingest reads only new files.
 """
 
 from __future__ import annotations
@@ -36,26 +37,33 @@ from trailwarden.logs.staging import (
     scratch_parent,
     stage,
     unparsable,
-    without,
 )
 
 TABLE = "tw_records"
-# Concurrent inserts per batch: half the machine's cores (the reader thread decompresses the
-# next batch meanwhile), within reason. Each runs its statements on its own thread only: a
-# statement over read_text gains nothing from DuckDB's worker threads, which cost ~15% more CPU.
-PARALLEL = max(1, min(4, (os.cpu_count() or 1) // 2))
+# Writers: one per core. Each inserts whole batches on its own cursor and its own thread only (a
+# statement over read_text gains nothing from DuckDB's worker threads); the reader thread
+# decompresses the next batches meanwhile, in the time the GIL is free.
+WRITERS = max(1, min(4, os.cpu_count() or 1))
+# Rows per transaction before a writer commits: several DuckDB row groups (122,880 rows), so
+# nearly every row is written once, compressed, straight to the database file. A commit of less
+# than a row group goes through the WAL and a checkpoint that recompresses the table's last row
+# group: 128 MB commits cost ~1.7 CPU s per GB more than one transaction.
+COMMIT_ROWS = 8 * 122_880
 # Document kinds typed whole by one json_transform (schema.select_documents); the others are split
 # into records first. Emptied by the equality test to run the split path on everything.
 WHOLE_DOCUMENT_KINDS = frozenset({"records", "array"})
 # JSON text per INSERT statement: DuckDB holds the parsed documents of a whole vector (up to
-# 2,048 files) at once, several times the text's size, so each part is inserted in runs of
-# about this much text, all in one transaction.
+# 2,048 files) at once, several times the text's size, so each batch is inserted in runs of
+# about this much text.
 STATEMENT_BYTES = 16 * 1024 * 1024
 
 _FILES_DDL = (
     "CREATE TABLE IF NOT EXISTS tw_files (file_id INTEGER, name VARCHAR, size BIGINT, "
     "records BIGINT, status VARCHAR, reason VARCHAR, ingested_at TIMESTAMP)"
 )
+# Files up to ``deduped_through`` have been deduplicated against everything before them; a run
+# that stopped before its dedupe leaves the watermark behind, and the next run catches up.
+_STATE_DDL = "CREATE TABLE IF NOT EXISTS tw_state (deduped_through INTEGER)"
 
 
 @dataclass
@@ -89,6 +97,15 @@ def init(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_FILES_DDL)
     con.execute(schema.table_ddl(TABLE))
     con.execute(schema.events_view(TABLE))
+    con.execute(_STATE_DDL)
+    if _one(con, "SELECT count(*) FROM tw_state") == 0:
+        # A database from before the watermark was deduplicated batch by batch: all of it.
+        con.execute("INSERT INTO tw_state SELECT coalesce(max(file_id), 0) FROM tw_files")
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
+    row = con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 def ingest(
@@ -108,6 +125,23 @@ def ingest(
         raise TrailwardenError(f"ingest into {db} failed: {first}") from None
 
 
+class _Unseen:
+    """The source without the files an earlier run ingested (same name and size)."""
+
+    def __init__(self, source: Source, seen: set[tuple[str, int]], result: IngestResult) -> None:
+        self.source, self.seen, self.result = source, seen, result
+
+    def files(self, scope: Scope) -> Iterator[FileRef]:
+        for ref in self.source.files(scope):
+            if (ref.name, ref.size) in self.seen:
+                self.result.skipped_seen += 1
+                continue
+            yield ref
+
+    def read(self, ref: FileRef) -> bytes:
+        return self.source.read(ref)
+
+
 def _ingest(
     source: Source,
     db: Path,
@@ -123,123 +157,122 @@ def _ingest(
     con.execute("SET threads = 1")
     init(con)
     seen = {(n, s) for n, s in con.execute("SELECT name, size FROM tw_files").fetchall()}
-    top = con.execute("SELECT coalesce(max(file_id), 0) FROM tw_files").fetchone()
-    next_id = int(top[0] if top else 0) + 1
+    ids = itertools.count(_one(con, "SELECT max(file_id) FROM tw_files") + 1)
+    checker = duckdb.connect()  # the reader thread's own, for json_valid
 
-    class _Unseen:
-        def files(self, sc: Scope) -> Any:
-            for ref in source.files(sc):
-                if (ref.name, ref.size) in seen:
-                    result.skipped_seen += 1
-                    continue
-                yield ref
+    def vet(batch: Batch) -> None:
+        # Found before a writer sees the batch: a failed statement would abort the writer's
+        # whole transaction (several batches). One more parse, on the reader's thread.
+        if bad := unparsable(checker, batch.paths):
+            batch.drop(bad, "bad JSON")
+            result.stats.corrupt.extend((batch.corrupt[i][0].name, "bad JSON") for i in bad)
 
-        def read(self, ref: FileRef) -> bytes:
-            return source.read(ref)
-
-    ids = itertools.count(next_id)
     with tempfile.TemporaryDirectory(prefix="trailwarden-", dir=scratch_parent()) as tmp:
-        # Reading and decompressing (Python, isal releases the GIL) overlaps DuckDB's insert of
-        # the previous batch; at most two batches exist at once, so memory stays bounded.
+        # At most WRITERS batches are being inserted, one waits and one fills: memory stays
+        # bounded by a few batches whatever the input size.
         batches: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=1)
-        worker = threading.Thread(
+        reader = threading.Thread(
             target=produce,
-            args=(_Unseen(), scope, result.stats, on_file, Path(tmp), ids, batches),
+            args=(_Unseen(source, seen, result), scope, result.stats, on_file, Path(tmp), ids),
+            kwargs={"out": batches, "vet": vet},
             daemon=True,
         )
-        worker.start()
-        reported = 0
-        marked: set[str] = set()  # corrupt files already in tw_files (by _flush or here)
-        while True:
-            item = batches.get()
-            if isinstance(item, BaseException):
-                raise item
-            # Files the reader could not decompress or decode: remember them, listed once.
-            corrupt = list(result.stats.corrupt)
-            for name, reason in corrupt[reported:]:
-                if name not in marked:
-                    _mark(con, next(ids), name, -1, "corrupt", reason)
-                    marked.add(name)
-            reported = len(corrupt)
-            if item is None:
-                break
-            _flush(con, item, result, on_batch, marked)
-        worker.join()
+        reader.start()
+        writers = [_Writer(con.cursor(), result, on_batch) for _ in range(WRITERS)]
+        threads = [threading.Thread(target=w.run, args=(batches,)) for w in writers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        reader.join()
+    checker.close()
+    failures = [w.error for w in writers if w.error is not None]
+    if failures:
+        raise failures[0]
+    result.stats.duplicates += _dedupe(con)
+    result.inserted = result.stats.records - result.stats.duplicates
     con.execute("CHECKPOINT")
     con.close()
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _mark(
-    con: duckdb.DuckDBPyConnection, fid: int, name: str, size: int, status: str, reason: str
-) -> None:
-    con.execute(
-        "INSERT INTO tw_files VALUES (?, ?, ?, 0, ?, ?, now())", [fid, name, size, status, reason]
-    )
+class _Writer:
+    """Inserts batches from the queue on its own cursor, committing every COMMIT_ROWS rows.
 
+    A file's records and its ``tw_files`` row commit together, so a run that stops anywhere
+    leaves only whole files behind: the next run reads exactly the files not listed.
+    """
 
-def _flush(
-    con: duckdb.DuckDBPyConnection,
-    batch: Batch,
-    result: IngestResult,
-    on_batch: Callable[[int], None] | None,
-    marked: set[str],
-) -> None:
-    if not batch.files:
-        return
-    first = min(batch.files)
-    # DuckDB runs a read_text scan on one thread, so the batch is split and the parts inserted
-    # concurrently, each on its own cursor and transaction (appends do not conflict). If the run
-    # stops before tw_files is written, those files are read again and deduplicated then.
-    parts = [(batch.paths[i::PARALLEL], batch.sizes[i::PARALLEL]) for i in range(PARALLEL)]
-    bad: set[int] = set()
-    errors: list[BaseException] = []
+    _lock = threading.Lock()  # the shared counters
 
-    def work(paths: list[str], sizes: list[int]) -> None:
-        try:
-            bad.update(_insert_part(con.cursor(), paths, sizes))
-        except BaseException as exc:  # re-raised below, in the calling thread
-            errors.append(exc)
+    def __init__(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        result: IngestResult,
+        on_batch: Callable[[int], None] | None,
+    ) -> None:
+        self.cur, self.result, self.on_batch = cur, result, on_batch
+        self.open = False  # a transaction is open
+        self.pending = 0  # rows inserted in it
+        self.error: BaseException | None = None
 
-    threads = [threading.Thread(target=work, args=p) for p in parts if p[0]]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    con.execute("BEGIN")
-    counts = {
-        int(fid): int(n)
-        for fid, n in con.execute(
-            f"SELECT file_id, count(*) FROM {TABLE} WHERE file_id >= ? GROUP BY ALL", [first]
-        ).fetchall()
-    }
-    duplicates = _dedupe(con, first)
-    total = sum(counts.values())
-    result.inserted += total - duplicates
-    result.stats.records += total
-    result.stats.duplicates += duplicates
-    rows: list[tuple[int, str, int, int, str, str | None]] = []
-    for fid, ref in batch.files.items():
-        if fid in bad:
-            marked.add(ref.name)
-            result.stats.corrupt.append((ref.name, "bad JSON"))
-            rows.append((fid, ref.name, ref.size, 0, "corrupt", "bad JSON"))
-        else:
-            rows.append((fid, ref.name, ref.size, counts.get(fid, 0), "ok", None))
-    # One statement for the batch's files: executemany runs a statement per row (~0.5 ms each).
-    cols = [list(c) for c in zip(*rows, strict=True)]
-    con.execute(
-        "INSERT INTO tw_files SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), "
-        "unnest($6::VARCHAR[]), now()",
-        cols,
-    )
-    con.execute("COMMIT")
-    batch.clear()
-    if on_batch is not None:
-        on_batch(total)
+    def run(self, batches: queue.Queue[Batch | BaseException | None]) -> None:
+        while True:
+            item = batches.get()
+            if item is None or isinstance(item, BaseException):
+                batches.put(item)  # for the other writers
+                if isinstance(item, BaseException) and self.error is None:
+                    self.error = item
+                break
+            try:
+                if self.error is None:
+                    self.write(item)
+            except BaseException as exc:  # re-raised by the main thread; keep draining
+                self.error = exc
+                if self.open:
+                    self.cur.execute("ROLLBACK")
+                    self.open = False
+            finally:
+                item.clear()
+        if self.error is None and self.open:
+            self.cur.execute("COMMIT")
+
+    def write(self, batch: Batch) -> None:
+        ids = [*batch.files, *batch.corrupt]
+        if not ids:
+            return
+        if not self.open:
+            self.cur.execute("BEGIN")
+            self.open, self.pending = True, 0
+        for run in _slices(batch.paths, batch.sizes):
+            _insert(self.cur, run)
+        counts = dict(
+            self.cur.execute(
+                f"SELECT file_id, count(*) FROM {TABLE} WHERE file_id BETWEEN ? AND ? GROUP BY ALL",
+                [min(ids), max(ids)],
+            ).fetchall()
+        )
+        rows: list[tuple[int, str, int, int, str, str | None]] = [
+            (f, r.name, r.size, int(counts.get(f, 0)), "ok", None) for f, r in batch.files.items()
+        ]
+        rows += [(f, r.name, r.size, 0, "corrupt", why) for f, (r, why) in batch.corrupt.items()]
+        # One statement for the batch's files: executemany runs a statement per row (~0.5 ms each).
+        cols = [list(c) for c in zip(*rows, strict=True)]
+        self.cur.execute(
+            "INSERT INTO tw_files SELECT unnest($1), unnest($2), unnest($3), unnest($4), "
+            "unnest($5), unnest($6::VARCHAR[]), now()",
+            cols,
+        )
+        total = sum(counts.values())
+        self.pending += max(total, 1)
+        if self.pending >= COMMIT_ROWS:
+            self.cur.execute("COMMIT")
+            self.open = False
+        with self._lock:
+            self.result.stats.records += total
+        if self.on_batch is not None:
+            self.on_batch(total)
 
 
 def _slices(paths: list[str], sizes: list[int]) -> list[list[str]]:
@@ -254,28 +287,6 @@ def _slices(paths: list[str], sizes: list[int]) -> list[list[str]]:
         run.append(path)
         nbytes += size
     return [*out, run] if run else out
-
-
-def _insert_part(cur: duckdb.DuckDBPyConnection, paths: list[str], sizes: list[int]) -> set[int]:
-    """Insert the records of these scratch files; return the ids of files that do not parse."""
-    slices = _slices(paths, sizes)
-    cur.execute("BEGIN")
-    try:
-        for run in slices:
-            _insert(cur, run)
-        cur.execute("COMMIT")
-        return set()
-    except duckdb.InvalidInputException:
-        # Optimistic: corrupt files are rare, so only now find them (one more parse) and retry
-        # without them; a file whose document does not parse is skipped whole, and listed.
-        cur.execute("ROLLBACK")
-    # In runs too: json_valid parses whole documents as well.
-    bad = {fid for run in slices for fid in unparsable(cur, run)}
-    cur.execute("BEGIN")
-    for run in slices:
-        _insert(cur, without(run, bad))
-    cur.execute("COMMIT")
-    return bad
 
 
 def _insert(cur: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
@@ -301,19 +312,23 @@ def _insert(cur: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
     )
 
 
-def _dedupe(con: duckdb.DuckDBPyConnection, first: int) -> int:
+def _dedupe(con: duckdb.DuckDBPyConnection) -> int:
     """Keep each eventID once (the earliest file's copy); return how many rows were dropped.
 
-    Done after the insert on the narrow (rowid, eventID, file_id) columns: far cheaper than a
-    window or anti-join over whole wide rows before it.
+    Once per run, for every file after the watermark, on the narrow (rowid, eventID, file_id)
+    columns: far cheaper than a window or anti-join over whole wide rows before the insert.
     """
+    through = _one(con, "SELECT max(deduped_through) FROM tw_state")
+    con.execute("BEGIN")
     row = con.execute(
         f"DELETE FROM {TABLE} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
         "OVER (PARTITION BY eventID ORDER BY file_id, rowid) AS n "
-        f"FROM {TABLE} WHERE eventID IN (SELECT eventID FROM {TABLE} WHERE file_id >= ? "
+        f"FROM {TABLE} WHERE eventID IN (SELECT eventID FROM {TABLE} WHERE file_id > ? "
         "AND eventID IS NOT NULL)) WHERE n > 1)",
-        [first],
+        [through],
     ).fetchone()
+    con.execute("UPDATE tw_state SET deduped_through = (SELECT max(file_id) FROM tw_files)")
+    con.execute("COMMIT")
     return int(row[0]) if row else 0
 
 
