@@ -153,9 +153,29 @@ def _ingest(
     started = time.perf_counter()
     result = IngestResult()
     con = connect(db)
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute("SET threads = 1")
-    init(con)
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET threads = 1")
+        init(con)
+        _load(con, source, scope, result, on_file, on_batch)
+        result.stats.duplicates += _dedupe(con)
+        result.inserted = result.stats.records - result.stats.duplicates
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()  # also after a failure: the same process may open the database again
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    scope: Scope,
+    result: IngestResult,
+    on_file: Callable[[FileRef, int], None] | None,
+    on_batch: Callable[[int], None] | None,
+) -> None:
+    """Read every unseen file and insert its records, one writer thread per core."""
     seen = {(n, s) for n, s in con.execute("SELECT name, size FROM tw_files").fetchall()}
     ids = itertools.count(_one(con, "SELECT max(file_id) FROM tw_files") + 1)
     checker = duckdb.connect()  # the reader thread's own, for json_valid
@@ -186,15 +206,11 @@ def _ingest(
             t.join()
         reader.join()
     checker.close()
+    for w in writers:
+        w.cur.close()
     failures = [w.error for w in writers if w.error is not None]
     if failures:
         raise failures[0]
-    result.stats.duplicates += _dedupe(con)
-    result.inserted = result.stats.records - result.stats.duplicates
-    con.execute("CHECKPOINT")
-    con.close()
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 class _Writer:
