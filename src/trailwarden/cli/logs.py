@@ -6,6 +6,7 @@ import csv
 import enum
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,9 +84,13 @@ def _athena(source: str | None, database: str, table: str, workgroup: str, out: 
 
 
 class _Progress:
-    """Files, events and MB/s on stderr while ingesting (only on a terminal)."""
+    """Files, events and MB/s on stderr while ingesting (only on a terminal).
+
+    Called from the reader thread (files) and the writer threads (events), hence the lock.
+    """
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
         self.files = 0
         self.events = 0
         self.nbytes = 0
@@ -96,13 +101,15 @@ class _Progress:
         self.task = self.bar.add_task("")
 
     def on_file(self, _ref: Any, nbytes: int) -> None:
-        self.files += 1
-        self.nbytes += nbytes
-        self._show()
+        with self.lock:
+            self.files += 1
+            self.nbytes += nbytes
+            self._show()
 
     def on_batch(self, events: int) -> None:
-        self.events += events
-        self._show()
+        with self.lock:
+            self.events += events
+            self._show()
 
     def _show(self) -> None:
         rate = self.nbytes / 1e6 / max(time.perf_counter() - self.t0, 1e-9)
