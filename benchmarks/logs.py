@@ -123,6 +123,14 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--skip-jq", action="store_true", help="do not time zcat | jq (slow)")
     ap.add_argument(
+        "--s3-files",
+        type=int,
+        default=0,
+        help="also ingest this many of the files from moto S3 behind a latency proxy, "
+        "one GET at a time and with the default reads in flight",
+    )
+    ap.add_argument("--delay", type=float, default=0.05, help="the proxy's delay per request (s)")
+    ap.add_argument(
         "--split-ingest",
         action="store_true",
         help="also time ingest through the split path (every record cut out, then typed)",
@@ -201,6 +209,8 @@ def main() -> None:
         )
     print(f"database size: {db.stat().st_size / 1e6:,.0f} MB")
     _verdicts(runs, floor)
+    if args.s3_files:
+        _s3_ingest(tree, work, args.s3_files, args.delay)
     if not args.keep and args.dir is None:
         shutil.rmtree(work)
 
@@ -233,6 +243,64 @@ def _verdicts(runs: list[tuple[str, float, float | None]], floor: float) -> None
         ok = "met" if secs < 1 else "NOT met"
         label = f"hunt on the database < 1 s, {name}"
         print(f"  {label:<45} {secs:5.2f} s  {ok} (whole process {process:.2f} s)")
+
+
+def _s3_ingest(tree: Path, work: Path, count: int, delay: float) -> None:
+    """Ingest from a bucket: one call at a time (as before: GETs and listings) vs the default
+    READS_IN_FLIGHT GETs and LISTS_IN_FLIGHT listings, the same files."""
+    import boto3
+
+    sys.path.insert(0, str(REPO))
+    from benchmarks.validate import delayed, moto_cpu, moto_process
+    from trailwarden.logs.s3 import READS_IN_FLIGHT
+
+    files = sorted(tree.rglob("*.json.gz"))[:count]
+    mb = sum(len(gzip.decompress(p.read_bytes())) for p in files) / 1e6
+    with moto_process() as endpoint, delayed(endpoint, delay) as (url, which):
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        s3.create_bucket(Bucket="bench-trail")
+        for path in files:
+            key = path.relative_to(tree).as_posix()
+            s3.put_object(Bucket="bench-trail", Key=key, Body=path.read_bytes())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            PYTHONPATH=str(REPO / "src"),
+            AWS_ENDPOINT_URL=url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+        print(
+            f"\nS3 ingest: {len(files):,} files, {mb:,.0f} MB, moto in its own process behind "
+            f"a {delay * 1000:.0f} ms proxy ({which})"
+        )
+        results = {}
+        for reads in (1, READS_IN_FLIGHT):
+            db = work / f"s3-{reads}.duckdb"
+            db.unlink(missing_ok=True)
+            code = (
+                "import sys, trailwarden.logs.s3 as s; "
+                f"s.READS_IN_FLIGHT = {reads}; "
+                + ("s.LISTS_IN_FLIGHT = 1; " if reads == 1 else "")
+                + "from trailwarden.cli import main; sys.argv[0] = 'trailwarden'; main()"
+            )
+            cmd = f'{sys.executable} -c "{code}" logs ingest s3://bench-trail --db {db} > /dev/null'
+            moto0 = moto_cpu()
+            secs, _ = _timed(cmd, env)
+            results[reads] = secs
+            # moto serves every GET on one GIL: when its CPU nears the wall time, it is the limit.
+            what = "one call at a time" if reads == 1 else f"{reads} GETs in flight"
+            print(
+                f"  {what:<20} {secs:7.2f} s  {len(files) / secs:8.1f} files/s "
+                f"{mb / secs:7.1f} MB/s  (moto CPU {moto_cpu() - moto0:.1f} s)"
+            )
+        print(f"  speed-up: {results[1] / results[READS_IN_FLIGHT]:.1f}x")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@ import json
 import os
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from trailwarden.errors import UsageError
+from trailwarden.logs.ahead import ordered
 from trailwarden.logs.layout import Scope, parse_key
 
 try:  # python-isal decompresses gzip several times faster than zlib.
@@ -39,7 +41,13 @@ class FileRef:
 
 
 class Source(Protocol):
-    """Where files come from: a local folder, or a bucket (see ``trailwarden.logs.s3``)."""
+    """Where files come from: a local folder, or a bucket (see ``trailwarden.logs.s3``).
+
+    ``reads_in_flight``: how many files to read (and decompress) at once; a bucket wants many
+    GETs in flight to hide their latency, a local folder a few threads for decompression.
+    """
+
+    reads_in_flight: int
 
     def files(self, scope: Scope) -> Iterator[FileRef]: ...
 
@@ -61,6 +69,9 @@ class ReadStats:
 
 class LocalSource:
     """A folder in the S3 key layout (or any folder of CloudTrail files), or one file."""
+
+    # isal releases the GIL while it inflates, so a few files decompress in parallel.
+    reads_in_flight = min(4, os.cpu_count() or 1)
 
     def __init__(self, root: Path) -> None:
         if not root.exists():
@@ -187,22 +198,33 @@ def iter_file_bytes(
     progress: Callable[[FileRef, int], None] | None = None,
     on_corrupt: Callable[[FileRef, str], None] | None = None,
 ) -> Iterator[tuple[FileRef, bytes]]:
-    """Decompressed contents of every wanted file; corrupt ones are recorded in ``stats``."""
-    for ref in source.files(scope):
+    """Decompressed contents of every wanted file, in listing order; corrupt ones are recorded
+    in ``stats``. Up to ``source.reads_in_flight`` files are read and decompressed ahead on a
+    thread pool (a bounded window: memory stays a few files per thread)."""
+
+    def load(ref: FileRef) -> tuple[int, bytes]:
+        raw = source.read(ref)
+        return len(raw), decompress(raw)
+
+    def take(ref: FileRef, pending: Future[tuple[int, bytes]]) -> Iterator[tuple[FileRef, bytes]]:
         stats.files += 1
         try:
-            raw = source.read(ref)
-            stats.bytes_in += len(raw)
-            data = decompress(raw)
+            nraw, data = pending.result()
         except ValueError as exc:
             stats.corrupt.append((ref.name, str(exc)))
             if on_corrupt is not None:
                 on_corrupt(ref, str(exc))
-            continue
+            return
+        stats.bytes_in += nraw
         stats.bytes_out += len(data)
         if progress is not None:
             progress(ref, len(data))
         yield ref, data
+
+    in_flight = max(1, source.reads_in_flight)
+    with ThreadPoolExecutor(in_flight, thread_name_prefix="read") as pool:
+        for ref, pending in ordered(pool, load, source.files(scope), 2 * in_flight):
+            yield from take(ref, pending)
 
 
 def iter_records(

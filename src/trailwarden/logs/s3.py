@@ -8,21 +8,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from trailwarden.errors import AccessError, UsageError
+from trailwarden.logs.ahead import ordered
 from trailwarden.logs.layout import Scope
 from trailwarden.logs.readers import FileRef
+
+# GETs in flight: a GET costs a round trip (tens of ms) for a file of tens of KB, so one at a
+# time would leave the reader waiting on the network nearly all the time.
+READS_IN_FLIGHT = 32
+# Listings in flight while walking the account and Region folders.
+LISTS_IN_FLIGHT = 8
 
 
 class S3Source:
     def __init__(self, bucket: str, prefix: str, client: Any | None = None) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client = client if client is not None else boto3.client("s3")
+        self.reads_in_flight = READS_IN_FLIGHT
+        config = Config(
+            max_pool_connections=READS_IN_FLIGHT + 4,
+            retries={"mode": "standard", "max_attempts": 5},
+            connect_timeout=10,
+            read_timeout=60,
+        )
+        self.client = client if client is not None else boto3.client("s3", config=config)
 
     @classmethod
     def from_url(cls, url: str) -> S3Source:
@@ -72,17 +88,33 @@ class S3Source:
                     yield ref
             return
         days = scope.days()
-        for acct in self._account_prefixes(scope):
-            for region in self._children(acct + "CloudTrail/"):
-                if not scope.wants_region(region.rstrip("/").rsplit("/", 1)[-1]):
-                    continue
-                prefixes = (
-                    [region] if days is None else [region + d.strftime("%Y/%m/%d/") for d in days]
-                )
-                for prefix in prefixes:
-                    for ref in self._objects(prefix):
-                        if scope.wants_key(ref.name):
-                            yield ref
+
+        def regions(acct: str) -> list[str]:
+            return [
+                r
+                for r in self._children(acct + "CloudTrail/")
+                if scope.wants_region(r.rstrip("/").rsplit("/", 1)[-1])
+            ]
+
+        def prefixes(pool: ThreadPoolExecutor) -> Iterator[str]:
+            accounts = self._account_prefixes(scope)
+            for _, listed in ordered(pool, regions, accounts, LISTS_IN_FLIGHT):
+                for region in listed.result():
+                    if days is None:
+                        yield region
+                    else:
+                        yield from (region + d.strftime("%Y/%m/%d/") for d in days)
+
+        # An organisation has hundreds of account and Region folders: listed a few at a time,
+        # in order, each folder's keys whole (a few MB for a Region's year without --start).
+        with ThreadPoolExecutor(LISTS_IN_FLIGHT, thread_name_prefix="list") as pool:
+            objects = ordered(
+                pool, lambda p: list(self._objects(p)), prefixes(pool), LISTS_IN_FLIGHT
+            )
+            for _, listed in objects:
+                for ref in listed.result():
+                    if scope.wants_key(ref.name):
+                        yield ref
 
     def read(self, ref: FileRef) -> bytes:
         try:

@@ -130,6 +130,7 @@ class _Unseen:
 
     def __init__(self, source: Source, seen: set[tuple[str, int]], result: IngestResult) -> None:
         self.source, self.seen, self.result = source, seen, result
+        self.reads_in_flight = source.reads_in_flight
 
     def files(self, scope: Scope) -> Iterator[FileRef]:
         for ref in self.source.files(scope):
