@@ -178,3 +178,70 @@ def test_a_corrupt_file_is_listed_with_its_size_and_read_again_only_when_it_chan
     third = ingest(LocalSource(folder), db, Scope())
     assert (third.stats.files, third.stats.corrupt) == (1, [])
     assert third.inserted == len(stratus["aws.persistence.iam-create-admin-user"])
+
+
+# A CLI ingest whose reads are slowed, that says when five files were read: the test interrupts
+# it there, as Ctrl-C would, wherever the reader and the writers are.
+_SLOW_INGEST = """
+import os, sys, time
+import trailwarden.logs.readers as readers, trailwarden.logs.staging as staging
+import trailwarden.logs.store as store
+read, count = readers.LocalSource.read, [0]
+def slow(self, ref):
+    count[0] += 1
+    if count[0] == 5:
+        open(os.environ["TW_READY"], "w").close()
+    time.sleep(0.05)
+    return read(self, ref)
+readers.LocalSource.read = slow
+staging.BATCH_BYTES = 1
+store.COMMIT_ROWS = 1
+staging.scratch_parent = lambda: os.environ["TW_SCRATCH"]
+store.scratch_parent = staging.scratch_parent
+from trailwarden.cli import main
+sys.argv[0] = "trailwarden"
+main()
+"""
+
+
+def test_an_interrupted_ingest_exits_cleanly_and_the_next_run_completes(
+    tmp_path: Path, trail_tree: Path, all_records: list[Record]
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db, ready, scratch = tmp_path / "t.duckdb", tmp_path / "ready", tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "TW_READY": str(ready), "TW_SCRATCH": str(scratch)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_INGEST, "logs", "ingest", str(trail_tree), "--db", str(db)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(600):
+        if ready.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert ready.exists(), proc.communicate()[1]
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert list(scratch.iterdir()) == []  # the scratch folder was removed, nothing was left
+    done = _files_are_whole(db)
+    total = len(list(trail_tree.rglob("*.json.gz")))
+    assert len(done) < total  # it did stop early
+    again = ingest(LocalSource(trail_tree), db, Scope())
+    assert again.skipped_seen == len(done)
+    _files_are_whole(db)
+    con = connect(db, read_only=True)
+    distinct = len({str(r["eventID"]) for r in all_records})
+    assert con.execute("SELECT count(*), count(DISTINCT eventID) FROM events").fetchone() == (
+        distinct,
+        distinct,
+    )

@@ -44,20 +44,41 @@ def iter_matching_records(
     def keep(data: bytes) -> bool:
         return any(n in data for n in needles)
 
+    # Set when the consumer stops early (Ctrl-C, or it had enough): the reader stops too before
+    # the scratch folder is removed.
+    stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="trailwarden-", dir=scratch_parent()) as tmp:
         batches: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=1)
         worker = threading.Thread(
             target=produce,
             args=(source, scope, stats, None, Path(tmp), itertools.count(1), batches, keep),
+            kwargs={"stop": stop},
             daemon=True,
         )
         worker.start()
-        while True:
-            item = batches.get()
-            if isinstance(item, BaseException):
-                raise item
-            if item is None:
-                break
+        try:
+            yield from _records(con, batches, texts, stats, scope, seen)
+        finally:
+            stop.set()
+            worker.join()
+    con.close()
+
+
+def _records(
+    con: duckdb.DuckDBPyConnection,
+    batches: queue.Queue[Batch | BaseException | None],
+    texts: list[str],
+    stats: ReadStats,
+    scope: Scope,
+    seen: set[str],
+) -> Iterator[Record]:
+    while True:
+        item = batches.get()
+        if isinstance(item, BaseException):
+            raise item
+        if item is None:
+            break
+        try:
             for text in _matching(con, item, texts, stats):
                 rec = json.loads(text)
                 eid = rec.get("eventID")
@@ -71,9 +92,8 @@ def iter_matching_records(
                     continue
                 stats.records += 1
                 yield rec
+        finally:
             item.clear()
-        worker.join()
-    con.close()
 
 
 def _matching(

@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 import queue
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from trailwarden.logs.layout import Scope
 from trailwarden.logs.readers import FileRef, ReadStats, Source, iter_file_bytes, split_documents
+
+T = TypeVar("T")
 
 # 128 MB: enough rows per batch (>= one DuckDB row group) for DuckDB to write them straight to
 # the database file instead of through the WAL, about a quarter less CPU than 48 MB batches.
@@ -144,6 +148,27 @@ def scratch_parent() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
+def hand(out: queue.Queue[T], item: T, stop: threading.Event | None) -> bool:
+    """Put ``item`` on ``out``, giving up (False) once ``stop`` is set: never blocks forever."""
+    while True:
+        try:
+            out.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            if stop is not None and stop.is_set():
+                return False
+
+
+def take(source: queue.Queue[T], stop: threading.Event | None) -> T | None:
+    """The next item, or None once ``stop`` is set while waiting."""
+    while True:
+        try:
+            return source.get(timeout=0.1)
+        except queue.Empty:
+            if stop is not None and stop.is_set():
+                return None
+
+
 def produce(
     source: Source,
     scope: Scope,
@@ -154,21 +179,25 @@ def produce(
     out: queue.Queue[Batch | BaseException | None],
     keep: Callable[[bytes], bool] | None = None,
     vet: Callable[[Batch], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
     """Fill batches of about BATCH_BYTES; ``keep`` may drop a file unparsed (hunt needles),
-    ``vet`` sees each full batch before it is handed over (ingest drops bad JSON there)."""
+    ``vet`` sees each full batch before it is handed over (ingest drops bad JSON there).
+    Once ``stop`` is set (the consumer was interrupted), it stops reading and returns."""
     try:
         batch = Batch(scratch)
 
         def corrupt(ref: FileRef, reason: str) -> None:
             batch.corrupt[next(ids)] = (ref, reason)
 
-        def hand_over() -> None:
+        def hand_over() -> bool:
             if vet is not None and batch.paths:
                 vet(batch)
-            out.put(batch)
+            return hand(out, batch, stop)
 
         for ref, data in iter_file_bytes(source, scope, stats, on_file, corrupt):
+            if stop is not None and stop.is_set():
+                return
             try:
                 # isascii is a fast scan with no copy; most CloudTrail files are pure ASCII.
                 if not data.isascii():
@@ -181,9 +210,10 @@ def produce(
                 continue
             batch.add(next(ids), ref, data)
             if batch.nbytes >= BATCH_BYTES:
-                hand_over()
+                if not hand_over():
+                    return
                 batch = Batch(scratch)
-        hand_over()
-        out.put(None)
+        if hand_over():
+            hand(out, None, stop)
     except BaseException as exc:  # handed to the consumer, which re-raises it
-        out.put(exc)
+        hand(out, exc, stop)

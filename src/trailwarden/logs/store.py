@@ -32,10 +32,12 @@ from trailwarden.logs.readers import FileRef, ReadStats, Source
 from trailwarden.logs.staging import (
     Batch,
     by_kind,
+    hand,
     produce,
     records_sql,
     scratch_parent,
     stage,
+    take,
     unparsable,
 )
 
@@ -180,6 +182,7 @@ def _load(
     seen = {(n, s) for n, s in con.execute("SELECT name, size FROM tw_files").fetchall()}
     ids = itertools.count(_one(con, "SELECT max(file_id) FROM tw_files") + 1)
     checker = duckdb.connect()  # the reader thread's own, for json_valid
+    stop = threading.Event()  # set when the run is interrupted, and when it ends
 
     def vet(batch: Batch) -> None:
         # Found before a writer sees the batch: a failed statement would abort the writer's
@@ -195,17 +198,27 @@ def _load(
         reader = threading.Thread(
             target=produce,
             args=(_Unseen(source, seen, result), scope, result.stats, on_file, Path(tmp), ids),
-            kwargs={"out": batches, "vet": vet},
+            kwargs={"out": batches, "vet": vet, "stop": stop},
             daemon=True,
         )
         reader.start()
-        writers = [_Writer(con.cursor(), result, on_batch) for _ in range(WRITERS)]
+        writers = [_Writer(con.cursor(), result, on_batch, stop) for _ in range(WRITERS)]
         threads = [threading.Thread(target=w.run, args=(batches,)) for w in writers]
         for t in threads:
             t.start()
-        for t in threads:
-            t.join()
-        reader.join()
+        try:
+            for t in threads:
+                t.join()
+        except BaseException:  # Ctrl-C: stop every thread before the scratch folder goes
+            stop.set()
+            for w in writers:
+                w.cur.interrupt()
+            for t in threads:
+                t.join()
+            raise
+        finally:
+            stop.set()
+            reader.join()
     checker.close()
     for w in writers:
         w.cur.close()
@@ -228,22 +241,23 @@ class _Writer:
         cur: duckdb.DuckDBPyConnection,
         result: IngestResult,
         on_batch: Callable[[int], None] | None,
+        stop: threading.Event,
     ) -> None:
-        self.cur, self.result, self.on_batch = cur, result, on_batch
+        self.cur, self.result, self.on_batch, self.stop = cur, result, on_batch, stop
         self.open = False  # a transaction is open
         self.pending = 0  # rows inserted in it
         self.error: BaseException | None = None
 
     def run(self, batches: queue.Queue[Batch | BaseException | None]) -> None:
         while True:
-            item = batches.get()
+            item = take(batches, self.stop)
             if item is None or isinstance(item, BaseException):
-                batches.put(item)  # for the other writers
+                hand(batches, item, self.stop)  # for the other writers
                 if isinstance(item, BaseException) and self.error is None:
                     self.error = item
                 break
             try:
-                if self.error is None:
+                if self.error is None and not self.stop.is_set():
                     self.write(item)
             except BaseException as exc:  # re-raised by the main thread; keep draining
                 self.error = exc
@@ -252,7 +266,9 @@ class _Writer:
                     self.open = False
             finally:
                 item.clear()
-        if self.error is None and self.open:
+        if self.open and (self.error is not None or self.stop.is_set()):
+            self.cur.execute("ROLLBACK")  # interrupted: these files are read again next time
+        elif self.open:
             self.cur.execute("COMMIT")
 
     def write(self, batch: Batch) -> None:
