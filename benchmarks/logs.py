@@ -248,34 +248,19 @@ def _verdicts(runs: list[tuple[str, float, float | None]], floor: float) -> None
 def _s3_ingest(tree: Path, work: Path, count: int, delay: float) -> None:
     """Ingest from a bucket: one call at a time (as before: GETs and listings) vs the default
     READS_IN_FLIGHT GETs and LISTS_IN_FLIGHT listings, the same files."""
-    import boto3
-
     sys.path.insert(0, str(REPO))
-    from benchmarks.validate import delayed, moto_cpu, moto_process
+    from benchmarks.validate import delayed, env_for, moto_cpu, moto_process, s3_client
     from trailwarden.logs.s3 import READS_IN_FLIGHT
 
     files = sorted(tree.rglob("*.json.gz"))[:count]
     mb = sum(len(gzip.decompress(p.read_bytes())) for p in files) / 1e6
     with moto_process() as endpoint, delayed(endpoint, delay) as (url, which):
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        s3 = s3_client(endpoint)
         s3.create_bucket(Bucket="bench-trail")
         for path in files:
             key = path.relative_to(tree).as_posix()
             s3.put_object(Bucket="bench-trail", Key=key, Body=path.read_bytes())
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
-            PYTHONPATH=str(REPO / "src"),
-            AWS_ENDPOINT_URL=url,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION="us-east-1",
-        )
+        env = env_for(url, work)
         print(
             f"\nS3 ingest: {len(files):,} files, {mb:,.0f} MB, moto in its own process behind "
             f"a {delay * 1000:.0f} ms proxy ({which})"

@@ -239,16 +239,21 @@ def delayed(upstream: str, delay_s: float) -> Iterator[tuple[str, str]]:
         server.shutdown()
 
 
-def upload(endpoint: str, root: Path) -> None:
+def s3_client(endpoint: str) -> Any:
+    """An S3 client for the benchmark's moto server, with moto's test credentials."""
     import boto3
 
-    s3 = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def upload(endpoint: str, root: Path) -> None:
+    s3 = s3_client(endpoint)
     s3.create_bucket(Bucket=BUCKET)
 
     def put(path: Path) -> None:
