@@ -115,6 +115,30 @@ def test_a_stopped_run_leaves_whole_files_and_the_next_run_deduplicates_them(
     assert [Path(n).name for (n,) in kept] == ["00-a.json"]
 
 
+def test_a_failing_writer_stops_the_whole_run(
+    tmp_path: Path, trail_tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(staging, "BATCH_BYTES", 1)
+    monkeypatch.setattr(store, "WRITERS", 2)
+    real_insert = store._insert
+    calls = {"n": 0}
+
+    def failing(cur: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise duckdb.IOException("IO Error: No space left on device")
+        real_insert(cur, paths)
+
+    monkeypatch.setattr(store, "_insert", failing)
+    db = tmp_path / "t.duckdb"
+    with pytest.raises(TrailwardenError, match="No space left"):
+        ingest(LocalSource(trail_tree), db, Scope())
+    files = len(list(trail_tree.rglob("*.json.gz")))
+    # The other writer stops too instead of loading the remaining files.
+    assert files > 20 and calls["n"] <= 6
+    assert _files_are_whole(db) == []  # nothing was committed: both transactions rolled back
+
+
 def test_several_writers_load_the_same_rows_as_one(
     tmp_path: Path, trail_tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -182,7 +182,7 @@ def _load(
     seen = {(n, s) for n, s in con.execute("SELECT name, size FROM tw_files").fetchall()}
     ids = itertools.count(_one(con, "SELECT max(file_id) FROM tw_files") + 1)
     checker = duckdb.connect()  # the reader thread's own, for json_valid
-    stop = threading.Event()  # set when the run is interrupted, and when it ends
+    stop = threading.Event()  # set when the run is interrupted or fails, and when it ends
 
     def vet(batch: Batch) -> None:
         # Found before a writer sees the batch: a failed statement would abort the writer's
@@ -261,6 +261,7 @@ class _Writer:
                     self.write(item)
             except BaseException as exc:  # re-raised by the main thread; keep draining
                 self.error = exc
+                self.stop.set()  # the whole run stops: disk full, a damaged database...
                 if self.open:
                     self.cur.execute("ROLLBACK")
                     self.open = False
