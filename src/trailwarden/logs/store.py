@@ -188,8 +188,7 @@ def _load(
         # Found before a writer sees the batch: a failed statement would abort the writer's
         # whole transaction (several batches). One more parse, on the reader's thread.
         if bad := unparsable(checker, batch.paths):
-            batch.drop(bad, "bad JSON")
-            result.stats.corrupt.extend((batch.corrupt[i][0].name, "bad JSON") for i in bad)
+            result.stats.corrupt.extend((name, "bad JSON") for name in batch.drop(bad, "bad JSON"))
 
     with tempfile.TemporaryDirectory(prefix="trailwarden-", dir=scratch_parent()) as tmp:
         # At most WRITERS batches are being inserted, one waits and one fills: memory stays
