@@ -23,9 +23,11 @@ ACCESS_DENIED_CODES = frozenset(
 AWS_ERRORS: tuple[type[BaseException], ...] = (ClientError, BotoCoreError)
 
 
-def error_code(exc: BaseException) -> str:
+def error_code(exc: BaseException, default: str = "ClientError") -> str:
+    """The AWS error code of a botocore exception (``default`` when a ClientError has none), or
+    the exception's class name: the one place that digs it out of ``exc.response``."""
     if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", "ClientError"))
+        return str(exc.response.get("Error", {}).get("Code", default))
     return type(exc).__name__
 
 
