@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from trailwarden.aws.session import AccessOptions, AwsAccess
+from trailwarden.policies.permissions import IDENTITY, Grant, grant
 
 T = TypeVar("T")
 _REF = re.compile(r"^\$\{kms-alias:([a-z0-9-]+):(alias/[\w/-]+)\}$")
@@ -24,6 +25,9 @@ _REF = re.compile(r"^\$\{kms-alias:([a-z0-9-]+):(alias/[\w/-]+)\}$")
 
 class CountingAccess(AwsAccess):
     """An ``AwsAccess`` that counts calls by (account, service, operation)."""
+
+    # Before any step, the access learns which account the credentials belong to.
+    needs: tuple[Grant, ...] = (grant(IDENTITY, "sts:GetCallerIdentity"),)
 
     def __init__(self, options: AccessOptions | None = None) -> None:
         super().__init__(options)
