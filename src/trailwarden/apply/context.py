@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from trailwarden.arns import arn_region
 from trailwarden.aws.session import AccessOptions, AwsAccess
 from trailwarden.policies.permissions import IDENTITY, Grant, grant
 
@@ -123,7 +124,7 @@ class AccountContext:
         """A key ARN for a key given by alias (name or ARN): what GetKeyPolicy and GetTrail use."""
         if ":alias/" not in key and not key.startswith("alias/"):
             return key
-        region = key.split(":")[3] if key.startswith("arn:") else default_region
+        region = arn_region(key) if key.startswith("arn:") else default_region
         return self.key_arn(region, key)
 
     def key_arn(self, region: str, alias: str) -> str:
