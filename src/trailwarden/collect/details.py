@@ -27,26 +27,6 @@ from trailwarden.snapshot.model import (
     TrailStatus,
 )
 
-GET_TRAIL_STATUS = declare("cloudtrail:GetTrailStatus")
-GET_EVENT_SELECTORS = declare("cloudtrail:GetEventSelectors")
-GET_INSIGHT_SELECTORS = declare("cloudtrail:GetInsightSelectors")
-LIST_TAGS = declare("cloudtrail:ListTags")
-LIST_BUCKETS = declare("s3:ListBuckets", "s3:ListAllMyBuckets")
-HEAD_BUCKET = declare("s3:HeadBucket", "s3:ListBucket")
-GET_BUCKET_LOCATION = declare("s3:GetBucketLocation")
-GET_PUBLIC_ACCESS_BLOCK = declare("s3:GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock")
-GET_ACCOUNT_PUBLIC_ACCESS_BLOCK = declare("s3:GetAccountPublicAccessBlock")
-GET_BUCKET_POLICY = declare("s3:GetBucketPolicy")
-GET_BUCKET_POLICY_STATUS = declare("s3:GetBucketPolicyStatus")
-GET_BUCKET_ACL = declare("s3:GetBucketAcl")
-GET_BUCKET_LOGGING = declare("s3:GetBucketLogging")
-GET_BUCKET_ENCRYPTION = declare("s3:GetBucketEncryption", "s3:GetEncryptionConfiguration")
-DESCRIBE_KEY = declare("kms:DescribeKey")
-DESCRIBE_LOG_GROUPS = declare("logs:DescribeLogGroups")
-DESCRIBE_METRIC_FILTERS = declare("logs:DescribeMetricFilters")
-DESCRIBE_ALARMS_FOR_METRIC = declare("cloudwatch:DescribeAlarmsForMetric")
-LIST_SUBSCRIPTIONS_BY_TOPIC = declare("sns:ListSubscriptionsByTopic")
-
 _STATUS_FIELDS = {
     "LatestDeliveryTime": "latest_delivery_time",
     "LatestDeliveryError": "latest_delivery_error",
@@ -77,6 +57,12 @@ def trail_from_description(raw: dict[str, Any], region: str) -> Trail:
         s3_key_prefix=raw.get("S3KeyPrefix") or None,
         sns_topic_arn=raw.get("SnsTopicARN") or None,
     )
+
+
+GET_TRAIL_STATUS = declare("cloudtrail:GetTrailStatus")
+GET_EVENT_SELECTORS = declare("cloudtrail:GetEventSelectors")
+GET_INSIGHT_SELECTORS = declare("cloudtrail:GetInsightSelectors")
+LIST_TAGS = declare("cloudtrail:ListTags")
 
 
 def read_trail(c: ReadContext, account: str, trail: Trail, *, owned: bool) -> None:
@@ -135,6 +121,9 @@ def _optional(
     return None
 
 
+LIST_BUCKETS = declare("s3:ListBuckets", "s3:ListAllMyBuckets")
+
+
 def _owned_buckets(c: ReadContext, account: str) -> set[str] | None:
     def compute() -> set[str] | None:
         s3 = c.client(account, c.access.default_region, "s3")
@@ -142,6 +131,16 @@ def _owned_buckets(c: ReadContext, account: str) -> set[str] | None:
         return None if listed is None else {b["Name"] for b in listed.get("Buckets", [])}
 
     return c.memo((account, "owned-buckets"), compute)
+
+
+HEAD_BUCKET = declare("s3:HeadBucket", "s3:ListBucket")
+GET_BUCKET_LOCATION = declare("s3:GetBucketLocation")
+GET_PUBLIC_ACCESS_BLOCK = declare("s3:GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock")
+GET_BUCKET_POLICY = declare("s3:GetBucketPolicy")
+GET_BUCKET_POLICY_STATUS = declare("s3:GetBucketPolicyStatus")
+GET_BUCKET_ACL = declare("s3:GetBucketAcl")
+GET_BUCKET_LOGGING = declare("s3:GetBucketLogging")
+GET_BUCKET_ENCRYPTION = declare("s3:GetBucketEncryption", "s3:GetEncryptionConfiguration")
 
 
 def read_bucket(c: ReadContext, account: str, name: str) -> Bucket:
@@ -227,6 +226,9 @@ def read_bucket(c: ReadContext, account: str, name: str) -> Bucket:
     return bucket
 
 
+GET_ACCOUNT_PUBLIC_ACCESS_BLOCK = declare("s3:GetAccountPublicAccessBlock")
+
+
 def _account_pab(c: ReadContext, account: str) -> dict[str, bool] | None:
     def compute() -> dict[str, bool] | None:
         s3control = c.client(account, c.access.default_region, "s3control")
@@ -246,6 +248,9 @@ def _account_pab(c: ReadContext, account: str) -> dict[str, bool] | None:
     return c.memo((account, "account-pab"), compute)
 
 
+DESCRIBE_KEY = declare("kms:DescribeKey")
+
+
 def describe_key(c: ReadContext, account: str, region: str, key_id: str) -> KmsKey:
     key_region = arn_region(key_id) if key_id.startswith("arn:") else region
     kms = c.client(account, key_region, "kms")
@@ -256,6 +261,10 @@ def describe_key(c: ReadContext, account: str, region: str, key_id: str) -> KmsK
         key.key_state = meta.get("KeyState")
         key.key_manager = meta.get("KeyManager")
     return key
+
+
+DESCRIBE_LOG_GROUPS = declare("logs:DescribeLogGroups")
+DESCRIBE_METRIC_FILTERS = declare("logs:DescribeMetricFilters")
 
 
 def read_log_group(
@@ -310,6 +319,9 @@ def read_log_group(
     return group
 
 
+DESCRIBE_ALARMS_FOR_METRIC = declare("cloudwatch:DescribeAlarmsForMetric")
+
+
 def _alarms(
     c: ReadContext, account: str, region: str, filters: list[MetricFilter]
 ) -> list[Alarm] | None:
@@ -335,6 +347,9 @@ def _alarms(
                 )
             )
     return alarms
+
+
+LIST_SUBSCRIPTIONS_BY_TOPIC = declare("sns:ListSubscriptionsByTopic")
 
 
 def _topics(c: ReadContext, account: str, alarms: list[Alarm]) -> list[Topic]:
