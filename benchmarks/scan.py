@@ -13,8 +13,15 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import sys
 import time
+from pathlib import Path
 from typing import Any
+
+# Run as a script, only benchmarks/ is on the path: the repository root holds tests.support.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 REGIONS = [
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2",
@@ -26,7 +33,8 @@ REGIONS = [
 def _serve(replies: Any, commands: Any, delay: float) -> None:
     """moto and the latency proxy in their own process, so neither competes with the scanner for
     the GIL; answers "reset" and "count" commands with the proxy's call counters."""
-    from trailwarden.demo.proxy import latency_proxy
+    from tests.support.proxy import latency_proxy
+
     from trailwarden.demo.server import moto_server
 
     with moto_server() as endpoint, latency_proxy(endpoint, delay_s=delay) as proxy:

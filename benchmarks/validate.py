@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import http.client
 import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import zlib
@@ -33,7 +31,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -185,58 +182,15 @@ def moto_process() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-class _Forward(BaseHTTPRequestHandler):
-    """Private fallback proxy (used only when trailwarden.demo.proxy is not available)."""
-
-    protocol_version = "HTTP/1.1"
-    upstream: tuple[str, int] = ("127.0.0.1", 80)
-    delay = 0.05
-
-    def _any(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        time.sleep(self.delay)
-        conn = http.client.HTTPConnection(*self.upstream, timeout=120)
-        headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-        conn.request(self.command, self.path, body=body or None, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        self.send_response(resp.status)
-        for k, v in resp.getheaders():
-            if k.lower() not in ("connection", "transfer-encoding", "content-length"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-        conn.close()
-
-    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @contextmanager
 def delayed(upstream: str, delay_s: float) -> Iterator[tuple[str, str]]:
     """Yield (url, which proxy) for a proxy adding ``delay_s`` before each request."""
-    try:
-        from trailwarden.demo.proxy import latency_proxy  # type: ignore[import-not-found]
-    except ImportError:
-        latency_proxy = None
-    if latency_proxy is not None:
-        with latency_proxy(upstream, delay_s) as proxy:
-            yield getattr(proxy, "url", proxy), "trailwarden.demo.proxy"
-        return
-    host, port = upstream.removeprefix("http://").split(":")
-    handler = type("Handler", (_Forward,), {"upstream": (host, int(port)), "delay": delay_s})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", "private fallback in this script"
-    finally:
-        server.shutdown()
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # run as a script: the repository root holds tests.support
+    from tests.support.proxy import latency_proxy
+
+    with latency_proxy(upstream, delay_s) as proxy:
+        yield proxy.url, "tests.support.proxy"
 
 
 def s3_client(endpoint: str) -> Any:

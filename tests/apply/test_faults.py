@@ -1,6 +1,6 @@
 """A failure at any step stops apply, says what was and was not done, and a rerun completes.
 
-Faults come from the proxy in front of the moto server (``trailwarden.demo.proxy``): every
+Faults come from the proxy in front of the moto server (``tests.support.proxy``): every
 request of one (service, operation) is refused with AccessDenied until the fault is cleared.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 from tests.apply.support import HOME, access, apply, make_plan
+from tests.support.proxy import Fault, LatencyProxy, latency_proxy
 
 from trailwarden.apply.runner import ApplyReport
-from trailwarden.demo.proxy import Fault, LatencyProxy, latency_proxy
 from trailwarden.demo.server import reset_moto
 from trailwarden.plan.model import save_plan
 

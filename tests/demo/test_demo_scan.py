@@ -10,10 +10,10 @@ from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
 import pytest
+from tests.support.proxy import Fault, latency_proxy
 
 from trailwarden.cli import run
 from trailwarden.demo.org import PLANS, DemoOrg, build_demo_org
-from trailwarden.demo.proxy import Fault, latency_proxy
 from trailwarden.demo.server import pointed_at, reset_moto
 
 LABELS = ["management", *(plan.label for plan in PLANS)]

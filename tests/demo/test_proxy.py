@@ -15,8 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 from demo_helpers import member_session, without_account_host_prefix
-
-from trailwarden.demo.proxy import Fault, LatencyProxy, cbor_map, identify, latency_proxy
+from tests.support.proxy import Fault, LatencyProxy, cbor_map, identify, latency_proxy
 
 REGION = "us-east-1"
 NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from trailwarden.collect.arns import classify
+from trailwarden.collect.collector import classify
 from trailwarden.snapshot.model import (
     AccountScan,
     ApiError,

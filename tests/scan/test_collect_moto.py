@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 from tests.scan.seed import MANAGEMENT, create_org, create_trail, session_for
-
-from trailwarden.demo.proxy import Fault, latency_proxy
+from tests.support.proxy import Fault, latency_proxy
 
 REGIONS = "us-east-1,eu-west-1"
 

@@ -113,7 +113,7 @@ def test_no_credentials_unreachable_endpoint_and_unknown_profile(
 
 
 def test_rejected_credentials(aws: str, cli: Any, monkeypatch: Any) -> None:
-    from trailwarden.demo.proxy import Fault, latency_proxy
+    from tests.support.proxy import Fault, latency_proxy
 
     with latency_proxy(aws, delay_s=0) as proxy:
         proxy.add_fault(Fault(service="sts", operation="GetCallerIdentity"))

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from trailwarden.arns import arn_region
 from trailwarden.aws.session import AccessOptions, AwsAccess
+from trailwarden.policies.permissions import IDENTITY, Grant, grant
 
 T = TypeVar("T")
 _REF = re.compile(r"^\$\{kms-alias:([a-z0-9-]+):(alias/[\w/-]+)\}$")
@@ -24,6 +26,9 @@ _REF = re.compile(r"^\$\{kms-alias:([a-z0-9-]+):(alias/[\w/-]+)\}$")
 
 class CountingAccess(AwsAccess):
     """An ``AwsAccess`` that counts calls by (account, service, operation)."""
+
+    # Before any step, the access learns which account the credentials belong to.
+    needs: tuple[Grant, ...] = (grant(IDENTITY, "sts:GetCallerIdentity"),)
 
     def __init__(self, options: AccessOptions | None = None) -> None:
         super().__init__(options)
@@ -119,7 +124,7 @@ class AccountContext:
         """A key ARN for a key given by alias (name or ARN): what GetKeyPolicy and GetTrail use."""
         if ":alias/" not in key and not key.startswith("alias/"):
             return key
-        region = key.split(":")[3] if key.startswith("arn:") else default_region
+        region = arn_region(key) if key.startswith("arn:") else default_region
         return self.key_arn(region, key)
 
     def key_arn(self, region: str, alias: str) -> str:

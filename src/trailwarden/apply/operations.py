@@ -6,10 +6,15 @@ check right before the write, which is what makes it idempotent and lets a rerun
 an earlier run finished reads back ``OK``. ``plan`` runs only the checks, to turn predictions into
 facts. Policy steps are read-modify-write: the live document with our statements merged in
 (``merge_statements``), every other statement kept. Nothing here deletes anything.
+
+Each handler declares the IAM actions its check and write need (``grant``), including those a
+parameter implies (tags on create need the tagging action); apply-policy.json is generated from
+these declarations (``policies.generate``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 from collections.abc import Callable
@@ -21,6 +26,15 @@ from botocore.exceptions import ClientError
 from trailwarden.apply.context import AccountContext
 from trailwarden.plan.model import MERGE, Step
 from trailwarden.policies import merge_statements
+from trailwarden.policies.permissions import (
+    ALARM_TOPIC,
+    DELIVERY_ROLE,
+    KMS_KEY,
+    LOG_BUCKETS,
+    LOG_GROUP,
+    Grant,
+    grant,
+)
 
 
 class State(enum.StrEnum):
@@ -33,17 +47,26 @@ class State(enum.StrEnum):
 class Handler:
     check: Callable[[AccountContext, Step], State]
     do: Callable[[AccountContext, Step], str]
+    needs: tuple[Grant, ...] = ()  # the IAM actions check and do call
 
 
 HANDLERS: dict[tuple[str, str], Handler] = {}
 
 
-def handler(service: str, operation: str) -> Callable[[Handler], Handler]:
+def handler(service: str, operation: str, *needs: Grant) -> Callable[[Handler], Handler]:
+    """Register the handler of ``service:operation`` steps with the IAM actions it needs."""
+    if not needs:
+        raise TypeError(f"the {service}:{operation} handler must declare the actions it needs")
+
     def register(h: Handler) -> Handler:
-        HANDLERS[(service, operation)] = h
-        return h
+        HANDLERS[(service, operation)] = dataclasses.replace(h, needs=needs)
+        return HANDLERS[(service, operation)]
 
     return register
+
+
+# Reading a key by alias (a ``${kms-alias:...}`` placeholder, or KeyId given as an alias).
+RESOLVE_KEY = grant(KMS_KEY, "kms:DescribeKey")
 
 
 def code(exc: ClientError) -> str:
@@ -109,7 +132,9 @@ def _put_bucket_policy(ctx: AccountContext, step: Step, doc: dict[str, Any]) -> 
     )
 
 
-handler("s3", "PutBucketPolicy")(merge_handler(_bucket_policy, _put_bucket_policy))
+handler("s3", "PutBucketPolicy", grant(LOG_BUCKETS, "s3:GetBucketPolicy", "s3:PutBucketPolicy"))(
+    merge_handler(_bucket_policy, _put_bucket_policy)
+)
 
 
 def _key_policy(ctx: AccountContext, step: Step) -> dict[str, Any] | None:
@@ -126,7 +151,9 @@ def _put_key_policy(ctx: AccountContext, step: Step, doc: dict[str, Any]) -> Non
     )
 
 
-handler("kms", "PutKeyPolicy")(merge_handler(_key_policy, _put_key_policy))
+handler("kms", "PutKeyPolicy", RESOLVE_KEY, grant(KMS_KEY, "kms:GetKeyPolicy", "kms:PutKeyPolicy"))(
+    merge_handler(_key_policy, _put_key_policy)
+)
 
 
 def _trust_policy(ctx: AccountContext, step: Step) -> dict[str, Any] | None:
@@ -141,7 +168,11 @@ def _put_trust_policy(ctx: AccountContext, step: Step, doc: dict[str, Any]) -> N
     )
 
 
-handler("iam", "UpdateAssumeRolePolicy")(merge_handler(_trust_policy, _put_trust_policy))
+handler(
+    "iam",
+    "UpdateAssumeRolePolicy",
+    grant(DELIVERY_ROLE, "iam:GetRole", "iam:UpdateAssumeRolePolicy"),
+)(merge_handler(_trust_policy, _put_trust_policy))
 
 
 def _role_policy(ctx: AccountContext, step: Step) -> dict[str, Any] | None:
@@ -166,7 +197,9 @@ def _put_role_policy(ctx: AccountContext, step: Step, doc: dict[str, Any]) -> No
     )
 
 
-handler("iam", "PutRolePolicy")(merge_handler(_role_policy, _put_role_policy))
+handler("iam", "PutRolePolicy", grant(DELIVERY_ROLE, "iam:GetRolePolicy", "iam:PutRolePolicy"))(
+    merge_handler(_role_policy, _put_role_policy)
+)
 
 
 def _topic_policy(ctx: AccountContext, step: Step) -> dict[str, Any] | None:
@@ -181,7 +214,11 @@ def _put_topic_policy(ctx: AccountContext, step: Step, doc: dict[str, Any]) -> N
     )
 
 
-handler("sns", "SetTopicAttributes")(merge_handler(_topic_policy, _put_topic_policy))
+handler(
+    "sns",
+    "SetTopicAttributes",
+    grant(ALARM_TOPIC, "sns:GetTopicAttributes", "sns:SetTopicAttributes"),
+)(merge_handler(_topic_policy, _put_topic_policy))
 
 
 # --- simple "read a setting, write it if wrong" steps -------------------------------------------
@@ -232,7 +269,9 @@ def _bucket_exists(ctx: AccountContext, step: Step) -> State:
     return State.OK
 
 
-handler("s3", "CreateBucket")(setting_handler(_bucket_exists))
+handler("s3", "CreateBucket", grant(LOG_BUCKETS, "s3:ListBucket", "s3:CreateBucket"))(
+    setting_handler(_bucket_exists)
+)
 
 
 def _s3_read(
@@ -260,7 +299,11 @@ def _pab(ctx: AccountContext, step: Step) -> State:
     )
 
 
-handler("s3", "PutPublicAccessBlock")(setting_handler(_pab))
+handler(
+    "s3",
+    "PutPublicAccessBlock",
+    grant(LOG_BUCKETS, "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"),
+)(setting_handler(_pab))
 
 
 def _encryption(ctx: AccountContext, step: Step) -> State:
@@ -274,7 +317,11 @@ def _encryption(ctx: AccountContext, step: Step) -> State:
     )
 
 
-handler("s3", "PutBucketEncryption")(setting_handler(_encryption))
+handler(
+    "s3",
+    "PutBucketEncryption",
+    grant(LOG_BUCKETS, "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"),
+)(setting_handler(_encryption))
 
 
 def _versioning(ctx: AccountContext, step: Step) -> State:
@@ -283,7 +330,11 @@ def _versioning(ctx: AccountContext, step: Step) -> State:
     )
 
 
-handler("s3", "PutBucketVersioning")(setting_handler(_versioning))
+handler(
+    "s3",
+    "PutBucketVersioning",
+    grant(LOG_BUCKETS, "s3:GetBucketVersioning", "s3:PutBucketVersioning"),
+)(setting_handler(_versioning))
 
 
 def _logging(ctx: AccountContext, step: Step) -> State:
@@ -293,7 +344,9 @@ def _logging(ctx: AccountContext, step: Step) -> State:
     )
 
 
-handler("s3", "PutBucketLogging")(setting_handler(_logging))
+handler("s3", "PutBucketLogging", grant(LOG_BUCKETS, "s3:GetBucketLogging", "s3:PutBucketLogging"))(
+    setting_handler(_logging)
+)
 
 
 def _live_rules(ctx: AccountContext, step: Step) -> list[dict[str, Any]] | None:
@@ -334,7 +387,11 @@ def _put_lifecycle(ctx: AccountContext, step: Step) -> str:
     return f"lifecycle rule(s) {', '.join(sorted(ids))} set; {len(kept)} other rule(s) kept"
 
 
-handler("s3", "PutBucketLifecycleConfiguration")(setting_handler(_lifecycle, _put_lifecycle))
+handler(
+    "s3",
+    "PutBucketLifecycleConfiguration",
+    grant(LOG_BUCKETS, "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"),
+)(setting_handler(_lifecycle, _put_lifecycle))
 
 
 # --- KMS -----------------------------------------------------------------------------------------
@@ -358,7 +415,12 @@ def _create_key(ctx: AccountContext, step: Step) -> str:
     return f"created key {arn} ({alias})"
 
 
-handler("kms", "CreateKey")(setting_handler(_key, _create_key))
+handler(
+    "kms",
+    "CreateKey",
+    RESOLVE_KEY,
+    grant(KMS_KEY, "kms:CreateKey", "kms:TagResource", "kms:CreateAlias"),
+)(setting_handler(_key, _create_key))
 
 
 def _rotation(ctx: AccountContext, step: Step) -> State:
@@ -367,7 +429,12 @@ def _rotation(ctx: AccountContext, step: Step) -> State:
     return State.OK if got.get("KeyRotationEnabled") else State.DIFFERS
 
 
-handler("kms", "EnableKeyRotation")(setting_handler(_rotation))
+handler(
+    "kms",
+    "EnableKeyRotation",
+    RESOLVE_KEY,
+    grant(KMS_KEY, "kms:GetKeyRotationStatus", "kms:EnableKeyRotation"),
+)(setting_handler(_rotation))
 
 
 # --- CloudWatch Logs group, role -----------------------------------------------------------------
@@ -394,7 +461,11 @@ def _create_group(ctx: AccountContext, step: Step) -> str:
     return f"created log group {name}"
 
 
-handler("logs", "CreateLogGroup")(setting_handler(_group_exists, _create_group))
+handler(
+    "logs",
+    "CreateLogGroup",
+    grant(LOG_GROUP, "logs:DescribeLogGroups", "logs:CreateLogGroup", "logs:TagResource"),
+)(setting_handler(_group_exists, _create_group))
 
 
 def _retention(ctx: AccountContext, step: Step) -> State:
@@ -409,7 +480,11 @@ def _retention(ctx: AccountContext, step: Step) -> State:
     return State.OK if have >= wanted else State.DIFFERS
 
 
-handler("logs", "PutRetentionPolicy")(setting_handler(_retention, forget=("log-group",)))
+handler(
+    "logs",
+    "PutRetentionPolicy",
+    grant(LOG_GROUP, "logs:DescribeLogGroups", "logs:PutRetentionPolicy"),
+)(setting_handler(_retention, forget=("log-group",)))
 
 
 def _role(ctx: AccountContext, step: Step) -> State:
@@ -422,4 +497,6 @@ def _role(ctx: AccountContext, step: Step) -> State:
     return State.OK
 
 
-handler("iam", "CreateRole")(setting_handler(_role))
+handler("iam", "CreateRole", grant(DELIVERY_ROLE, "iam:GetRole", "iam:CreateRole", "iam:TagRole"))(
+    setting_handler(_role)
+)

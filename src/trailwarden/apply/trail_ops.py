@@ -12,10 +12,26 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from trailwarden.apply.context import AccountContext
-from trailwarden.apply.operations import State, _params, absent, handler, setting_handler
-from trailwarden.collect.arns import log_group_name
+from trailwarden.apply.operations import (
+    RESOLVE_KEY,
+    State,
+    _params,
+    absent,
+    handler,
+    setting_handler,
+)
+from trailwarden.arns import log_group_name
 from trailwarden.plan.build_base import TRAIL_FIELDS
 from trailwarden.plan.model import Step
+from trailwarden.policies.permissions import (
+    ALARM_TOPIC,
+    CLOUDTRAIL_SERVICE_LINKED_ROLE,
+    METRIC_FILTERS_AND_ALARMS,
+    ORGANIZATION_TRAIL,
+    PASS_DELIVERY_ROLE,
+    TRAIL,
+    grant,
+)
 
 # CreateTrail/UpdateTrail parameter -> the GetTrail field that reads it back.
 _READ_BACK = {"EnableLogFileValidation": "LogFileValidationEnabled"}
@@ -81,8 +97,25 @@ def _write_trail(ctx: AccountContext, step: Step) -> str:
     return f"updated {', '.join(fields)} of {_trail_arn(step)}"
 
 
-handler("cloudtrail", "CreateTrail")(setting_handler(_trail_state, _write_trail))
-handler("cloudtrail", "UpdateTrail")(setting_handler(_trail_state, _write_trail))
+# A CreateTrail step updates a trail that exists meanwhile, so both operations need the same.
+WRITE_TRAIL = (
+    grant(TRAIL, "cloudtrail:GetTrail", "cloudtrail:CreateTrail", "cloudtrail:UpdateTrail"),
+    grant(TRAIL, "cloudtrail:AddTags"),  # TagsList on create
+    RESOLVE_KEY,  # KmsKeyId given by alias compares as the key ARN GetTrail reports
+    grant(PASS_DELIVERY_ROLE, "iam:PassRole"),  # CloudWatchLogsRoleArn
+    # An organisation trail: CloudTrail checks the organisation and enables its trusted access
+    # with the caller's permissions (spec §4.6).
+    grant(
+        ORGANIZATION_TRAIL,
+        "organizations:DescribeOrganization",
+        "organizations:ListAccounts",
+        "organizations:ListAWSServiceAccessForOrganization",
+        "organizations:EnableAWSServiceAccess",
+    ),
+    grant(CLOUDTRAIL_SERVICE_LINKED_ROLE, "iam:CreateServiceLinkedRole"),
+)
+handler("cloudtrail", "CreateTrail", *WRITE_TRAIL)(setting_handler(_trail_state, _write_trail))
+handler("cloudtrail", "UpdateTrail", *WRITE_TRAIL)(setting_handler(_trail_state, _write_trail))
 
 
 def _tags(ctx: AccountContext, step: Step) -> State:
@@ -97,7 +130,9 @@ def _tags(ctx: AccountContext, step: Step) -> State:
     return State.OK if all(have.get(k) == v for k, v in wanted.items()) else State.DIFFERS
 
 
-handler("cloudtrail", "AddTags")(setting_handler(_tags))
+handler("cloudtrail", "AddTags", grant(TRAIL, "cloudtrail:ListTags", "cloudtrail:AddTags"))(
+    setting_handler(_tags)
+)
 
 
 def _normal_basic(selector: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +168,11 @@ def _selectors(ctx: AccountContext, step: Step) -> State:
     return State.OK if ok else State.DIFFERS
 
 
-handler("cloudtrail", "PutEventSelectors")(setting_handler(_selectors))
+handler(
+    "cloudtrail",
+    "PutEventSelectors",
+    grant(TRAIL, "cloudtrail:GetEventSelectors", "cloudtrail:PutEventSelectors"),
+)(setting_handler(_selectors))
 
 
 def _logging(ctx: AccountContext, step: Step) -> State:
@@ -141,7 +180,11 @@ def _logging(ctx: AccountContext, step: Step) -> State:
     return State.OK if status.get("IsLogging") else State.DIFFERS
 
 
-handler("cloudtrail", "StartLogging")(setting_handler(_logging))
+handler(
+    "cloudtrail",
+    "StartLogging",
+    grant(TRAIL, "cloudtrail:GetTrailStatus", "cloudtrail:StartLogging"),
+)(setting_handler(_logging))
 
 
 # --- SNS -------------------------------------------------------------------------------------
@@ -157,7 +200,11 @@ def _topic(ctx: AccountContext, step: Step) -> State:
     return State.OK
 
 
-handler("sns", "CreateTopic")(setting_handler(_topic))
+handler(
+    "sns",
+    "CreateTopic",
+    grant(ALARM_TOPIC, "sns:GetTopicAttributes", "sns:CreateTopic", "sns:TagResource"),
+)(setting_handler(_topic))
 
 
 def _subscribers(ctx: AccountContext, step: Step) -> list[dict[str, Any]]:
@@ -190,7 +237,9 @@ def _subscribe(ctx: AccountContext, step: Step) -> str:
     return f"subscribed {step.params['Endpoint']} (confirmation e-mail sent)"
 
 
-handler("sns", "Subscribe")(setting_handler(_subscribed, _subscribe))
+handler("sns", "Subscribe", grant(ALARM_TOPIC, "sns:ListSubscriptionsByTopic", "sns:Subscribe"))(
+    setting_handler(_subscribed, _subscribe)
+)
 
 
 # --- metric filters and alarms ----------------------------------------------------------------
@@ -231,7 +280,11 @@ def _subset(wanted: dict[str, Any], have: dict[str, Any]) -> bool:
     return all(str(have.get(k)) == str(v) for k, v in wanted.items())
 
 
-handler("logs", "PutMetricFilter")(setting_handler(_filter))
+handler(
+    "logs",
+    "PutMetricFilter",
+    grant(METRIC_FILTERS_AND_ALARMS, "logs:DescribeMetricFilters", "logs:PutMetricFilter"),
+)(setting_handler(_filter))
 
 _ALARM_FIELDS = (
     "MetricName",
@@ -284,4 +337,8 @@ def _put_alarm(ctx: AccountContext, step: Step) -> str:
     return f"alarm {params['AlarmName']} -> {', '.join(params['AlarmActions'])}"
 
 
-handler("cloudwatch", "PutMetricAlarm")(setting_handler(_alarm, _put_alarm))
+handler(
+    "cloudwatch",
+    "PutMetricAlarm",
+    grant(METRIC_FILTERS_AND_ALARMS, "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"),
+)(setting_handler(_alarm, _put_alarm))

@@ -19,6 +19,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from trailwarden import arns
 from trailwarden.errors import AccessError, CredentialsError
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -84,7 +85,7 @@ class AwsAccess:
         with lock:  # one AssumeRole per account even when many Regions ask at once
             if account in self._sessions:
                 return self._sessions[account]
-            role_arn = f"arn:aws:iam::{account}:role/{self.options.role_name}"
+            role_arn = arns.role_arn(account, self.options.role_name)
             params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "trailwarden-scan"}
             if self.options.external_id:
                 params["ExternalId"] = self.options.external_id

@@ -60,9 +60,12 @@ def _register(argv: Sequence[str]) -> None:
 
     Only the module of the command being run is imported when it can be told from ``argv``: the
     areas pull in heavy libraries (DuckDB, sqlglot, moto) that other commands never need, and
-    every command would otherwise pay for all of them at start-up.
+    every command would otherwise pay for all of them at start-up. ``--version`` alone needs none:
+    it must answer even where an optional dependency is missing.
     """
     first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None and "--version" in argv:
+        return
     names = [first] if first in COMMAND_MODULES else list(COMMAND_MODULES)
     for name in names:
         importlib.import_module(f"trailwarden.cli.{name}")

@@ -24,6 +24,7 @@ from trailwarden.cli.common import (
 )
 from trailwarden.cli.scan import scan_snapshot
 from trailwarden.controls import Evaluation, Status, evaluate
+from trailwarden.errors import UsageError
 from trailwarden.report.findings_json import findings_document
 from trailwarden.report.text import render_text
 from trailwarden.snapshot.model import Snapshot
@@ -32,6 +33,22 @@ from trailwarden.terminal import err_console
 if TYPE_CHECKING:  # the demo pulls in moto: imported only when the demo runs
     from trailwarden.demo.delivery import FixReport
     from trailwarden.demo.org import DemoOrg
+
+DEMO_EXTRA = "pip install 'trailwarden[demo]'"
+
+
+def _demo_modules() -> None:
+    """Import the simulated organisation, which needs the ``demo`` extra (moto and its server)."""
+    try:
+        import trailwarden.demo.delivery
+        import trailwarden.demo.org
+        import trailwarden.demo.server  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("trailwarden"):
+            raise  # our own module missing is a bug, not a missing extra
+        raise UsageError(
+            f"trailwarden demo needs the demo extra (no module {exc.name}): {DEMO_EXTRA}"
+        ) from exc
 
 
 def _describe(org: DemoOrg) -> Table:
@@ -93,6 +110,7 @@ def demo(
     scan_only: bool = typer.Option(False, "--scan-only", help="Stop after the first scan."),
 ) -> None:
     """Simulated organisation on a local moto server: scan, fix once, prove it, scan again."""
+    _demo_modules()
     from trailwarden.demo.delivery import fix_accounts
     from trailwarden.demo.org import build_demo_org
     from trailwarden.demo.server import moto_server, pointed_at, reset_moto

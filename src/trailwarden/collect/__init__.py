@@ -1,4 +1,9 @@
-"""Collection: read every account and Region through boto3 into one Snapshot."""
+"""Owns collection: every account and Region read through boto3 into one Snapshot; declared reads.
+May import aws/, snapshot/, arns, errors, policies.permissions; not controls/, plan/, apply/, cli/.
+
+``reads`` is the leaf (Read declarations, ReadContext); ``details`` reads one trail's resources on a
+ReadContext; ``collector`` schedules the reads.
+"""
 
 from trailwarden.collect.collector import ScanOptions, collect
 

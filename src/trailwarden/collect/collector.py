@@ -8,33 +8,46 @@ is done each distinct trail is read once, in its home Region, by ARN.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
+from trailwarden.arns import arn_account
 from trailwarden.aws.accounts import organisation_accounts
-from trailwarden.aws.errors import AWS_ERRORS, api_error
+from trailwarden.aws.errors import AWS_ERRORS
 from trailwarden.aws.pool import TaskRunner
 from trailwarden.aws.regions import enabled_regions
 from trailwarden.aws.session import AwsAccess
 from trailwarden.collect import details
-from trailwarden.collect.arns import arn_account, classify
+from trailwarden.collect.reads import ReadContext, declare
 from trailwarden.errors import AccessError
+from trailwarden.policies.permissions import SCAN_ORGANISATION
 from trailwarden.snapshot.model import (
     AccountScan,
-    ApiError,
     EventDataStore,
     RegionScan,
     RegionState,
     Snapshot,
     Trail,
+    TrailClass,
     TrailSighting,
 )
 
-T = TypeVar("T")
+LIST_ACCOUNTS = declare("organizations:ListAccounts", statement=SCAN_ORGANISATION)
+ASSUME_ROLE = declare("sts:AssumeRole", statement=SCAN_ORGANISATION)
+DESCRIBE_REGIONS = declare("ec2:DescribeRegions")
+DESCRIBE_TRAILS = declare("cloudtrail:DescribeTrails")
+LIST_EVENT_DATA_STORES = declare("cloudtrail:ListEventDataStores")
+GET_EVENT_DATA_STORE = declare("cloudtrail:GetEventDataStore")
+
+
+def classify(trail_arn: str, home_region: str, account: str, region: str) -> TrailClass:
+    """owned-home / owned-shadow / org-foreign, from the ARN's account and the HomeRegion."""
+    if arn_account(trail_arn) != account:
+        return TrailClass.ORG_FOREIGN
+    return TrailClass.OWNED_HOME if home_region == region else TrailClass.OWNED_SHADOW
 
 
 @dataclass(frozen=True)
@@ -53,52 +66,13 @@ class _AccountState:
     trails: dict[str, Trail] = field(default_factory=dict)
 
 
-class Collector:
+class Collector(ReadContext):
     def __init__(self, access: AwsAccess, options: ScanOptions) -> None:
-        self.access = access
+        super().__init__(access)
         self.options = options
-        self.lock = threading.Lock()
-        self.errors: list[ApiError] = []
         self.region_scans: list[RegionScan] = []
         self.accounts: dict[str, _AccountState] = {}
-        self._claimed: set[tuple[str, ...]] = set()
-        self._memo: dict[tuple[str, ...], Any] = {}
         self.runner = TaskRunner(options.max_workers, "scanning", options.progress)
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    def call(self, account: str, region: str, operation: str, fn: Callable[[], T]) -> T | None:
-        """Run one AWS call; on an AWS error record it and return None."""
-        try:
-            return fn()
-        except AWS_ERRORS as exc:
-            with self.lock:
-                self.errors.append(api_error(account, region, operation, exc))
-            return None
-
-    def record(self, account: str, region: str, operation: str, exc: BaseException) -> None:
-        with self.lock:
-            self.errors.append(api_error(account, region, operation, exc))
-
-    def claim(self, key: tuple[str, ...]) -> bool:
-        """True the first time ``key`` is claimed: shared resources are read once per account."""
-        with self.lock:
-            if key in self._claimed:
-                return False
-            self._claimed.add(key)
-            return True
-
-    def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
-        """Per-scan cache for account-wide reads (ListBuckets, account Block Public Access)."""
-        with self.lock:
-            if key in self._memo:
-                return self._memo[key]  # type: ignore[no-any-return]
-        value = compute()
-        with self.lock:
-            return self._memo.setdefault(key, value)  # type: ignore[no-any-return]
-
-    def client(self, account: str, region: str, service: str) -> Any:
-        return self.access.client(account, region, service)
 
     # -- stages --------------------------------------------------------------------------------
 
@@ -127,7 +101,7 @@ class Collector:
             return [(caller, "")]
         orgs = self.client(caller, self.access.default_region, "organizations")
         try:
-            return organisation_accounts(orgs)
+            return organisation_accounts(orgs)  # pages through LIST_ACCOUNTS
         except AWS_ERRORS as exc:
             raise AccessError(
                 f"cannot list the organisation's accounts from {caller} ({exc}); run from the "
@@ -140,7 +114,7 @@ class Collector:
             try:
                 self.access.session(account)
             except AccessError as exc:
-                self.record(account, "-", "sts:AssumeRole", exc.__cause__ or exc)
+                self.record(account, "-", ASSUME_ROLE, exc.__cause__ or exc)
                 state.scan.reachable = False
                 return
             regions = self.options.regions
@@ -149,7 +123,7 @@ class Collector:
                 found = self.call(
                     account,
                     self.access.default_region,
-                    "ec2:DescribeRegions",
+                    DESCRIBE_REGIONS,
                     lambda: enabled_regions(ec2),
                 )
                 if found is None:  # cannot list: scan the default Region, the error says why
@@ -176,7 +150,7 @@ class Collector:
             found = self.call(
                 account,
                 region,
-                "cloudtrail:DescribeTrails",
+                DESCRIBE_TRAILS,
                 lambda: cloudtrail.describe_trails(includeShadowTrails=True)["trailList"],
             )
             scan = RegionScan(
@@ -213,7 +187,7 @@ class Collector:
         listed = self.call(
             account,
             region,
-            "cloudtrail:ListEventDataStores",
+            LIST_EVENT_DATA_STORES,
             lambda: cloudtrail.list_event_data_stores().get("EventDataStores", []),
         )
         if listed is None:
@@ -224,7 +198,7 @@ class Collector:
             got = self.call(
                 account,
                 region,
-                "cloudtrail:GetEventDataStore",
+                GET_EVENT_DATA_STORE,
                 partial(cloudtrail.get_event_data_store, EventDataStore=arn),
             )
             store = EventDataStore(arn=arn, name=item.get("Name", ""))

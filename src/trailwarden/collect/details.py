@@ -1,18 +1,20 @@
 """Reading one trail's details and the resources it points at (bucket, KMS key, log group).
 
-Each read goes through ``Collector.call`` so a failure is recorded and leaves the field ``None``.
+Each read goes through ``ReadContext.call`` so a failure is recorded and leaves the field ``None``;
+each is declared (``declare``) with the IAM action it needs.
 """
 
 from __future__ import annotations
 
 import json
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from trailwarden.arns import arn_account, arn_region, log_group_name
 from trailwarden.aws.errors import AWS_ERRORS, error_code
-from trailwarden.collect.arns import arn_account, arn_region, log_group_name
+from trailwarden.collect.reads import Read, ReadContext, declare
 from trailwarden.snapshot.model import (
     Alarm,
     Bucket,
@@ -24,9 +26,6 @@ from trailwarden.snapshot.model import (
     Trail,
     TrailStatus,
 )
-
-if TYPE_CHECKING:
-    from trailwarden.collect.collector import Collector
 
 _STATUS_FIELDS = {
     "LatestDeliveryTime": "latest_delivery_time",
@@ -60,21 +59,25 @@ def trail_from_description(raw: dict[str, Any], region: str) -> Trail:
     )
 
 
-def read_trail(c: Collector, account: str, trail: Trail, *, owned: bool) -> None:
+GET_TRAIL_STATUS = declare("cloudtrail:GetTrailStatus")
+GET_EVENT_SELECTORS = declare("cloudtrail:GetEventSelectors")
+GET_INSIGHT_SELECTORS = declare("cloudtrail:GetInsightSelectors")
+LIST_TAGS = declare("cloudtrail:ListTags")
+
+
+def read_trail(c: ReadContext, account: str, trail: Trail, *, owned: bool) -> None:
     """Status and selectors for every trail (account-level controls count organisation trails);
     insight selectors and tags only for the account's own trails (resource-level controls)."""
     region = trail.home_region
     ct = c.client(account, region, "cloudtrail")
-    status = c.call(
-        account, region, "cloudtrail:GetTrailStatus", lambda: ct.get_trail_status(Name=trail.arn)
-    )
+    status = c.call(account, region, GET_TRAIL_STATUS, lambda: ct.get_trail_status(Name=trail.arn))
     if status is not None:
         fields = {v: status.get(k) for k, v in _STATUS_FIELDS.items()}
         trail.status = TrailStatus(is_logging=bool(status.get("IsLogging")), **fields)
     selectors = c.call(
         account,
         region,
-        "cloudtrail:GetEventSelectors",
+        GET_EVENT_SELECTORS,
         lambda: ct.get_event_selectors(TrailName=trail.arn),
     )
     if selectors is not None:
@@ -91,12 +94,10 @@ def read_trail(c: Collector, account: str, trail: Trail, *, owned: bool) -> None
         if error_code(exc) == "InsightNotEnabledException":
             trail.insight_selectors = []
         else:
-            c.record(account, region, "cloudtrail:GetInsightSelectors", exc)
+            c.record(account, region, GET_INSIGHT_SELECTORS, exc)
     except AWS_ERRORS as exc:
-        c.record(account, region, "cloudtrail:GetInsightSelectors", exc)
-    tags = c.call(
-        account, region, "cloudtrail:ListTags", lambda: ct.list_tags(ResourceIdList=[trail.arn])
-    )
+        c.record(account, region, GET_INSIGHT_SELECTORS, exc)
+    tags = c.call(account, region, LIST_TAGS, lambda: ct.list_tags(ResourceIdList=[trail.arn]))
     if tags is not None:
         found: dict[str, str] = {}
         for entry in tags.get("ResourceTagList", []):
@@ -106,7 +107,7 @@ def read_trail(c: Collector, account: str, trail: Trail, *, owned: bool) -> None
 
 
 def _optional(
-    c: Collector, account: str, region: str, op: str, fn: Any, absent: set[str], default: Any
+    c: ReadContext, account: str, region: str, read: Read, fn: Any, absent: set[str], default: Any
 ) -> Any:
     """Call ``fn``; an error code in ``absent`` means "not configured" and yields ``default``."""
     try:
@@ -114,22 +115,35 @@ def _optional(
     except ClientError as exc:
         if error_code(exc) in absent:
             return default
-        c.record(account, region, op, exc)
+        c.record(account, region, read, exc)
     except AWS_ERRORS as exc:
-        c.record(account, region, op, exc)
+        c.record(account, region, read, exc)
     return None
 
 
-def _owned_buckets(c: Collector, account: str) -> set[str] | None:
+LIST_BUCKETS = declare("s3:ListBuckets", "s3:ListAllMyBuckets")
+
+
+def _owned_buckets(c: ReadContext, account: str) -> set[str] | None:
     def compute() -> set[str] | None:
         s3 = c.client(account, c.access.default_region, "s3")
-        listed = c.call(account, "global", "s3:ListBuckets", lambda: s3.list_buckets())
+        listed = c.call(account, "global", LIST_BUCKETS, lambda: s3.list_buckets())
         return None if listed is None else {b["Name"] for b in listed.get("Buckets", [])}
 
     return c.memo((account, "owned-buckets"), compute)
 
 
-def read_bucket(c: Collector, account: str, name: str) -> Bucket:
+HEAD_BUCKET = declare("s3:HeadBucket", "s3:ListBucket")
+GET_BUCKET_LOCATION = declare("s3:GetBucketLocation")
+GET_PUBLIC_ACCESS_BLOCK = declare("s3:GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock")
+GET_BUCKET_POLICY = declare("s3:GetBucketPolicy")
+GET_BUCKET_POLICY_STATUS = declare("s3:GetBucketPolicyStatus")
+GET_BUCKET_ACL = declare("s3:GetBucketAcl")
+GET_BUCKET_LOGGING = declare("s3:GetBucketLogging")
+GET_BUCKET_ENCRYPTION = declare("s3:GetBucketEncryption", "s3:GetEncryptionConfiguration")
+
+
+def read_bucket(c: ReadContext, account: str, name: str) -> Bucket:
     """Read the bucket only if this account owns it (controls.md 3.3): else it stays unevaluated."""
     owned = _owned_buckets(c, account)
     bucket = Bucket(name=name, owned=None if owned is None else name in owned)
@@ -143,13 +157,13 @@ def read_bucket(c: Collector, account: str, name: str) -> Bucket:
             if status == 404 or error_code(exc) in {"404", "NoSuchBucket", "NotFound"}:
                 bucket.exists = False
         except AWS_ERRORS as exc:
-            c.record(account, home, "s3:HeadBucket", exc)
+            c.record(account, home, HEAD_BUCKET, exc)
         return bucket
     if not bucket.owned:
         return bucket
     s3 = c.client(account, home, "s3")
     location = c.call(
-        account, home, "s3:GetBucketLocation", lambda: s3.get_bucket_location(Bucket=name)
+        account, home, GET_BUCKET_LOCATION, lambda: s3.get_bucket_location(Bucket=name)
     )
     region = home
     if location is not None:
@@ -160,7 +174,7 @@ def read_bucket(c: Collector, account: str, name: str) -> Bucket:
         c,
         account,
         region,
-        "s3:GetPublicAccessBlock",
+        GET_PUBLIC_ACCESS_BLOCK,
         lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
         {"NoSuchPublicAccessBlockConfiguration"},
         {},
@@ -171,7 +185,7 @@ def read_bucket(c: Collector, account: str, name: str) -> Bucket:
         c,
         account,
         region,
-        "s3:GetBucketPolicy",
+        GET_BUCKET_POLICY,
         lambda: s3.get_bucket_policy(Bucket=name)["Policy"],
         {"NoSuchBucketPolicy"},
         "",
@@ -182,18 +196,18 @@ def read_bucket(c: Collector, account: str, name: str) -> Bucket:
         c,
         account,
         region,
-        "s3:GetBucketPolicyStatus",
+        GET_BUCKET_POLICY_STATUS,
         lambda: s3.get_bucket_policy_status(Bucket=name).get("PolicyStatus", {}),
         {"NoSuchBucketPolicy"},
         {"IsPublic": False},
     )
     if status is not None and "IsPublic" in status:
         bucket.policy_is_public = bool(status["IsPublic"])
-    acl = c.call(account, region, "s3:GetBucketAcl", lambda: s3.get_bucket_acl(Bucket=name))
+    acl = c.call(account, region, GET_BUCKET_ACL, lambda: s3.get_bucket_acl(Bucket=name))
     if acl is not None:
         bucket.acl_grants = list(acl.get("Grants", []))
     logging = c.call(
-        account, region, "s3:GetBucketLogging", lambda: s3.get_bucket_logging(Bucket=name)
+        account, region, GET_BUCKET_LOGGING, lambda: s3.get_bucket_logging(Bucket=name)
     )
     if logging is not None:
         enabled = logging.get("LoggingEnabled")
@@ -203,7 +217,7 @@ def read_bucket(c: Collector, account: str, name: str) -> Bucket:
         c,
         account,
         region,
-        "s3:GetBucketEncryption",
+        GET_BUCKET_ENCRYPTION,
         lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
         {"ServerSideEncryptionConfigurationNotFoundError"},
         [],
@@ -212,14 +226,17 @@ def read_bucket(c: Collector, account: str, name: str) -> Bucket:
     return bucket
 
 
-def _account_pab(c: Collector, account: str) -> dict[str, bool] | None:
+GET_ACCOUNT_PUBLIC_ACCESS_BLOCK = declare("s3:GetAccountPublicAccessBlock")
+
+
+def _account_pab(c: ReadContext, account: str) -> dict[str, bool] | None:
     def compute() -> dict[str, bool] | None:
         s3control = c.client(account, c.access.default_region, "s3control")
         got: dict[str, bool] | None = _optional(
             c,
             account,
             "global",
-            "s3:GetAccountPublicAccessBlock",
+            GET_ACCOUNT_PUBLIC_ACCESS_BLOCK,
             lambda: s3control.get_public_access_block(AccountId=account)[
                 "PublicAccessBlockConfiguration"
             ],
@@ -231,10 +248,13 @@ def _account_pab(c: Collector, account: str) -> dict[str, bool] | None:
     return c.memo((account, "account-pab"), compute)
 
 
-def describe_key(c: Collector, account: str, region: str, key_id: str) -> KmsKey:
+DESCRIBE_KEY = declare("kms:DescribeKey")
+
+
+def describe_key(c: ReadContext, account: str, region: str, key_id: str) -> KmsKey:
     key_region = arn_region(key_id) if key_id.startswith("arn:") else region
     kms = c.client(account, key_region, "kms")
-    got = c.call(account, key_region, "kms:DescribeKey", lambda: kms.describe_key(KeyId=key_id))
+    got = c.call(account, key_region, DESCRIBE_KEY, lambda: kms.describe_key(KeyId=key_id))
     key = KmsKey(arn=key_id)
     if got is not None:
         meta = got["KeyMetadata"]
@@ -243,8 +263,12 @@ def describe_key(c: Collector, account: str, region: str, key_id: str) -> KmsKey
     return key
 
 
+DESCRIBE_LOG_GROUPS = declare("logs:DescribeLogGroups")
+DESCRIBE_METRIC_FILTERS = declare("logs:DescribeMetricFilters")
+
+
 def read_log_group(
-    c: Collector, account: str, arn: str, *, with_alarm_chain: bool
+    c: ReadContext, account: str, arn: str, *, with_alarm_chain: bool
 ) -> LogGroup | None:
     """The trail's log group and, for multi-Region trails, the CloudWatch.x chain hanging off it:
     its metric filters, the alarms on those filters' metrics, and those alarms' SNS topics."""
@@ -256,7 +280,7 @@ def read_log_group(
     found = c.call(
         account,
         region,
-        "logs:DescribeLogGroups",
+        DESCRIBE_LOG_GROUPS,
         lambda: logs.describe_log_groups(logGroupNamePrefix=name).get("logGroups", []),
     )
     if found is None:
@@ -270,7 +294,7 @@ def read_log_group(
     filters = c.call(
         account,
         region,
-        "logs:DescribeMetricFilters",
+        DESCRIBE_METRIC_FILTERS,
         lambda: [
             f
             for page in logs.get_paginator("describe_metric_filters").paginate(logGroupName=name)
@@ -295,8 +319,11 @@ def read_log_group(
     return group
 
 
+DESCRIBE_ALARMS_FOR_METRIC = declare("cloudwatch:DescribeAlarmsForMetric")
+
+
 def _alarms(
-    c: Collector, account: str, region: str, filters: list[MetricFilter]
+    c: ReadContext, account: str, region: str, filters: list[MetricFilter]
 ) -> list[Alarm] | None:
     cw = c.client(account, region, "cloudwatch")
     alarms: list[Alarm] = []
@@ -304,7 +331,7 @@ def _alarms(
         got = c.call(
             account,
             region,
-            "cloudwatch:DescribeAlarmsForMetric",
+            DESCRIBE_ALARMS_FOR_METRIC,
             partial(cw.describe_alarms_for_metric, MetricName=metric, Namespace=namespace),
         )
         if got is None:
@@ -322,7 +349,10 @@ def _alarms(
     return alarms
 
 
-def _topics(c: Collector, account: str, alarms: list[Alarm]) -> list[Topic]:
+LIST_SUBSCRIPTIONS_BY_TOPIC = declare("sns:ListSubscriptionsByTopic")
+
+
+def _topics(c: ReadContext, account: str, alarms: list[Alarm]) -> list[Topic]:
     topics = []
     arns = sorted({a for alarm in alarms for a in alarm.actions if a.startswith("arn:aws:sns:")})
     for arn in arns:
@@ -330,7 +360,7 @@ def _topics(c: Collector, account: str, alarms: list[Alarm]) -> list[Topic]:
             "list_subscriptions_by_topic"
         )
         subs = c.call(
-            account, arn_region(arn), "sns:ListSubscriptionsByTopic", partial(_all_subs, pages, arn)
+            account, arn_region(arn), LIST_SUBSCRIPTIONS_BY_TOPIC, partial(_all_subs, pages, arn)
         )
         topic = Topic(arn=arn)
         if subs is not None:

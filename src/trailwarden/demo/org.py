@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 import boto3
 
+from trailwarden import arns
 from trailwarden.demo.motogaps import confirmation_token, seed_trail_status, teach_moto
 from trailwarden.demo.server import pointed_at
 from trailwarden.filterpattern.cis import CIS_CONTROLS
@@ -208,7 +209,7 @@ class _Account:
 
 def _assume(base: _Account, account_id: str) -> _Account:
     creds = base.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{MEMBER_ROLE}", RoleSessionName="trailwarden-demo"
+        RoleArn=arns.role_arn(account_id, MEMBER_ROLE), RoleSessionName="trailwarden-demo"
     )["Credentials"]
     keys = {
         "aws_access_key_id": creds["AccessKeyId"],
@@ -220,9 +221,9 @@ def _assume(base: _Account, account_id: str) -> _Account:
 
 def _bucket_policy(bucket: str, trail_arn: str, account: str, org_id: str | None) -> dict[str, Any]:
     """The CloudTrail delivery policy of spec §4.1 (organisation path added for an org trail)."""
-    prefixes = [f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*"]
+    prefixes = [f"{arns.bucket_arn(bucket)}/AWSLogs/{account}/*"]
     if org_id:
-        prefixes.append(f"arn:aws:s3:::{bucket}/AWSLogs/{org_id}/*")
+        prefixes.append(f"{arns.bucket_arn(bucket)}/AWSLogs/{org_id}/*")
     service = {"Service": "cloudtrail.amazonaws.com"}
     source = {"aws:SourceArn": trail_arn}
     statements: list[dict[str, Any]] = [
@@ -231,7 +232,7 @@ def _bucket_policy(bucket: str, trail_arn: str, account: str, org_id: str | None
             "Effect": "Allow",
             "Principal": service,
             "Action": "s3:GetBucketAcl",
-            "Resource": f"arn:aws:s3:::{bucket}",
+            "Resource": arns.bucket_arn(bucket),
             "Condition": {"StringEquals": source},
         },
         {
@@ -252,7 +253,7 @@ def _public_read(bucket: str) -> dict[str, Any]:
         "Effect": "Allow",
         "Principal": "*",
         "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Resource": f"{arns.bucket_arn(bucket)}/*",
     }
 
 
@@ -268,7 +269,7 @@ def _access_log_bucket(acct: _Account) -> str:
                 "Effect": "Allow",
                 "Principal": {"Service": "logging.s3.amazonaws.com"},
                 "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Resource": f"{arns.bucket_arn(bucket)}/*",
             }
         ],
     }
@@ -295,7 +296,7 @@ def _cloudwatch_logs(acct: _Account, trail: str) -> tuple[str, str, str]:
     role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
         "Arn"
     ]
-    group_arn = f"arn:aws:logs:{HOME_REGION}:{acct.account_id}:log-group:{group}:*"
+    group_arn = arns.log_group_arn(HOME_REGION, acct.account_id, group)
     write = {
         "Version": "2012-10-17",
         "Statement": [
@@ -314,7 +315,7 @@ def _trail(acct: _Account, spec: TrailSpec, org_id: str | None = None) -> tuple[
     """Create, configure and start one trail; returns (trail ARN, log group name or None)."""
     s3 = acct.client("s3")
     bucket = f"trailwarden-{spec.name}-{acct.account_id}"
-    arn = f"arn:aws:cloudtrail:{HOME_REGION}:{acct.account_id}:trail/{spec.name}"
+    arn = arns.trail_arn(HOME_REGION, acct.account_id, spec.name)
     s3.create_bucket(Bucket=bucket)
     policy = _bucket_policy(bucket, arn, acct.account_id, org_id)
     if spec.public_bucket:

@@ -17,9 +17,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from trailwarden import arns
 from trailwarden.errors import UsageError
 from trailwarden.plan.validation import first_problem, validation_message
-from trailwarden.policies import arns, builders
+from trailwarden.policies import builders
 from trailwarden.policies.builders import PolicyDocument, Statement
 
 SCHEMA: Literal["trailwarden.baseline/1"] = "trailwarden.baseline/1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trailwarden.collect.arns import log_group_name
+from trailwarden.arns import log_group_name
 from trailwarden.controls.selectors import logs_data_events
 from trailwarden.errors import UsageError
 from trailwarden.plan.build_base import (

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trailwarden.collect.arns import arn_account, arn_region, log_group_name
+from trailwarden.arns import arn_account, arn_region, log_group_name
 from trailwarden.controls.selectors import covers_all_management, logs_management
 from trailwarden.plan.names import KMS_ARN_RE
 from trailwarden.snapshot.model import AccountScan, Bucket, Trail

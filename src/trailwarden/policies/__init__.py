@@ -1,5 +1,10 @@
-"""Policy documents: pure builders (spec §4), a merge that keeps foreign statements, a grammar
-check, and the shipped IAM policy ``apply`` needs (``apply-policy.json``)."""
+"""Owns IAM policy documents: builders (spec §4), merge, grammar, permissions, the shipped files.
+May import trailwarden.arns and the standard library; generate.py alone imports collect/ and apply/.
+
+Pure: no AWS calls. The builders, the merge that keeps foreign statements and the grammar check
+serve plan and apply; ``permissions`` is what collect/ and apply/ declare their IAM actions with,
+and ``generate`` writes ``scan-policy.json`` and ``apply-policy.json`` from those declarations.
+"""
 
 from __future__ import annotations
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trailwarden.policies.arns import (
+from trailwarden.arns import (
     account_root_arn,
+    alarm_arn,
+    any_trail_arn,
     bucket_arn,
     key_prefix_path,
-    partition_for_region,
+    log_group_arn,
 )
 
 Statement = dict[str, Any]
@@ -206,7 +208,7 @@ def kms_key_statements(
     already lets the account delegate decrypt through IAM).
     """
     source = {"aws:SourceArn": trail_arn}
-    context_arn = f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+    context_arn = any_trail_arn(account_id, partition)
     statements: list[Statement] = [
         {
             "Sid": SID_KMS_ENCRYPT,
@@ -302,7 +304,7 @@ def cloudwatch_role_policy(
     multi-Region trails, so the safe ``ACCOUNT_CloudTrail_*`` wildcard is used. Organisation trails
     also write ``o-ORGID_*`` streams.
     """
-    group = f"arn:{partition_for_region(region)}:logs:{region}:{account_id}:log-group:{log_group}"
+    group = log_group_arn(region, account_id, log_group, streams=False)
     streams = [f"{group}:log-stream:{account_id}_CloudTrail_*"]
     if org_id is not None:
         streams.append(f"{group}:log-stream:{org_id}_*")
@@ -333,7 +335,7 @@ def sns_alarm_publish_statement(*, topic_arn: str, region: str, account_id: str)
     A new topic's default policy already allows same-account alarms; this statement is merged into
     an existing topic whose policy was tightened, so the 14 alarms can still notify.
     """
-    alarms = f"arn:{partition_for_region(region)}:cloudwatch:{region}:{account_id}:alarm:*"
+    alarms = alarm_arn(region, account_id, "*")
     return {
         "Sid": SID_SNS_ALARMS,
         "Effect": "Allow",

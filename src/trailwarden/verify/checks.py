@@ -20,10 +20,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from trailwarden.apply.context import AccountContext
 from trailwarden.apply.operations import State
 from trailwarden.apply.runner import check_step
+from trailwarden.arns import key_prefix_path
 from trailwarden.errors import TrailwardenError
 from trailwarden.integrity.keys import PublicKey
 from trailwarden.plan.model import AccountPlan, Step
-from trailwarden.policies.arns import key_prefix_path
 
 Status = Literal["PASS", "FAIL"]
 DELIVERY_ERRORS = (
