@@ -4,7 +4,7 @@ key layout so that accounts, Regions and days outside the question are never lis
 Accounts and Regions come from folder listings (``AWSLogs/``, ``AWSLogs/o-.../``,
 ``<account>/CloudTrail/``); with a bounded time window only the wanted day folders are listed.
 Outside the layout (or already inside it) everything under the prefix is listed and each key
-is judged alone.
+is judged alone; a local folder's files outside its ``AWSLogs/`` tree are read as well.
 """
 
 from __future__ import annotations
