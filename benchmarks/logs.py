@@ -26,7 +26,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from trailwarden.logs.corpus import layout_key
+from trailwarden.trailstore.layout import log_key
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
@@ -87,7 +87,7 @@ def generate(root: Path, size_mb: int, seed: int = 7) -> tuple[int, int]:
                 rec["userIdentity"] = {"type": "Root", "arn": f"arn:aws:iam::{account}:root"}
             batch.append(rec)
         body = json.dumps({"Records": batch}, separators=(",", ":")).encode()
-        key = layout_key(account, region, when, f"{files:016X}", ORG)
+        key = log_key("", ORG, account, region, when, f"{files:016X}")
         path = root / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(gzip.compress(body, compresslevel=6, mtime=0))
@@ -250,7 +250,7 @@ def _s3_ingest(tree: Path, work: Path, count: int, delay: float) -> None:
     READS_IN_FLIGHT GETs and LISTS_IN_FLIGHT listings, the same files."""
     sys.path.insert(0, str(REPO))
     from benchmarks.validate import delayed, env_for, moto_cpu, moto_process, s3_client
-    from trailwarden.logs.s3 import READS_IN_FLIGHT
+    from trailwarden.trailstore.s3 import READS_IN_FLIGHT
 
     files = sorted(tree.rglob("*.json.gz"))[:count]
     mb = sum(len(gzip.decompress(p.read_bytes())) for p in files) / 1e6
@@ -270,9 +270,9 @@ def _s3_ingest(tree: Path, work: Path, count: int, delay: float) -> None:
             db = work / f"s3-{reads}.duckdb"
             db.unlink(missing_ok=True)
             code = (
-                "import sys, trailwarden.logs.s3 as s; "
+                "import sys, trailwarden.trailstore.s3 as s, trailwarden.trailstore.files as f; "
                 f"s.READS_IN_FLIGHT = {reads}; "
-                + ("s.LISTS_IN_FLIGHT = 1; " if reads == 1 else "")
+                + ("f.LISTS_IN_FLIGHT = 1; " if reads == 1 else "")
                 + "from trailwarden.cli import main; sys.argv[0] = 'trailwarden'; main()"
             )
             cmd = f'{sys.executable} -c "{code}" logs ingest s3://bench-trail --db {db} > /dev/null'

@@ -34,8 +34,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from trailwarden.integrity.fixtures import FixtureKey, dir_sink, write_trail_delivery
-from trailwarden.integrity.source import METADATA_SUFFIX
+from trailwarden.trailstore.fixtures import FixtureKey, dir_sink, write_trail_delivery
+from trailwarden.trailstore.source import METADATA_SUFFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 ORACLE = ROOT / "tests" / "integrity" / "oracle_cli.py"
@@ -115,15 +115,17 @@ def floor(files: list[Path], inflater: str) -> Run:
 
 
 def trailwarden_dir(root: Path, key_file: Path, end: datetime, workers: int) -> tuple[Run, dict]:
+
     from trailwarden.integrity.keys import load_key_file
     from trailwarden.integrity.layout import Trail
-    from trailwarden.integrity.source import DirSource
-    from trailwarden.integrity.validator import Options, Scope, validate
+    from trailwarden.integrity.options import Options, Scope
+    from trailwarden.integrity.validator import validate
+    from trailwarden.trailstore.source import LocalSource
 
     keys = [load_key_file(str(key_file))]
     started = time.perf_counter()
     report = validate(
-        DirSource(root, BUCKET),
+        LocalSource(root, BUCKET),
         Scope(BUCKET, trail=Trail.from_arn(ARN)),
         Options(START, end, max_workers=workers),
         lambda _r: lambda _s, _e: keys,

@@ -21,8 +21,8 @@ from trailwarden.collect import ScanOptions, collect
 from trailwarden.demo.delivery import simulate_delivery
 from trailwarden.demo.motogaps import confirm_subscription_for_demo
 from trailwarden.demo.server import moto_server, pointed_at, reset_moto
-from trailwarden.integrity.fixtures import FixtureKey
 from trailwarden.plan.steps import build_plan
+from trailwarden.trailstore.fixtures import FixtureKey
 from trailwarden.verify import verify_plan
 
 T = TypeVar("T")

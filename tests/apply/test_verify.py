@@ -13,8 +13,8 @@ from tests.apply.support import HOME, access, apply, confirm_all, make_plan, not
 
 from trailwarden.apply.runner import ApplyReport
 from trailwarden.demo.delivery import fix_accounts, simulate_delivery
-from trailwarden.integrity.fixtures import FixtureKey
 from trailwarden.plan.model import Plan, save_plan
+from trailwarden.trailstore.fixtures import FixtureKey
 from trailwarden.verify import parse_duration, verify_plan
 from trailwarden.verify.checks import Check
 

@@ -24,7 +24,7 @@ import boto3
 import pytest
 from moto.cloudtrail.responses import CloudTrailResponse
 
-from trailwarden.integrity.fixtures import Delivery, FixtureKey, s3_sink, write_trail_delivery
+from trailwarden.trailstore.fixtures import Delivery, FixtureKey, s3_sink, write_trail_delivery
 
 BUCKET = "ct-fixture-bucket"
 ACCOUNT = "123456789012"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from trailwarden.integrity.fixtures import FixtureKey, dir_sink, write_trail_delivery
+from trailwarden.trailstore.fixtures import FixtureKey, dir_sink, write_trail_delivery
 
 from .conftest import ACCOUNT, ARN, BUCKET, START, TrailBucket
 
@@ -213,14 +213,15 @@ def test_access_denied_on_a_log_stops_the_run(tmp_path: Path, signing_key: Fixtu
     import pytest
 
     from trailwarden.errors import AccessError
-    from trailwarden.integrity.source import DirSource
-    from trailwarden.integrity.validator import Options, Scope, validate
+    from trailwarden.integrity.options import Options, Scope
+    from trailwarden.integrity.validator import validate
+    from trailwarden.trailstore.source import LocalSource
 
     root = tmp_path / "copy"
     delivery = write_trail_delivery(dir_sink(root), ACCOUNT, ["us-east-1"], START, 4, signing_key)
     denied = delivery.logs[5]
 
-    class Denying(DirSource):
+    class Denying(LocalSource):
         def open_object(self, bucket: str, key: str) -> Any:
             if key == denied:
                 raise AccessError(f"cannot read s3://{bucket}/{key}: AccessDenied")

@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from trailwarden.integrity.fixtures import FixtureKey, gz, sign_digest
+from trailwarden.trailstore.fixtures import FixtureKey, gz, sign_digest
 
 from .conftest import (
     ACCOUNT,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from trailwarden.integrity.fixtures import (
+from trailwarden.trailstore.fixtures import (
     Delivery,
     FixtureKey,
     dir_sink,

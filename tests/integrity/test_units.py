@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trailwarden.integrity import hashing
-from trailwarden.integrity.fixtures import FixtureKey
 from trailwarden.integrity.keys import verify
 from trailwarden.integrity.layout import Chain, Trail, digest_name_trail, key_timestamp
+from trailwarden.trailstore.fixtures import FixtureKey
 
 BODY = b'{"Records":[' + b",".join(b'{"eventName":"E%d"}' % i for i in range(3000)) + b"]}"
 GZ = gzip.compress(BODY, mtime=0)
@@ -150,9 +150,10 @@ def test_each_object_is_read_once_with_s3_style_prefetch(tmp_path: Path) -> None
     """The prefetch window must not fetch a digest twice (each GET costs a round trip)."""
     from collections import Counter
 
-    from trailwarden.integrity.fixtures import dir_sink, write_trail_delivery
-    from trailwarden.integrity.source import DirSource, StoredObject
-    from trailwarden.integrity.validator import Options, Scope, validate
+    from trailwarden.integrity.options import Options, Scope
+    from trailwarden.integrity.validator import validate
+    from trailwarden.trailstore.fixtures import dir_sink, write_trail_delivery
+    from trailwarden.trailstore.source import LocalSource, StoredObject
 
     key = FixtureKey.generate(bits=1024)
     start = datetime(2025, 6, 1, tzinfo=UTC)
@@ -167,13 +168,13 @@ def test_each_object_is_read_once_with_s3_style_prefetch(tmp_path: Path) -> None
     )
     reads: Counter[str] = Counter()
 
-    class Remote(DirSource):
+    class Remote(LocalSource):
         def get_object(self, bucket: str, key: str) -> StoredObject:
             reads[key] += 1
             return super().get_object(bucket, key)
 
     source = Remote(tmp_path, "ct-fixture-bucket")
-    source.max_parallel, source.remote = 8, True  # the prefetching path a bucket would take
+    source.remote = True  # the prefetching path a bucket would take
     report = validate(
         source,
         Scope("ct-fixture-bucket"),

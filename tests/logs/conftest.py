@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from trailwarden.logs.corpus import write_layout
-from trailwarden.logs.readers import Record
+from trailwarden.trailstore.fixtures import write_layout
+from trailwarden.trailstore.records import Record
 
 ORG = "o-a1b2c3d4e5"
 
@@ -65,9 +65,9 @@ def trail_tree(tmp_path_factory: pytest.TempPathFactory, datasets_dir: Path) -> 
 @pytest.fixture(scope="session")
 def trail_db(tmp_path_factory: pytest.TempPathFactory, trail_tree: Path) -> Path:
     from trailwarden.logs.layout import Scope
-    from trailwarden.logs.readers import LocalSource
     from trailwarden.logs.store import ingest
+    from trailwarden.trailstore.files import local_files
 
     db = tmp_path_factory.mktemp("db") / "trail.duckdb"
-    ingest(LocalSource(trail_tree), db, Scope())
+    ingest(local_files(trail_tree), db, Scope())
     return db

@@ -19,9 +19,10 @@ import boto3
 import pytest
 
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import FileRef, LocalSource, ReadStats, iter_file_bytes
-from trailwarden.logs.s3 import S3Source
+from trailwarden.logs.readers import open_source
 from trailwarden.logs.store import connect, ingest
+from trailwarden.trailstore.files import FileRef, local_files
+from trailwarden.trailstore.records import ReadStats, iter_file_bytes
 
 
 class _SlowSource:
@@ -108,11 +109,11 @@ def test_ingest_from_a_bucket_stores_what_the_same_folder_stores(
             Key=path.relative_to(trail_tree).as_posix(),
             Body=path.read_bytes(),
         )
-    src = S3Source.from_url("s3://trail-bucket")
+    src = open_source("s3://trail-bucket")
     assert src.reads_in_flight > 1
     from_s3, from_dir = tmp_path / "s3.duckdb", tmp_path / "dir.duckdb"
     ingest(src, from_s3, Scope())
-    ingest(LocalSource(trail_tree), from_dir, Scope())
+    ingest(local_files(trail_tree), from_dir, Scope())
 
     def rows(db: Path) -> list[tuple[object, ...]]:
         con = connect(db, read_only=True)

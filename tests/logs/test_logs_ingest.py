@@ -10,10 +10,11 @@ from typing import Any
 
 import duckdb
 
-from trailwarden.logs.corpus import write_layout
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import LocalSource, Record
 from trailwarden.logs.store import connect, ingest
+from trailwarden.trailstore.files import local_files
+from trailwarden.trailstore.fixtures import write_layout
+from trailwarden.trailstore.records import Record
 
 
 def _ids(recs: list[Record]) -> set[str]:
@@ -102,9 +103,9 @@ def test_second_ingest_reads_only_new_files(tmp_path: Path, trail_tree: Path) ->
     tree = tmp_path / "tree"
     shutil.copytree(trail_tree, tree)
     db = tmp_path / "t.duckdb"
-    first = ingest(LocalSource(tree), db, Scope())
+    first = ingest(local_files(tree), db, Scope())
     assert first.stats.files > 1 and first.skipped_seen == 0
-    second = ingest(LocalSource(tree), db, Scope())
+    second = ingest(local_files(tree), db, Scope())
     assert second.stats.files == 0 and second.skipped_seen == first.stats.files
     assert second.inserted == 0
     new = {
@@ -117,7 +118,7 @@ def test_second_ingest_reads_only_new_files(tmp_path: Path, trail_tree: Path) ->
         "userIdentity": {"type": "Root"},
     }
     write_layout([new], tree)
-    third = ingest(LocalSource(tree), db, Scope())
+    third = ingest(local_files(tree), db, Scope())
     assert (third.stats.files, third.inserted) == (1, 1)
 
 
@@ -129,7 +130,7 @@ def test_corrupt_and_duplicate_files(tmp_path: Path, stratus: dict[str, list[Rec
     (tmp_path / "c-truncated.json.gz").write_bytes(body[:-40])
     (tmp_path / "d-bad.json").write_text('{"Records": [{"eventID": "zz"')
     db = tmp_path / "t.duckdb"
-    res = ingest(LocalSource(tmp_path), db, Scope())
+    res = ingest(local_files(tmp_path), db, Scope())
     assert res.inserted == len(_ids(recs))
     assert res.stats.duplicates == len(recs)
     assert sorted(Path(n).name for n, _ in res.stats.corrupt) == [
@@ -151,7 +152,7 @@ def test_batches_do_not_change_the_result(
 
     monkeypatch.setattr(staging, "BATCH_BYTES", 10_000)  # many small batches
     db = tmp_path / "t.duckdb"
-    ingest(LocalSource(trail_tree), db, Scope())
+    ingest(local_files(trail_tree), db, Scope())
     con = connect(db, read_only=True)
     assert con.execute("SELECT count(*), count(DISTINCT eventID) FROM events").fetchone() == (
         len(_ids(all_records)),
@@ -184,7 +185,7 @@ def test_fields_of_newer_versions_are_kept(tmp_path: Path) -> None:
     known = {**newer, "eventVersion": "1.09", "eventID": "v109"}
     (tmp_path / "x.json").write_text(json.dumps([newer, known]))
     db = tmp_path / "t.duckdb"
-    ingest(LocalSource(tmp_path), db, Scope())
+    ingest(local_files(tmp_path), db, Scope())
     con = duckdb.connect(str(db), read_only=True)
     extra = dict(con.execute("SELECT eventID, extra FROM tw_records").fetchall())
     kept = json.loads(extra["v112"])

@@ -18,8 +18,9 @@ import pytest
 
 from trailwarden.logs import schema, store
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import LocalSource, Record
 from trailwarden.logs.store import connect, ingest
+from trailwarden.trailstore.files import local_files
+from trailwarden.trailstore.records import Record
 
 _ABSENT = object()
 
@@ -28,7 +29,7 @@ def _ingest(tree: Path, db: Path, monkeypatch: pytest.MonkeyPatch, *, split: boo
     with monkeypatch.context() as m:
         if split:
             m.setattr(store, "WHOLE_DOCUMENT_KINDS", frozenset())
-        ingest(LocalSource(tree), db, Scope())
+        ingest(local_files(tree), db, Scope())
 
 
 def _rows(db: Path) -> list[tuple[Any, ...]]:
@@ -185,7 +186,7 @@ def test_many_small_statements_store_the_same_rows(
     tmp_path: Path, trail_tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     one, many = tmp_path / "one.duckdb", tmp_path / "many.duckdb"
-    ingest(LocalSource(trail_tree), one, Scope())
+    ingest(local_files(trail_tree), one, Scope())
     monkeypatch.setattr(store, "STATEMENT_BYTES", 1)  # one file per statement
-    ingest(LocalSource(trail_tree), many, Scope())
+    ingest(local_files(trail_tree), many, Scope())
     assert _rows(many) == _rows(one)

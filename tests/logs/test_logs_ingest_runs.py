@@ -16,8 +16,9 @@ import pytest
 from trailwarden.errors import TrailwardenError
 from trailwarden.logs import staging, store
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import LocalSource, Record
 from trailwarden.logs.store import connect, ingest
+from trailwarden.trailstore.files import local_files
+from trailwarden.trailstore.records import Record
 
 
 def _write(folder: Path, name: str, recs: list[Record]) -> None:
@@ -86,7 +87,7 @@ def test_a_stopped_run_leaves_whole_files_and_the_next_run_deduplicates_them(
     with monkeypatch.context() as m:
         m.setattr(store, "_insert", failing)
         with pytest.raises(TrailwardenError, match=r"^ingest into .* failed: IO Error: No space"):
-            ingest(LocalSource(folder), db, Scope())
+            ingest(local_files(folder), db, Scope())
     done = _files_are_whole(db)
     assert [Path(n).name for n in done][:2] == ["00-a.json", "01-a-again.json"]
     assert 2 < len(done) < len(list(folder.iterdir()))
@@ -97,7 +98,7 @@ def test_a_stopped_run_leaves_whole_files_and_the_next_run_deduplicates_them(
     )
     con.close()
 
-    again = ingest(LocalSource(folder), db, Scope())
+    again = ingest(local_files(folder), db, Scope())
     assert again.skipped_seen == len(done)
     assert again.stats.duplicates == first  # the earlier run's copies, caught by the watermark
     _files_are_whole(db, deduplicated=True)
@@ -132,7 +133,7 @@ def test_a_failing_writer_stops_the_whole_run(
     monkeypatch.setattr(store, "_insert", failing)
     db = tmp_path / "t.duckdb"
     with pytest.raises(TrailwardenError, match="No space left"):
-        ingest(LocalSource(trail_tree), db, Scope())
+        ingest(local_files(trail_tree), db, Scope())
     files = len(list(trail_tree.rglob("*.json.gz")))
     # The other writer stops too instead of loading the remaining files.
     assert files > 20 and calls["n"] <= 6
@@ -147,7 +148,7 @@ def test_several_writers_load_the_same_rows_as_one(
     def load(writers: int) -> list[tuple[Any, ...]]:
         monkeypatch.setattr(store, "WRITERS", writers)
         db = tmp_path / f"w{writers}.duckdb"
-        res = ingest(LocalSource(trail_tree), db, Scope())
+        res = ingest(local_files(trail_tree), db, Scope())
         assert res.inserted > 0
         con = connect(db, read_only=True)
         rows = con.execute("SELECT * FROM events ORDER BY eventID").fetchall()
@@ -165,12 +166,12 @@ def test_a_database_from_before_the_watermark_is_deduplicated_against(
     recs = stratus["aws.persistence.iam-backdoor-user"]
     _write(folder, "a.json", recs)
     db = tmp_path / "t.duckdb"
-    ingest(LocalSource(folder), db, Scope())
+    ingest(local_files(folder), db, Scope())
     con = duckdb.connect(str(db))
     con.execute("DROP TABLE tw_state")  # as written by the version that deduplicated per batch
     con.close()
     _write(folder, "b.json", [*recs, stratus["aws.persistence.iam-create-admin-user"][0]])
-    res = ingest(LocalSource(folder), db, Scope())
+    res = ingest(local_files(folder), db, Scope())
     assert (res.stats.files, res.stats.duplicates, res.inserted) == (1, len(recs), 1)
     con = connect(db, read_only=True)
     assert con.execute("SELECT max(deduped_through) FROM tw_state").fetchone() == (2,)
@@ -187,7 +188,7 @@ def test_a_corrupt_file_is_listed_with_its_size_and_read_again_only_when_it_chan
     bad.write_text('{"Records": [{"eventID": "zz"')
     (folder / "c.json.gz").write_bytes(b"\x1f\x8b\x08\x00 not gzip at all")
     db = tmp_path / "t.duckdb"
-    first = ingest(LocalSource(folder), db, Scope())
+    first = ingest(local_files(folder), db, Scope())
     assert sorted((Path(n).name, why.split(":")[0]) for n, why in first.stats.corrupt) == [
         ("b.json", "bad JSON"),
         ("c.json.gz", "bad gzip"),
@@ -196,10 +197,10 @@ def test_a_corrupt_file_is_listed_with_its_size_and_read_again_only_when_it_chan
     sizes = dict(con.execute("SELECT name, size FROM tw_files WHERE status = 'corrupt'").fetchall())
     con.close()
     assert sizes == {str(bad): bad.stat().st_size, str(folder / "c.json.gz"): 20}
-    second = ingest(LocalSource(folder), db, Scope())
+    second = ingest(local_files(folder), db, Scope())
     assert (second.stats.files, second.skipped_seen) == (0, 3)
     bad.write_text(json.dumps({"Records": stratus["aws.persistence.iam-create-admin-user"]}))
-    third = ingest(LocalSource(folder), db, Scope())
+    third = ingest(local_files(folder), db, Scope())
     assert (third.stats.files, third.stats.corrupt) == (1, [])
     assert third.inserted == len(stratus["aws.persistence.iam-create-admin-user"])
 
@@ -208,16 +209,16 @@ def test_a_corrupt_file_is_listed_with_its_size_and_read_again_only_when_it_chan
 # it there, as Ctrl-C would, wherever the reader and the writers are.
 _SLOW_INGEST = """
 import os, sys, time
-import trailwarden.logs.readers as readers, trailwarden.logs.staging as staging
+import trailwarden.trailstore.files as files, trailwarden.logs.staging as staging
 import trailwarden.logs.store as store
-read, count = readers.LocalSource.read, [0]
+read, count = files.TrailFiles.read, [0]
 def slow(self, ref):
     count[0] += 1
     if count[0] == 5:
         open(os.environ["TW_READY"], "w").close()
     time.sleep(0.05)
     return read(self, ref)
-readers.LocalSource.read = slow
+files.TrailFiles.read = slow
 staging.BATCH_BYTES = 1
 store.COMMIT_ROWS = 1
 staging.scratch_parent = lambda: os.environ["TW_SCRATCH"]
@@ -260,7 +261,7 @@ def test_an_interrupted_ingest_exits_cleanly_and_the_next_run_completes(
     done = _files_are_whole(db)
     total = len(list(trail_tree.rglob("*.json.gz")))
     assert len(done) < total  # it did stop early
-    again = ingest(LocalSource(trail_tree), db, Scope())
+    again = ingest(local_files(trail_tree), db, Scope())
     assert again.skipped_seen == len(done)
     _files_are_whole(db)
     con = connect(db, read_only=True)

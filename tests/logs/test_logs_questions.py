@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from trailwarden.logs.readers import Record
+from trailwarden.trailstore.records import Record
 
 
 def _json(res: Any) -> list[dict[str, Any]]:
@@ -89,7 +89,7 @@ def test_access_denied_burst_finds_the_denied_sessions(
 
 
 def _synthetic(tmp_path: Path, records: list[Record]) -> Path:
-    from trailwarden.logs.corpus import write_layout
+    from trailwarden.trailstore.fixtures import write_layout
 
     write_layout(records, tmp_path / "tree")
     return tmp_path / "tree"

@@ -12,10 +12,12 @@ import boto3
 import pytest
 
 from trailwarden.errors import UsageError
-from trailwarden.logs.corpus import write_layout
-from trailwarden.logs.layout import Scope, make_scope, parse_key
-from trailwarden.logs.readers import LocalSource, ReadStats, iter_records, parse_records
-from trailwarden.logs.s3 import S3Source
+from trailwarden.logs.layout import Scope, make_scope
+from trailwarden.logs.readers import iter_records, open_source
+from trailwarden.trailstore.files import local_files
+from trailwarden.trailstore.fixtures import write_layout
+from trailwarden.trailstore.layout import parse_key
+from trailwarden.trailstore.records import ReadStats, parse_records
 
 ORG = "o-a1b2c3d4e5"
 
@@ -84,7 +86,7 @@ def test_local_source_prunes_directories_before_reading(tmp_path: Path) -> None:
         _rec("d", when="2024-09-01T10:00:00Z"),
     ]
     write_layout(recs, tmp_path, org=ORG)
-    src = LocalSource(tmp_path)
+    src = local_files(tmp_path)
     stats = ReadStats()
     got = list(
         iter_records(
@@ -109,7 +111,7 @@ def test_every_file_shape(tmp_path: Path) -> None:
     (tmp_path / "lines.jsonl").write_text(json.dumps(c) + "\n" + json.dumps(d) + "\n")
     (tmp_path / "one.json").write_text(json.dumps(_rec("e"), indent=3))
     (tmp_path / "notes.txt").write_text("ignored")
-    got = list(iter_records(LocalSource(tmp_path), Scope(), ReadStats()))
+    got = list(iter_records(local_files(tmp_path), Scope(), ReadStats()))
     assert sorted(r["eventID"] for r in got) == ["a", "b", "c", "d", "e"]
 
 
@@ -130,7 +132,7 @@ def test_corrupt_truncated_and_duplicate_inputs(tmp_path: Path) -> None:
     (tmp_path / "badjson.json").write_text('{"Records": [{"eventID": "x",')
     (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
     stats = ReadStats()
-    got = list(iter_records(LocalSource(tmp_path), Scope(), stats))
+    got = list(iter_records(local_files(tmp_path), Scope(), stats))
     assert sorted(r["eventID"] for r in got) == ["a", "b", "c"]
     assert stats.duplicates == 1
     assert sorted(Path(n).name for n, _ in stats.corrupt) == [
@@ -148,13 +150,13 @@ def test_time_window_filters_records_not_just_files(tmp_path: Path) -> None:
     )
     stats = ReadStats()
     scope = make_scope(start="2024-08-01T10:00:00Z", end="2024-08-01T12:00:00Z")
-    assert [r["eventID"] for r in iter_records(LocalSource(tmp_path), scope, stats)] == ["late"]
+    assert [r["eventID"] for r in iter_records(local_files(tmp_path), scope, stats)] == ["late"]
     assert stats.outside_window == 1
 
 
 def test_missing_source_is_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
-        LocalSource(tmp_path / "nope")
+        local_files(tmp_path / "nope")
 
 
 def test_s3_source_walks_org_layout_and_prunes(aws: str, trail_tree: Path) -> None:
@@ -165,7 +167,7 @@ def test_s3_source_walks_org_layout_and_prunes(aws: str, trail_tree: Path) -> No
         key = "prefix/" + path.relative_to(trail_tree).as_posix()
         s3.put_object(Bucket="trail-bucket", Key=key, Body=path.read_bytes())
         keys.append(key)
-    src = S3Source.from_url("s3://trail-bucket/prefix")
+    src = open_source("s3://trail-bucket/prefix")
     every = list(src.files(Scope()))
     assert sorted(r.name for r in every) == sorted(keys)
     one = parse_key(keys[0])
@@ -186,9 +188,9 @@ def test_s3_source_walks_org_layout_and_prunes(aws: str, trail_tree: Path) -> No
 
 def test_s3_bad_url_and_missing_bucket(aws: str) -> None:
     with pytest.raises(UsageError):
-        S3Source.from_url("s3://")
+        open_source("s3://")
     with pytest.raises(UsageError):
-        list(S3Source.from_url("s3://no-such-bucket-here").files(Scope()))
+        list(open_source("s3://no-such-bucket-here").files(Scope()))
 
 
 def test_ingest_from_s3_with_account_pruning(

@@ -12,8 +12,8 @@ import pytest
 from trailwarden.errors import UsageError
 from trailwarden.filterpattern import evaluate, parse
 from trailwarden.filterpattern.cis import CIS_CONTROLS
-from trailwarden.logs.readers import Record
 from trailwarden.logs.replay import AlarmSpec, load_specs, replay
+from trailwarden.trailstore.records import Record
 
 
 def _replay_json(cli: Any, args: list[str]) -> list[dict[str, Any]]:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from trailwarden.logs.readers import Record
 from trailwarden.logs.sigma import SigmaError, compile_detection, load_rules
+from trailwarden.trailstore.records import Record
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,9 @@ from trailwarden import arns
 from trailwarden.errors import AccessError, CredentialsError
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+# ``client(OWN, ...)``: the caller's own credentials, without asking STS which account that is
+# (reading a bucket needs no account id, and no sts:GetCallerIdentity round trip).
+OWN = ""
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ class AwsAccess:
             cached = self._clients.get(key)
         if cached is not None:
             return cached
-        session = self._base if account == self._caller else self.session(account)
+        own = account in (OWN, self._caller)
+        session = self._base if own else self.session(account)
         # Client creation is not thread-safe on a shared session: build under the lock.
         with self._lock:
             cached = self._clients.get(key)

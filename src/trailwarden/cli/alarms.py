@@ -20,8 +20,9 @@ from trailwarden.cli.common import (
 from trailwarden.errors import UsageError
 from trailwarden.logs import store
 from trailwarden.logs.layout import make_scope
-from trailwarden.logs.readers import ReadStats, event_time, iter_records, open_source
+from trailwarden.logs.readers import iter_records, open_source
 from trailwarden.logs.replay import cis_specs, dumps_ids, firing_rows, load_specs, replay
+from trailwarden.trailstore.records import ReadStats, event_time
 
 alarms_app = typer.Typer(
     help="Metric-filter alarms: replay them over recorded CloudTrail history.",

@@ -26,25 +26,24 @@ def download_command(
     max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="GETs in flight."),
 ) -> None:
     """Copy log and digest files (with each digest's signature metadata) into --dir."""
-    import boto3
-
     from trailwarden.cli.validate import parse_time, progress_bar
+    from trailwarden.integrity.cloudtrail import describe_trail
     from trailwarden.integrity.evidence import download
-    from trailwarden.integrity.s3 import S3Source, describe_trail
+    from trailwarden.trailstore.s3 import S3Source, access_clients, reader_access
 
     start = parse_time(start_time, "--start-time") if start_time else None
     end = parse_time(end_time, "--end-time") if end_time else None
     if start and end and start > end:
         raise UsageError("Invalid time range specified: start-time must occur before end-time")
-    session = boto3.session.Session()
+    clients = access_clients(reader_access(in_flight=max_workers))
     if bucket is None:
         if trail_arn is None:
             raise UsageError("give --trail-arn or --bucket")
-        info = describe_trail(session, trail_arn)
+        info = describe_trail(clients, trail_arn)
         bucket, prefix = info.bucket, prefix if prefix is not None else info.prefix
     with progress_bar("downloading") as progress:
         copied = download(
-            S3Source(session, max_workers),
+            S3Source(clients, max_workers),
             bucket,
             (prefix or "").strip("/"),
             directory,

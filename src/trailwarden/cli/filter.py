@@ -21,8 +21,10 @@ from trailwarden.cli.common import (
 )
 from trailwarden.errors import UsageError
 from trailwarden.filterpattern import canonical, compile_pattern, parse
-from trailwarden.filterpattern._events import event_files, looks_like_cloudtrail, read_file
+from trailwarden.filterpattern._events import EventFiles, looks_like_cloudtrail, read_events
 from trailwarden.filterpattern.cis import BY_ID
+from trailwarden.trailstore.files import FileRef
+from trailwarden.trailstore.records import ReadStats
 
 filter_app = typer.Typer(
     name="filter",
@@ -48,23 +50,27 @@ def test_command(
 ) -> None:
     """Evaluate PATTERN on CloudTrail records, like TestMetricFilter over any amount of history."""
     predicate = compile_pattern(parse(pattern))  # a bad pattern stops here, before any reading
-    files = event_files(events)
+    files = EventFiles(events)
     walking = events.is_dir()
     total = 0
     matched: list[dict[str, Any]] = []
-    skipped: list[Path] = []
-    steps: Iterable[Path] = files
+    skipped: list[str] = []
+    stats = ReadStats()
+    steps: Iterable[tuple[FileRef, list[dict[str, Any]]]] = read_events(files, stats)
     if show_progress() and len(files) > 1:
-        steps = track(files, description="reading", transient=True, console=err_console)
-    for file in steps:
-        records = read_file(file)
-        if walking and records and not looks_like_cloudtrail(records):
-            skipped.append(file)  # e.g. a manifest next to the logs: not events
+        steps = track(
+            steps, total=len(files), description="reading", transient=True, console=err_console
+        )
+    for ref, records in steps:
+        if walking and not looks_like_cloudtrail(records):
+            skipped.append(ref.name)  # e.g. a manifest next to the logs: not events
             continue
         total += len(records)
         matched.extend(event for event in records if predicate(event))
-    for file in skipped:
-        err_console.print(f"skipped {file}: no CloudTrail records", markup=False, soft_wrap=True)
+    for name in skipped:
+        err_console.print(f"skipped {name}: no CloudTrail records", markup=False, soft_wrap=True)
+    for name, reason in stats.corrupt:
+        err_console.print(f"skipped corrupt file {name}: {reason}", markup=False, soft_wrap=True)
     if output is OutputFormat.json:
         emit_json(
             {

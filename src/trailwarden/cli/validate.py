@@ -23,8 +23,9 @@ from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import PublicKey, load_key_file
 from trailwarden.integrity.layout import Trail, fmt_display
 from trailwarden.integrity.model import Report
-from trailwarden.integrity.source import DirSource, Source
-from trailwarden.integrity.validator import KeyLoader, Options, Progress, Scope, validate
+from trailwarden.integrity.options import Options, Scope
+from trailwarden.integrity.validator import KeyLoader, Progress, validate
+from trailwarden.trailstore.source import LocalSource, Source
 
 
 def parse_time(text: str, option: str) -> datetime:
@@ -119,32 +120,31 @@ def validate_command(
     latest_delivery = None
 
     source: Source
-    session = None
+    if directory is None or not keys:
+        from trailwarden.trailstore.s3 import access_clients, reader_access
+
+        clients = access_clients(reader_access(in_flight=max_workers))
     if directory is not None:
         source, bucket, prefix = _dir_source(directory, bucket, prefix)
     else:
-        import boto3
+        from trailwarden.integrity.cloudtrail import describe_trail
+        from trailwarden.trailstore.s3 import S3Source
 
-        from trailwarden.integrity.s3 import S3Source, describe_trail
-
-        session = boto3.session.Session()
         if bucket is None:
             if trail_arn is None:
                 raise UsageError("give --trail-arn, --bucket or --dir")
-            info = describe_trail(session, trail_arn)
+            info = describe_trail(clients, trail_arn)
             bucket, prefix = info.bucket, prefix if prefix is not None else info.prefix
             if strict and info.latest_digest is not None:
                 expected_until = min(end, info.latest_digest)
                 latest_delivery = info.latest_digest
-        source = S3Source(session, max_workers)
+        source = S3Source(clients, max_workers)
     if keys:
         key_loader = _static_keys(keys)
     else:
-        import boto3
+        from trailwarden.integrity.cloudtrail import public_key_loader
 
-        from trailwarden.integrity.s3 import public_key_loader
-
-        key_loader = public_key_loader(session or boto3.session.Session())
+        key_loader = public_key_loader(clients)
 
     scope = Scope(
         bucket=bucket,
@@ -173,7 +173,7 @@ def validate_command(
 
 def _dir_source(
     directory: Path, bucket: str | None, prefix: str | None
-) -> tuple[DirSource, str, str]:
+) -> tuple[LocalSource, str, str]:
     from trailwarden.integrity.evidence import read_manifest
 
     if not directory.is_dir():
@@ -186,7 +186,7 @@ def _dir_source(
             "`trailwarden evidence download`"
         )
     prefix = prefix if prefix is not None else (manifest.get("prefix") or "")
-    return DirSource(directory, bucket), bucket, prefix
+    return LocalSource(directory, bucket), bucket, prefix
 
 
 def _print_text(report: Report, verbose: bool) -> None:

@@ -5,7 +5,7 @@ could never pass in the demo. ``simulate_delivery`` writes what CloudTrail would
 trail that has just started logging, and labels all of it as the simulator's work: every S3
 object carries ``x-amz-meta-trailwarden-simulated: demo``, every CloudWatch Logs event has
 ``"trailwardenSimulated": true``, and the report says so. Digest files are signed with a key pair
-generated here (``trailwarden.integrity.fixtures``), whose public key is handed to ``verify``
+generated here (``trailwarden.trailstore.fixtures``), whose public key is handed to ``verify``
 in place of CloudTrail's ListPublicKeys (which moto does not implement either).
 
 ``fix_accounts`` is what ``trailwarden demo`` calls after its first scan: plan -> apply ->
@@ -24,11 +24,11 @@ from typing import Any
 from trailwarden.apply import CountingAccess, Runner, probe
 from trailwarden.apply.runner import ApplyReport
 from trailwarden.aws.session import AwsAccess
-from trailwarden.integrity.fixtures import FixtureKey, s3_sink, write_trail_delivery
 from trailwarden.integrity.keys import PublicKey
 from trailwarden.plan.model import AccountPlan, Plan
 from trailwarden.plan.steps import PlanOptions, build_plan
 from trailwarden.snapshot.model import Snapshot
+from trailwarden.trailstore.fixtures import FixtureKey, s3_sink, write_trail_delivery
 from trailwarden.verify import VerifyReport, verify_plan
 
 SIMULATED = {"trailwarden-simulated": "demo"}

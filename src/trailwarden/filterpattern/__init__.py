@@ -1,4 +1,5 @@
-"""CloudWatch Logs filter patterns: parse, canonicalise, compile and evaluate.
+"""Owns CloudWatch Logs filter patterns: parse, canonicalise, compile, evaluate and compare.
+May import errors, and trailstore for the event files ``filter test`` reads (_events); nothing else.
 
 ``parse(text) -> Pattern`` (a frozen-dataclass AST), ``compile_pattern(pattern)`` for a fast
 predicate over parsed events, ``evaluate(pattern, event)`` (the naive reference walk) and

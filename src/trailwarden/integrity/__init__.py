@@ -1,5 +1,6 @@
-"""Tamper evidence: validate CloudTrail log files against their signed digest chains.
+"""Owns tamper evidence: digest chains, their signatures, the log hashes they list, the verdicts.
+May import trailstore (layout, sources), errors, concurrency and aws.errors; never logs/ or cli/.
 
-Pure logic (layout, digest checks, the chain walk, verdicts) never imports boto3; S3 and CloudTrail
-are reached only through ``integrity.s3``.
+Pure logic (layout, digest checks, the chain walk, verdicts) never imports boto3; objects are
+read through a ``trailstore`` Source; CloudTrail's own API is reached only in ``cloudtrail``.
 """

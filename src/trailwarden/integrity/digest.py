@@ -16,7 +16,7 @@ from typing import Any
 from trailwarden.integrity.hashing import gunzip_first_member
 from trailwarden.integrity.keys import KeyLoadError, PublicKey, verify
 from trailwarden.integrity.layout import is_backfill
-from trailwarden.integrity.source import StoredObject
+from trailwarden.trailstore.source import StoredObject
 
 REQUIRED_KEYS = (
     "digestPublicKeyFingerprint",

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from trailwarden.integrity.layout import fmt_display
-from trailwarden.integrity.source import METADATA_SUFFIX, Source
+from trailwarden.concurrency import Pool
+from trailwarden.trailstore import layout
+from trailwarden.trailstore.layout import fmt_display
+from trailwarden.trailstore.source import METADATA_SUFFIX, Source, list_keys
 
 MANIFEST = "trailwarden-evidence.json"
 
@@ -54,7 +55,7 @@ def download(
     trail_arn: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Copied:
-    root = f"{prefix}/AWSLogs/" if prefix else "AWSLogs/"
+    root = layout.root(prefix)
     dest.mkdir(parents=True, exist_ok=True)
 
     def copy(key: str) -> int:
@@ -69,8 +70,8 @@ def download(
             progress(1, len(obj.body))
         return len(obj.body)
 
-    keys: Iterator[str] = (k for k in source.list_keys(bucket, root) if _in_range(k, start, end))
-    with ThreadPoolExecutor(max_workers) as pool:
+    keys: Iterator[str] = (k for k in list_keys(source, bucket, root) if _in_range(k, start, end))
+    with Pool(max_workers, "copy") as pool:
         sizes = list(pool.map(copy, keys))
     manifest = {
         "bucket": bucket,

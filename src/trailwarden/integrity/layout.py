@@ -1,6 +1,7 @@
-"""Where CloudTrail puts log and digest files in S3, and how the AWS CLI reads digest names.
+"""A digest chain's place in the key layout, and how the AWS CLI reads digest names.
 
-Pure string logic (no I/O). Formats: spec digest-validation.md §1.1 and controls.md §4.5.
+Pure string logic (no I/O). The layout itself is ``trailstore.layout``; here are what validation
+adds to it: chains, the CLI's name offsets and key filter. Spec digest-validation.md §1.1.
 """
 
 from __future__ import annotations
@@ -9,20 +10,20 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-KEY_TS = "%Y%m%dT%H%M%SZ"  # timestamp inside a digest's name
-DISPLAY_TS = "%Y-%m-%dT%H:%M:%SZ"  # how times are printed (CLI and JSON)
+from trailwarden.trailstore import layout
+from trailwarden.trailstore.layout import (
+    ACCOUNT_RE,
+    DISPLAY_TS,
+    KEY_TS,
+    ORG_RE,
+    fmt_display,
+    fmt_key_ts,
+)
+
+__all__ = ["ACCOUNT_RE", "DISPLAY_TS", "KEY_TS", "ORG_RE", "fmt_display", "fmt_key_ts"]
+
 BACKFILL_SUFFIX = "_backfill.json.gz"
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 TRAIL_ARN_RE = re.compile(r"arn:.+:cloudtrail:.+:\d{12}:trail/.+")
-
-
-def fmt_key_ts(when: datetime) -> str:
-    return when.astimezone(UTC).strftime(KEY_TS)
-
-
-def fmt_display(when: datetime) -> str:
-    return when.astimezone(UTC).strftime(DISPLAY_TS)
 
 
 def is_backfill(key: str) -> bool:
@@ -64,28 +65,27 @@ class Chain:
     region: str
     trail: Trail
 
-    def _root(self) -> str:
-        org = f"{self.org_id}/" if self.org_id else ""
-        head = f"{self.prefix}/" if self.prefix else ""
-        return f"{head}AWSLogs/{org}{self.account}"
-
     @property
     def digest_folder(self) -> str:
         """The CLI's listing prefix (no trailing slash)."""
-        return f"{self._root()}/CloudTrail-Digest/{self.region}"
+        return layout.folder(self.prefix, self.org_id, self.account, layout.DIGESTS, self.region)
 
     @property
     def log_folder(self) -> str:
-        return f"{self._root()}/CloudTrail/{self.region}"
+        return layout.folder(self.prefix, self.org_id, self.account, layout.LOGS, self.region)
 
     def digest_key(self, end: datetime, backfill: bool = False) -> str:
         """The key CloudTrail would give a digest ending at ``end``."""
-        ts = fmt_key_ts(end)
-        name = (
-            f"{self.account}_CloudTrail-Digest_{self.region}_{self.trail.name}_"
-            f"{self.trail.home}_{ts}{'_backfill' if backfill else ''}.json.gz"
+        return layout.digest_key(
+            self.prefix,
+            self.org_id,
+            self.account,
+            self.region,
+            self.trail.name,
+            self.trail.home,
+            end,
+            backfill,
         )
-        return f"{self.digest_folder}/{end.astimezone(UTC):%Y/%m/%d}/{name}"
 
     def marker(self, start: datetime) -> str:
         """The CLI lists after the key of a digest ending one minute before ``start``."""
@@ -104,7 +104,7 @@ class Chain:
         return re.compile(f"^{head}{body}$")
 
     def log_day_folder(self, day: datetime) -> str:
-        return f"{self.log_folder}/{day:%Y/%m/%d}/"
+        return layout.day_folder(self.log_folder, day)
 
 
 def digest_name_trail(folder_key: str, account: str, region: str) -> Trail | None:
@@ -128,11 +128,4 @@ def digest_name_trail(folder_key: str, account: str, region: str) -> Trail | Non
 
 def log_key_minute(key: str) -> datetime | None:
     """Delivery minute from a log file name (ACCT_CloudTrail_R_YYYYMMDDTHHmmZ_UNIQUE.json.gz)."""
-    base = key.rsplit("/", 1)[-1]
-    parts = base.split("_")
-    if len(parts) < 5:
-        return None
-    try:
-        return datetime.strptime(parts[3], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    return layout.name_minute(key.rsplit("/", 1)[-1])

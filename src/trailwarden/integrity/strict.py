@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from trailwarden.integrity.digest import Digest
 from trailwarden.integrity.layout import Chain, fmt_display, log_key_minute, parse_key_timestamp
 from trailwarden.integrity.model import Item
-from trailwarden.integrity.source import Source
-
-if TYPE_CHECKING:
-    from trailwarden.integrity.validator import Options
+from trailwarden.integrity.options import Options
+from trailwarden.trailstore.source import Source, list_keys
 
 # CloudTrail writes a digest about every hour; allow for delivery delay before calling one missing.
 DIGEST_EVERY = timedelta(hours=1)
@@ -157,5 +154,5 @@ def _unlisted(
 def _log_keys(source: Source, chain: Chain, low: datetime, high: datetime) -> Iterable[str]:
     day = low.replace(hour=0, minute=0, second=0, microsecond=0)
     while day <= high:
-        yield from source.list_keys(chain.bucket, chain.log_day_folder(day))
+        yield from list_keys(source, chain.bucket, chain.log_day_folder(day))
         day += timedelta(days=1)

@@ -7,14 +7,13 @@ exactly as the CLI does (walk.py), and hand every log file of a valid digest to 
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
 
+from trailwarden.concurrency import Pool, Prefetch
 from trailwarden.errors import TrailwardenError
 from trailwarden.integrity import digest as dg
 from trailwarden.integrity import strict as st
@@ -31,37 +30,14 @@ from trailwarden.integrity.layout import (
     key_timestamp,
 )
 from trailwarden.integrity.model import GapItem, Item, Report
-from trailwarden.integrity.source import ObjectNotFound, Source, StoredObject
+from trailwarden.integrity.options import Options, Scope
 from trailwarden.integrity.walk import DigestBad, DigestOk, Gap, KeyRing, walk
+from trailwarden.trailstore import layout
+from trailwarden.trailstore.source import ObjectNotFound, Source, StoredObject, list_keys
 
-T = TypeVar("T")
 LOCAL_BATCH = 16  # log files per task when reading a local copy
 KeyLoader = Callable[[datetime, datetime], list[PublicKey]]
 Progress = Callable[[int, int], None]  # (files done, compressed bytes done)
-
-
-@dataclass
-class Scope:
-    """What to validate: a bucket/prefix, optionally one trail, accounts and Regions."""
-
-    bucket: str
-    prefix: str = ""
-    trail: Trail | None = None  # None: every trail whose digests are found
-    accounts: frozenset[str] | None = None
-    regions: frozenset[str] | None = None
-
-
-@dataclass
-class Options:
-    start: datetime
-    end: datetime
-    strict: bool = False
-    max_workers: int = 16
-    expected_until: datetime | None = None  # --strict: digests expected hourly until then
-    # --strict: GetTrailStatus LatestDigestDeliveryTime, and the (account, home Region) chain
-    # it describes; that chain's newest digest must be about that recent.
-    latest_delivery: datetime | None = None
-    trail_account: str | None = None
 
 
 @dataclass
@@ -82,7 +58,7 @@ def discover(
 
     The listings of an organisation's many account and Region folders run concurrently.
     """
-    root = f"{scope.prefix}/AWSLogs/" if scope.prefix else "AWSLogs/"
+    root = layout.root(scope.prefix)
     owners: list[tuple[str | None, str]] = []
     for name in source.list_folders(scope.bucket, root):
         if ACCOUNT_RE.match(name):
@@ -99,15 +75,15 @@ def discover(
         org, account = owner
         base = f"{root}{org}/{account}" if org else f"{root}{account}"
         return [
-            (org, account, region, f"{base}/CloudTrail-Digest/{region}")
-            for region in source.list_folders(scope.bucket, f"{base}/CloudTrail-Digest/")
+            (org, account, region, f"{base}/{layout.DIGESTS}/{region}")
+            for region in source.list_folders(scope.bucket, f"{base}/{layout.DIGESTS}/")
             if scope.regions is None or region in scope.regions
         ]
 
     def keys_of(folder: tuple[str | None, str, str, str]) -> list[str]:
         return list(_list_folder(source, scope.bucket, folder[3], start, end))
 
-    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="list") as pool:
+    with Pool(max(1, workers), "list") as pool:
         folders = [f for found in pool.map(regions_of, owners) for f in found]
         listings = list(pool.map(keys_of, folders))
     work: list[ChainWork] = []
@@ -126,7 +102,7 @@ def _list_folder(
     """Keys of a Region's digest folder from the start day up to the day after end + 1h."""
     first = f"{folder}/{start - timedelta(minutes=1):%Y/%m/%d}/"
     last_day = f"{end + timedelta(hours=1):%Y/%m/%d}"
-    for key in source.list_keys(bucket, folder + "/", start_after=first[:-1]):
+    for key in list_keys(source, bucket, folder + "/", start_after=first[:-1]):
         if key[len(folder) + 1 : len(folder) + 11] > last_day:
             break
         yield key
@@ -157,55 +133,15 @@ def select_digests(
     return standard, backfill
 
 
-class _Prefetcher:
-    """Fetch digests a bounded window ahead of the walk, in the order the walk will want them."""
+def local_log_workers() -> int:
+    """Log-checking threads for a local copy: reading is cheap there, so the walk keeps one core
+    and log checks get the others (inflate and SHA-256 release the GIL); 0 checks them inline.
 
-    def __init__(self, source: Source, pool: ThreadPoolExecutor, window: int) -> None:
-        self._source = source
-        self._pool = pool
-        self._window = window
-        self._queue: deque[tuple[str, str]] = deque()
-        self._futures: dict[tuple[str, str], Future[StoredObject]] = {}
-        self._lock = threading.Lock()
-
-    def plan(self, bucket: str, keys: Iterable[str]) -> None:
-        self._queue.extend((bucket, k) for k in keys)
-
-    def _fill(self) -> None:
-        while self._queue and len(self._futures) < self._window:
-            ref = self._queue.popleft()
-            if ref not in self._futures:
-                self._futures[ref] = self._pool.submit(self._source.get_object, *ref)
-
-    def fetch(self, bucket: str, key: str) -> StoredObject:
-        ref = (bucket, key)
-        with self._lock:
-            self._fill()  # first, so the key asked for now is submitted rather than fetched twice
-            future = self._futures.pop(ref, None)
-            self._fill()
-        if future is None:
-            return self._source.get_object(bucket, key)
-        return future.result()
-
-    def drop(self) -> None:
-        for future in self._futures.values():
-            future.cancel()
-        self._futures.clear()
-
-
-class _Inline(ThreadPoolExecutor):
-    """An executor that runs each task at once on the caller's thread."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=1)
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # delivered by result(), as a pool would
-            future.set_exception(exc)
-        return future
+    Measured on 2 cores: one log thread loses to inline checks (0.36 s vs 0.31 s for 2,400
+    files), the hand-offs and GIL switches cost more than the overlap gains.
+    """
+    others = (os.cpu_count() or 2) - 1
+    return others if others > 1 else 0
 
 
 def validate(
@@ -220,24 +156,23 @@ def validate(
     works = discover(source, scope, opts.start, opts.end, min(opts.max_workers, 16))
     report = Report(trail_arn, opts.start, opts.end)
     # Local files are cheap to open: more threads than cores only fight over the GIL there.
-    local = not getattr(source, "remote", True)
+    local = not source.remote
     if local:
-        # Local digests are read on the walking thread; logs get the source's parallelism.
-        digest_workers, log_workers = 1, min(opts.max_workers, getattr(source, "max_parallel", 1))
+        # Local digests are read on the walking thread; logs get the other cores.
+        digest_workers, log_workers = 1, min(opts.max_workers, local_log_workers())
     else:
         digest_workers = max(1, opts.max_workers // 4)
         log_workers = max(1, opts.max_workers - digest_workers)
-    with (
-        ThreadPoolExecutor(digest_workers, thread_name_prefix="digest") as dpool,
-        ThreadPoolExecutor(log_workers, thread_name_prefix="log")
-        if log_workers
-        else _Inline() as lpool,
-    ):
+    # An access error or Ctrl-C ends the run now, not after every queued read: the pools
+    # cancel what is queued when the block raises.
+    with Pool(digest_workers, "digest") as dpool, Pool(log_workers, "log") as lpool:
         # A local digest is read faster than a prefetch hand-off would take.
-        prefetch = _Prefetcher(source, dpool, window=0 if local else 8 * digest_workers)
+        prefetch: Prefetch[tuple[str, str], StoredObject] = Prefetch(
+            dpool, lambda ref: source.get_object(*ref), window=0 if local else 8 * digest_workers
+        )
         for work in works:
-            prefetch.plan(work.chain.bucket, reversed(work.standard))
-            prefetch.plan(work.chain.bucket, reversed(work.backfill))
+            prefetch.plan((work.chain.bucket, k) for k in reversed(work.standard))
+            prefetch.plan((work.chain.bucket, k) for k in reversed(work.backfill))
         try:
             for work in works:
                 _walk_chain(work, opts, key_loader, prefetch, lpool, source, progress, local)
@@ -245,11 +180,6 @@ def validate(
                 for entry in work.items:
                     report.items += entry.result() if isinstance(entry, Future) else [entry]
                 report.gaps += work.gaps
-        except BaseException:
-            # An access error or Ctrl-C ends the run now, not after every queued read.
-            lpool.shutdown(wait=False, cancel_futures=True)
-            dpool.shutdown(wait=False, cancel_futures=True)
-            raise
         finally:
             prefetch.drop()
     if opts.strict:
@@ -257,7 +187,7 @@ def validate(
         def strict_findings(work: ChainWork) -> list[Item]:
             return st.findings(work.chain, work.valid, work.listed, source, opts)
 
-        with ThreadPoolExecutor(min(opts.max_workers, 16), thread_name_prefix="strict") as pool:
+        with Pool(min(opts.max_workers, 16), "strict") as pool:
             for found in pool.map(strict_findings, works):
                 report.items += found
     return report
@@ -267,7 +197,7 @@ def _walk_chain(
     work: ChainWork,
     opts: Options,
     key_loader: Callable[[str], KeyLoader],
-    prefetch: _Prefetcher,
+    prefetch: Prefetch[tuple[str, str], StoredObject],
     lpool: ThreadPoolExecutor,
     source: Source,
     progress: Progress | None,
@@ -305,7 +235,7 @@ def _walk_chain(
             home_region=chain.trail.home,
             backfill=backfill,
             lister=lister,
-            fetch=prefetch.fetch,
+            fetch=lambda bucket, key: prefetch.fetch((bucket, key)),
             keys=keys,
         ):
             if isinstance(event, DigestOk):

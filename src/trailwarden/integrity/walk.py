@@ -16,7 +16,7 @@ from trailwarden.errors import TrailwardenError
 from trailwarden.integrity import digest as dg
 from trailwarden.integrity.keys import PublicKey
 from trailwarden.integrity.layout import fmt_display, parse_key_timestamp
-from trailwarden.integrity.source import ObjectNotFound, StoredObject
+from trailwarden.trailstore.source import ObjectNotFound, StoredObject
 
 
 class NoPublicKeys(TrailwardenError):

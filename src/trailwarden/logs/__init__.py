@@ -1,5 +1,8 @@
-"""The queryable audit trail: read CloudTrail files (readers, layout, s3), load them into DuckDB
-(staging, schema, store), ask questions (questions, hunts, direct), run Sigma rules (sigma),
-replay metric-filter alarms (replay, account) and run the same questions on Athena (athena_sql,
-athena). See docs/logs.md.
+"""Owns the queryable audit trail: records in DuckDB, questions, hunts, Sigma, alarm replay, Athena.
+May import trailstore (files and records), filterpattern, errors, concurrency and aws; never cli/.
+
+Reads through ``trailwarden.trailstore`` (its readers module adds deduplication and the time
+window), loads into DuckDB (staging, schema, store), asks questions (questions, hunts, direct),
+runs Sigma rules (sigma), replays metric-filter alarms (replay, account) and runs the same
+questions on Athena (athena_sql, athena). See docs/logs.md.
 """

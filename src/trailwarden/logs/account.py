@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from trailwarden.aws.errors import error_code
 from trailwarden.errors import AccessError
 from trailwarden.logs.replay import AlarmSpec
 
@@ -24,8 +25,7 @@ def _pages(client: Any, op: str, key: str, **kwargs: Any) -> list[dict[str, Any]
         for page in client.get_paginator(op).paginate(**kwargs):
             out.extend(page.get(key, []))
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        raise AccessError(f"cannot {op.replace('_', ' ')}: {code}") from None
+        raise AccessError(f"cannot {op.replace('_', ' ')}: {error_code(exc, '')}") from None
     return out
 
 

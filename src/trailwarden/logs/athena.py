@@ -13,10 +13,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from trailwarden.aws.errors import error_code
 from trailwarden.errors import AccessError, TrailwardenError, UsageError
 from trailwarden.logs import athena_sql
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.s3 import S3Source
+from trailwarden.trailstore.files import TrailFiles
 
 POLL_SECONDS = 0.5
 TIMEOUT_SECONDS = 900.0
@@ -52,8 +53,8 @@ class Athena:
             self._wait(qid)
             return self._results(qid)
         except ClientError as exc:
-            err = exc.response.get("Error", {})
-            raise AccessError(f"Athena: {err.get('Code', '')}: {err.get('Message', '')}") from None
+            message = exc.response.get("Error", {}).get("Message", "")
+            raise AccessError(f"Athena: {error_code(exc, '')}: {message}") from None
 
     def _wait(self, qid: str) -> None:
         deadline = time.monotonic() + TIMEOUT_SECONDS
@@ -87,7 +88,7 @@ class Athena:
                 rows.append(dict(zip(names, values, strict=False)))
         return rows
 
-    def ensure(self, source: S3Source) -> None:
+    def ensure(self, source: TrailFiles) -> None:
         """Create the database, the projected table (if absent) and the ``events`` view."""
         org, accounts, regions = discover(source)
         self.run(f"CREATE DATABASE IF NOT EXISTS {self.database}")
@@ -96,16 +97,15 @@ class Athena:
         self.run(athena_sql.view_ddl(self.table))
 
 
-def discover(source: S3Source) -> tuple[str | None, list[str], list[str]]:
+def discover(source: TrailFiles) -> tuple[str | None, list[str], list[str]]:
     """The organisation id (if any), accounts and Regions present in the trail's bucket."""
     org: str | None = None
     accounts: set[str] = set()
     regions: set[str] = set()
-    for acct in source._account_prefixes(Scope()):
+    for acct in source.accounts(Scope()):
         parts = acct.rstrip("/").split("/")
         accounts.add(parts[-1])
         if parts[-2].startswith("o-"):
             org = parts[-2]
-        for region in source._children(acct + "CloudTrail/"):
-            regions.add(region.rstrip("/").rsplit("/", 1)[-1])
+        regions.update(source.regions(acct, Scope()))
     return org, sorted(accounts), sorted(regions)

@@ -19,7 +19,6 @@ from pathlib import Path
 import duckdb
 
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import ReadStats, Record, Source, event_time
 from trailwarden.logs.staging import (
     Batch,
     by_kind,
@@ -29,10 +28,11 @@ from trailwarden.logs.staging import (
     unparsable,
     without,
 )
+from trailwarden.trailstore.records import Files, ReadStats, Record, event_time
 
 
 def iter_matching_records(
-    source: Source, scope: Scope, stats: ReadStats, needles: tuple[bytes, ...]
+    source: Files, scope: Scope, stats: ReadStats, needles: tuple[bytes, ...]
 ) -> Iterator[Record]:
     """Records containing at least one needle (as raw JSON text), deduplicated, in the window."""
     if not needles:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from trailwarden.logs.readers import Record
+from trailwarden.trailstore.records import Record
 
 TRAIL_TAMPERING = (
     "StopLogging",

@@ -1,11 +1,9 @@
-"""CloudTrail's S3 key layout: parse keys, and decide from a key alone whether a file can matter.
+"""Which files and records a question is about: decided from a key alone, then from event times.
 
-``[prefix/]AWSLogs/[o-org/]<account>/CloudTrail/<region>/<YYYY>/<MM>/<DD>/
-<account>_CloudTrail_<region>_<YYYYMMDD>T<HHmm>Z_<unique>.json.gz``
-
-Pruning happens on keys so that accounts, Regions and days outside the question are never
-downloaded. The name's timestamp is the delivery batch time, not the event time, so time pruning
-keeps a slack on both ends and the records are filtered again on ``eventTime``.
+The key layout itself is ``trailstore.layout``. Pruning happens on keys so that accounts, Regions
+and days outside the question are never downloaded. The name's timestamp is the delivery batch
+time, not the event time, so time pruning keeps a slack on both ends and the records are
+filtered again on ``eventTime``.
 """
 
 from __future__ import annotations
@@ -15,46 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from trailwarden.errors import UsageError
+from trailwarden.trailstore import layout
+from trailwarden.trailstore.layout import parse_key
 
 # Delivery usually lags the event by up to ~15 minutes; late deliveries exist, so be generous.
 SLACK = timedelta(minutes=30)
-
-_KEY = re.compile(
-    r"(?:^|/)AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>\d{12})/(?P<kind>CloudTrail[A-Za-z-]*)/"
-    r"(?P<region>[a-z0-9-]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<name>[^/]+)$"
-)
-_STAMP = re.compile(r"_(\d{8}T\d{4})Z_")
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    """What a key in the CloudTrail layout tells about its file before it is read."""
-
-    org: str | None
-    account: str
-    kind: str  # CloudTrail, CloudTrail-Digest, CloudTrail-Insight
-    region: str
-    day: date
-    delivered: datetime | None  # from the file name, when present
-
-
-def parse_key(key: str) -> KeyInfo | None:
-    """Parse a key (or a relative path) in the CloudTrail layout; None when it is not one."""
-    m = _KEY.search(key.replace("\\", "/"))
-    if m is None:
-        return None
-    try:
-        day = date(int(m["y"]), int(m["m"]), int(m["d"]))
-    except ValueError:
-        return None
-    delivered = None
-    stamp = _STAMP.search(m["name"])
-    if stamp is not None:
-        try:
-            delivered = datetime.strptime(stamp.group(1), "%Y%m%dT%H%M").replace(tzinfo=UTC)
-        except ValueError:
-            delivered = None
-    return KeyInfo(m["org"], m["account"], m["kind"], m["region"], day, delivered)
 
 
 @dataclass(frozen=True)
@@ -93,7 +56,7 @@ class Scope:
         info = parse_key(key)
         if info is None:
             return True
-        if info.kind != "CloudTrail":
+        if info.kind != layout.LOGS:
             return False  # digests and Insights hold no events
         if not (self.wants_account(info.account) and self.wants_region(info.region)):
             return False

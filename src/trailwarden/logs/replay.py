@@ -21,7 +21,7 @@ import yaml
 from trailwarden.errors import UsageError
 from trailwarden.filterpattern import compile_pattern, parse
 from trailwarden.filterpattern.compiler import Predicate
-from trailwarden.logs.readers import Record, event_time
+from trailwarden.trailstore.records import Record, event_time
 
 
 @dataclass(frozen=True)

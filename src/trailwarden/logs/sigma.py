@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from trailwarden.logs.readers import Record
+from trailwarden.trailstore.records import Record
 
 Matcher = Callable[[Record], bool]
 _MISSING = object()

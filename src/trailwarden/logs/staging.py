@@ -14,14 +14,13 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 
+from trailwarden.concurrency import put
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import FileRef, ReadStats, Source, iter_file_bytes, split_documents
-
-T = TypeVar("T")
+from trailwarden.trailstore.files import FileRef
+from trailwarden.trailstore.records import Files, ReadStats, iter_file_bytes, split_documents
 
 # JSON per batch: the unit a writer takes and the bound on scratch memory (a few batches exist at
 # once). Commits no longer follow batches (store.COMMIT_ROWS), so the size matters little:
@@ -151,29 +150,8 @@ def scratch_parent() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
-def hand(out: queue.Queue[T], item: T, stop: threading.Event | None) -> bool:
-    """Put ``item`` on ``out``, giving up (False) once ``stop`` is set: never blocks forever."""
-    while True:
-        try:
-            out.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            if stop is not None and stop.is_set():
-                return False
-
-
-def take(source: queue.Queue[T], stop: threading.Event | None) -> T | None:
-    """The next item, or None once ``stop`` is set while waiting."""
-    while True:
-        try:
-            return source.get(timeout=0.1)
-        except queue.Empty:
-            if stop is not None and stop.is_set():
-                return None
-
-
 def produce(
-    source: Source,
+    source: Files,
     scope: Scope,
     stats: ReadStats,
     on_file: Callable[[FileRef, int], None] | None,
@@ -196,7 +174,7 @@ def produce(
         def hand_over() -> bool:
             if vet is not None and batch.paths:
                 vet(batch)
-            return hand(out, batch, stop)
+            return put(out, batch, stop)
 
         for ref, data in iter_file_bytes(source, scope, stats, on_file, corrupt):
             if stop is not None and stop.is_set():
@@ -217,6 +195,6 @@ def produce(
                     return
                 batch = Batch(scratch)
         if hand_over():
-            hand(out, None, stop)
+            put(out, None, stop)
     except BaseException as exc:  # handed to the consumer, which re-raises it
-        hand(out, exc, stop)
+        put(out, exc, stop)

@@ -25,21 +25,21 @@ from typing import Any
 
 import duckdb
 
+from trailwarden.concurrency import get, put
 from trailwarden.errors import TrailwardenError, UsageError
 from trailwarden.logs import schema
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import FileRef, ReadStats, Source
 from trailwarden.logs.staging import (
     Batch,
     by_kind,
-    hand,
     produce,
     records_sql,
     scratch_parent,
     stage,
-    take,
     unparsable,
 )
+from trailwarden.trailstore.files import FileRef
+from trailwarden.trailstore.records import Files, ReadStats
 
 TABLE = "tw_records"
 # Writers: one per core. Each inserts whole batches on its own cursor and its own thread only (a
@@ -111,7 +111,7 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = No
 
 
 def ingest(
-    source: Source,
+    source: Files,
     db: Path,
     scope: Scope,
     on_file: Callable[[FileRef, int], None] | None = None,
@@ -130,7 +130,7 @@ def ingest(
 class _Unseen:
     """The source without the files an earlier run ingested (same name and size)."""
 
-    def __init__(self, source: Source, seen: set[tuple[str, int]], result: IngestResult) -> None:
+    def __init__(self, source: Files, seen: set[tuple[str, int]], result: IngestResult) -> None:
         self.source, self.seen, self.result = source, seen, result
         self.reads_in_flight = source.reads_in_flight
 
@@ -146,7 +146,7 @@ class _Unseen:
 
 
 def _ingest(
-    source: Source,
+    source: Files,
     db: Path,
     scope: Scope,
     on_file: Callable[[FileRef, int], None] | None,
@@ -172,7 +172,7 @@ def _ingest(
 
 def _load(
     con: duckdb.DuckDBPyConnection,
-    source: Source,
+    source: Files,
     scope: Scope,
     result: IngestResult,
     on_file: Callable[[FileRef, int], None] | None,
@@ -249,9 +249,9 @@ class _Writer:
 
     def run(self, batches: queue.Queue[Batch | BaseException | None]) -> None:
         while True:
-            item = take(batches, self.stop)
+            item = get(batches, self.stop)
             if item is None or isinstance(item, BaseException):
-                hand(batches, item, self.stop)  # for the other writers
+                put(batches, item, self.stop)  # for the other writers
                 if isinstance(item, BaseException) and self.error is None:
                     self.error = item
                 break

@@ -180,16 +180,18 @@ class AccountVerifier:
         )
 
     def validate(self, start: datetime) -> Any:
+        from trailwarden.integrity.cloudtrail import public_key_loader
         from trailwarden.integrity.layout import Trail
-        from trailwarden.integrity.s3 import S3Source, public_key_loader
-        from trailwarden.integrity.validator import Options, Scope, validate
+        from trailwarden.integrity.options import Options, Scope
+        from trailwarden.integrity.validator import validate
+        from trailwarden.trailstore.s3 import S3Source, access_clients
 
-        session = self.ctx.access.session(self.account)
+        clients = access_clients(self.ctx.access, self.account)
         keys = self.public_keys
         loader = (
             (lambda _region: lambda _s, _e: list(keys))
             if keys is not None
-            else public_key_loader(session)
+            else public_key_loader(clients)
         )
         scope = Scope(
             bucket=self.b.bucket.name,
@@ -198,7 +200,7 @@ class AccountVerifier:
             accounts=frozenset({self.account}),
         )
         options = Options(start=start - timedelta(hours=2), end=self.now(), max_workers=4)
-        return validate(S3Source(session, 4), scope, options, loader, self.b.trail_arn)
+        return validate(S3Source(clients, 4), scope, options, loader, self.b.trail_arn)
 
     def cloudwatch_events(self) -> str:
         start = self.started()

@@ -1,8 +1,12 @@
-"""Generate a realistic CloudTrail delivery (log files + signed digest chains) with our own key.
+"""The one writer of CloudTrail trees: log files in the key layout, and signed digest chains.
 
-Used by the tests (which then tamper with the output), the benchmark and the demo. Everything is
-written through a ``sink(key, body, metadata)`` so the same delivery can land in a folder
+Two ways in: ``write_trail_delivery`` generates a realistic delivery (log files + digest chains
+signed with our own key; tests tamper with it, benchmarks time it, the demo delivers it), and
+``write_records`` files given records (the real datasets) the way CloudTrail batches them.
+Everything is written through a ``sink(key, body, metadata)`` so a tree can land in a folder
 (``dir_sink``, the ``--dir`` layout) or an S3 bucket (``s3_sink``). Deterministic for a seed.
+The keys come from ``trailstore.layout``; the public key type from ``integrity.keys`` (the one
+module outside trailstore this one imports: it hands out the key it signed with).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import json
 import random
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,8 +27,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from trailwarden.integrity.keys import PublicKey, fingerprint_of
-from trailwarden.integrity.layout import Chain, Trail, fmt_display
-from trailwarden.integrity.source import METADATA_SUFFIX
+from trailwarden.trailstore import layout
+from trailwarden.trailstore.layout import fmt_display
+from trailwarden.trailstore.records import Record, event_time
+from trailwarden.trailstore.source import METADATA_SUFFIX
 
 Sink = Callable[[str, bytes, dict[str, str]], None]
 ALPHANUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -84,10 +91,34 @@ class DigestFile:
     log_keys: list[str]
 
 
+@dataclass(frozen=True)
+class Chain:
+    """Where one account's files for one Region go (the layout's coordinates of a chain)."""
+
+    bucket: str
+    prefix: str
+    org_id: str | None
+    account: str
+    region: str
+    trail: str
+    home: str
+
+    def log_key(self, delivered: datetime, unique: str) -> str:
+        org, account = self.org_id, self.account
+        return layout.log_key(self.prefix, org, account, self.region, delivered, unique)
+
+    def digest_key(self, end: datetime, backfill: bool = False) -> str:
+        org, account, region = self.org_id, self.account, self.region
+        return layout.digest_key(
+            self.prefix, org, account, region, self.trail, self.home, end, backfill
+        )
+
+
 @dataclass
 class Delivery:
     bucket: str
-    trail: Trail
+    trail: str  # the trail's name
+    home: str  # its home Region
     digests: dict[tuple[str, str], list[DigestFile]] = field(default_factory=dict)  # (acct, R)
     backfill: dict[tuple[str, str], list[DigestFile]] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
@@ -194,7 +225,9 @@ def iter_trail_delivery(
     """Yield (key, body, metadata) for every object; fills ``delivery`` as it goes."""
     rng = random.Random(f"{seed}/{account}")
     for ri, region in enumerate(regions):
-        chain = Chain(delivery.bucket, prefix, org_id, account, region, delivery.trail)
+        chain = Chain(
+            delivery.bucket, prefix, org_id, account, region, delivery.trail, delivery.home
+        )
         files = delivery.digests.setdefault((account, region), [])
         previous: DigestFile | None = None
         previous_inflated = b""
@@ -210,10 +243,7 @@ def iter_trail_delivery(
             for n in range(logs_per_hour):
                 delivered = begin + (end - begin) * (n + 1) / (logs_per_hour + 1)
                 name = "".join(rng.choice(ALPHANUM) for _ in range(16))
-                log_key = (
-                    f"{chain.log_day_folder(delivered)}{account}_CloudTrail_{region}_"
-                    f"{delivered:%Y%m%dT%H%MZ}_{name}.json.gz"
-                )
+                log_key = chain.log_key(delivered, name)
                 times = sorted(
                     delivered - timedelta(seconds=rng.randrange(30, 600))
                     for _ in range(records_per_log)
@@ -319,7 +349,7 @@ def write_trail_delivery(
     """
     home = home_region or regions[0]
     if delivery is None:
-        delivery = Delivery(bucket, Trail(trail_name, home))
+        delivery = Delivery(bucket, trail_name, home)
     for obj_key, body, meta in iter_trail_delivery(
         delivery, account, regions, start, hours, key, org_id=org_id, **options
     ):
@@ -347,3 +377,45 @@ def s3_sink(client: Any, bucket: str) -> Sink:
         client.put_object(Bucket=bucket, Key=key, Body=body, Metadata=metadata)
 
     return write
+
+
+def _batch_time(rec: Record) -> datetime:
+    when = event_time(rec) or datetime(1970, 1, 1, tzinfo=UTC)
+    return when.replace(minute=when.minute - when.minute % 5, second=0, microsecond=0)
+
+
+def group_for_delivery(
+    records: Sequence[Record], org: str | None = None, prefix: str = ""
+) -> dict[str, list[Record]]:
+    """Key -> records, batching like CloudTrail: per account, Region and 5-minute window."""
+    groups: dict[tuple[str, str, datetime], list[Record]] = defaultdict(list)
+    for rec in records:
+        account = str(rec.get("recipientAccountId") or "000000000000")
+        region = str(rec.get("awsRegion") or "us-east-1")
+        groups[(account, region, _batch_time(rec))].append(rec)
+    out: dict[str, list[Record]] = {}
+    for (account, region, batch), recs in sorted(groups.items()):
+        ids = "".join(str(r.get("eventID")) for r in recs)
+        unique = hashlib.sha256(ids.encode()).hexdigest()[:16].upper()
+        delivered = batch + timedelta(minutes=5)
+        out[layout.log_key(prefix, org, account, region, delivered, unique)] = recs
+    return out
+
+
+def write_records(
+    sink: Sink, records: Sequence[Record], org: str | None = None, compresslevel: int = 6
+) -> list[str]:
+    """File ``records`` into ``sink`` as CloudTrail delivers them; return the keys written."""
+    written = []
+    for key, recs in group_for_delivery(records, org).items():
+        body = json.dumps({"Records": recs}, separators=(",", ":")).encode()
+        sink(key, gzip.compress(body, compresslevel=compresslevel, mtime=0), {})
+        written.append(key)
+    return written
+
+
+def write_layout(
+    records: Sequence[Record], root: Path, org: str | None = None, compresslevel: int = 6
+) -> list[Path]:
+    """``write_records`` into a folder; return the files written."""
+    return [root / key for key in write_records(dir_sink(root), records, org, compresslevel)]

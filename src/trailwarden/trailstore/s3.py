@@ -1,0 +1,148 @@
+"""A bucket as a Source, with clients from the one ``AwsAccess`` (one botocore config).
+
+The bucket's Region is asked once (GetBucketLocation) so every call goes straight to it; where that
+call is denied, the default Region's client is used and S3's redirects find the bucket. Only a
+missing key is a verdict (ObjectNotFound); a listing that fails stops the run with one line.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from trailwarden.aws.errors import ACCESS_DENIED_CODES, error_code
+from trailwarden.aws.session import OWN, AccessOptions, AwsAccess
+from trailwarden.errors import AccessError, UsageError
+from trailwarden.trailstore.source import CHUNK, ObjectNotFound, ObjectRef, StoredObject, Unreadable
+
+# GETs in flight: a GET costs a round trip (tens of ms) for a file of tens of KB, so one at a
+# time would leave the reader waiting on the network nearly all the time.
+READS_IN_FLIGHT = 32
+# Listings in flight per bucket while walking account and Region folders.
+LISTS_IN_FLIGHT = 8
+NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+LOCATION_REGION = "us-east-1"  # where GetBucketLocation is asked
+
+ClientFactory = Callable[[str, str], Any]
+"""``(service, region) -> client``."""
+
+
+def access_clients(access: AwsAccess, account: str = OWN) -> ClientFactory:
+    """Clients of ``account`` (the caller's own credentials by default) from ``access``."""
+    return lambda service, region: access.client(account, region, service)
+
+
+def reader_access(
+    profile: str | None = None, region: str | None = None, in_flight: int = READS_IN_FLIGHT
+) -> AwsAccess:
+    """An AwsAccess whose connection pool holds ``in_flight`` GETs plus the listings."""
+    return AwsAccess(
+        AccessOptions(profile=profile, region=region, pool_size=in_flight + LISTS_IN_FLIGHT + 4)
+    )
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket[/prefix]`` -> (bucket, prefix without surrounding slashes)."""
+    m = re.fullmatch(r"s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(.*))?", url)
+    if m is None:
+        raise UsageError(f"invalid S3 URL {url!r}: expected s3://bucket[/prefix]")
+    return m.group(1), (m.group(2) or "").strip("/")
+
+
+def _why(exc: Exception) -> str:
+    return error_code(exc, "") if isinstance(exc, ClientError) else str(exc)
+
+
+class S3Source:
+    """Reads any bucket the clients can reach; one client per bucket Region."""
+
+    remote = True
+
+    def __init__(self, clients: ClientFactory, reads_in_flight: int | None = None) -> None:
+        self._clients = clients
+        self.reads_in_flight = READS_IN_FLIGHT if reads_in_flight is None else reads_in_flight
+        self._regions: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, bucket: str) -> Any:
+        with self._lock:
+            region = self._regions.get(bucket)
+        if region is None:
+            region = self._locate(bucket)
+            with self._lock:
+                self._regions[bucket] = region
+        return self._clients("s3", region)
+
+    def _locate(self, bucket: str) -> str:
+        try:
+            loc = self._clients("s3", LOCATION_REGION).get_bucket_location(Bucket=bucket)
+        except ClientError as exc:
+            code = error_code(exc, "")
+            if code == "NoSuchBucket":
+                raise UsageError(f"bucket {bucket} does not exist (NoSuchBucket)") from None
+            if code in ACCESS_DENIED_CODES:
+                return LOCATION_REGION  # S3 redirects to the bucket's Region
+            raise AccessError(f"cannot read bucket {bucket}: {code}") from exc
+        except BotoCoreError as exc:
+            raise AccessError(f"cannot read bucket {bucket}: {exc}") from exc
+        region = str(loc.get("LocationConstraint") or "us-east-1")
+        return "eu-west-1" if region == "EU" else region
+
+    def name_of(self, bucket: str, key: str) -> str:
+        return key
+
+    def _pages(self, bucket: str, prefix: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        pages = self._client(bucket).get_paginator("list_objects_v2")
+        try:
+            yield from pages.paginate(Bucket=bucket, Prefix=prefix, **kwargs)
+        except ClientError as exc:
+            if error_code(exc, "") == "NoSuchBucket":
+                raise UsageError(f"bucket {bucket} does not exist (NoSuchBucket)") from None
+            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {_why(exc)}") from None
+        except BotoCoreError as exc:
+            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {exc}") from None
+
+    def list_objects(self, bucket: str, prefix: str, start_after: str = "") -> Iterator[ObjectRef]:
+        extra = {"StartAfter": start_after} if start_after else {}
+        for page in self._pages(bucket, prefix, **extra):
+            for obj in page.get("Contents", []):
+                yield ObjectRef(obj["Key"], int(obj.get("Size", 0)))
+
+    def list_folders(self, bucket: str, prefix: str) -> list[str]:
+        out: list[str] = []
+        for page in self._pages(bucket, prefix, Delimiter="/"):
+            out += [p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
+        return out
+
+    def _get(self, bucket: str, key: str) -> dict[str, Any]:
+        try:
+            return self._client(bucket).get_object(Bucket=bucket, Key=key)  # type: ignore[no-any-return]
+        except ClientError as exc:
+            code = error_code(exc, "")
+            if code in NOT_FOUND_CODES:
+                raise ObjectNotFound(key) from exc
+            raise Unreadable(f"s3://{bucket}/{key}", code) from exc
+        except BotoCoreError as exc:
+            raise Unreadable(f"s3://{bucket}/{key}", str(exc)) from exc
+
+    def get_object(self, bucket: str, key: str) -> StoredObject:
+        resp = self._get(bucket, key)
+        try:
+            body: bytes = resp["Body"].read()
+        except BotoCoreError as exc:  # the connection broke mid-body
+            raise Unreadable(f"s3://{bucket}/{key}", str(exc)) from exc
+        return StoredObject(body, dict(resp.get("Metadata", {})))
+
+    def open_object(self, bucket: str, key: str) -> Iterable[bytes]:
+        return _stream(self._get(bucket, key)["Body"])
+
+
+def _stream(body: Any) -> Iterator[bytes]:
+    try:
+        yield from body.iter_chunks(CHUNK)
+    finally:
+        body.close()
