@@ -21,30 +21,31 @@ def account_signals(view: AccountView) -> Iterator[Signal]:
         status = trail.status
         if status is not None and not status.is_logging:
             yield Signal(
-                "trail-not-logging",
-                Severity.HIGH,
-                acct,
-                region,
-                arn,
-                f"{trail.name} exists but is not logging: nothing is recorded",
+                kind="trail-not-logging",
+                severity=Severity.HIGH,
+                account=acct,
+                region=region,
+                resource=arn,
+                message=f"{trail.name} exists but is not logging: nothing is recorded",
             )
         if status is not None and status.latest_delivery_error:
             yield Signal(
-                "delivery-error",
-                Severity.HIGH,
-                acct,
-                region,
-                arn,
-                f"{trail.name} last S3 delivery failed: {status.latest_delivery_error}",
+                kind="delivery-error",
+                severity=Severity.HIGH,
+                account=acct,
+                region=region,
+                resource=arn,
+                message=f"{trail.name} last S3 delivery failed: {status.latest_delivery_error}",
             )
         if status is not None and status.latest_digest_delivery_error:
             yield Signal(
-                "digest-delivery-error",
-                Severity.MEDIUM,
-                acct,
-                region,
-                arn,
-                f"{trail.name} last digest delivery failed: {status.latest_digest_delivery_error}",
+                kind="digest-delivery-error",
+                severity=Severity.MEDIUM,
+                account=acct,
+                region=region,
+                resource=arn,
+                message=f"{trail.name} last digest delivery failed: "
+                f"{status.latest_digest_delivery_error}",
             )
         if trail.cloudwatch_logs_log_group_arn and status is not None:
             yield from _cloudwatch_health(view, trail.name, region, arn, status, now)
@@ -52,44 +53,45 @@ def account_signals(view: AccountView) -> Iterator[Signal]:
             key = view.key(trail.kms_key_id)
             if key is not None and key.key_state not in (None, "Enabled"):
                 yield Signal(
-                    "kms-key-unusable",
-                    Severity.HIGH,
-                    acct,
-                    region,
-                    arn,
-                    f"{trail.name}'s KMS key is {key.key_state}: CloudTrail cannot "
+                    kind="kms-key-unusable",
+                    severity=Severity.HIGH,
+                    account=acct,
+                    region=region,
+                    resource=arn,
+                    message=f"{trail.name}'s KMS key is {key.key_state}: CloudTrail cannot "
                     "encrypt, so nothing is delivered",
                 )
         if trail.selectors is not None and logs_data_events(trail.selectors):
             yield Signal(
-                "data-events",
-                Severity.INFORMATIONAL,
-                acct,
-                region,
-                arn,
-                f"{trail.name} records data events, billed $0.10 per 100,000 events for every copy",
+                kind="data-events",
+                severity=Severity.INFORMATIONAL,
+                account=acct,
+                region=region,
+                resource=arn,
+                message=f"{trail.name} records data events, billed $0.10 per 100,000 events "
+                "for every copy",
             )
         if trail.s3_bucket_name:
             bucket = view.bucket(trail.s3_bucket_name)
             if bucket is not None and not bucket.exists:
                 yield Signal(
-                    "bucket-missing",
-                    Severity.CRITICAL,
-                    acct,
-                    region,
-                    arn,
-                    f"{trail.name}'s bucket {bucket.name} does not exist",
+                    kind="bucket-missing",
+                    severity=Severity.CRITICAL,
+                    account=acct,
+                    region=region,
+                    resource=arn,
+                    message=f"{trail.name}'s bucket {bucket.name} does not exist",
                 )
         if trail.cloudwatch_logs_log_group_arn:
             group = view.log_group(trail.cloudwatch_logs_log_group_arn)
             if group is not None and group.exists is False:
                 yield Signal(
-                    "log-group-missing",
-                    Severity.HIGH,
-                    acct,
-                    region,
-                    arn,
-                    f"{trail.name}'s log group {group.name} does not exist",
+                    kind="log-group-missing",
+                    severity=Severity.HIGH,
+                    account=acct,
+                    region=region,
+                    resource=arn,
+                    message=f"{trail.name}'s log group {group.name} does not exist",
                 )
     yield from _extra_copies(view)
 
@@ -101,21 +103,21 @@ def _cloudwatch_health(
     last = status.latest_cloudwatch_logs_delivery_time
     if error:
         yield Signal(
-            "cloudwatch-delivery-error",
-            Severity.MEDIUM,
-            view.account,
-            region,
-            arn,
-            f"{name}'s last CloudWatch Logs delivery failed: {error}",
+            kind="cloudwatch-delivery-error",
+            severity=Severity.MEDIUM,
+            account=view.account,
+            region=region,
+            resource=arn,
+            message=f"{name}'s last CloudWatch Logs delivery failed: {error}",
         )
     elif last is not None and now - last > STALE_CLOUDWATCH:
         yield Signal(
-            "cloudwatch-delivery-stale",
-            Severity.MEDIUM,
-            view.account,
-            region,
-            arn,
-            f"{name} last delivered to CloudWatch Logs at {last:%Y-%m-%d %H:%M}Z, "
+            kind="cloudwatch-delivery-stale",
+            severity=Severity.MEDIUM,
+            account=view.account,
+            region=region,
+            resource=arn,
+            message=f"{name} last delivered to CloudWatch Logs at {last:%Y-%m-%d %H:%M}Z, "
             "more than 24 h ago",
         )
 
@@ -140,11 +142,11 @@ def _extra_copies(view: AccountView) -> Iterator[Signal]:
     if regions:
         where = regions[0] if len(regions) == 1 else f"{len(regions)} Regions"
         yield Signal(
-            "extra-management-copy",
-            Severity.LOW,
-            view.account,
-            regions[0] if len(regions) == 1 else "multiple",
-            f"AWS::::Account:{view.account}",
-            f"trails {', '.join(sorted(names))} each record management events in {where}: "
+            kind="extra-management-copy",
+            severity=Severity.LOW,
+            account=view.account,
+            region=regions[0] if len(regions) == 1 else "multiple",
+            resource=f"AWS::::Account:{view.account}",
+            message=f"trails {', '.join(sorted(names))} each record management events in {where}: "
             "every copy after the first is billed at $2.00 per 100,000 events",
         )
