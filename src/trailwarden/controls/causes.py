@@ -7,6 +7,7 @@ controls is one line of work, not eight. ``text`` is the form ``trailwarden.find
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,50 +29,44 @@ class TrailCause:
 
 
 @dataclass(frozen=True, slots=True)
-class MissingTrail:
-    """The account has no trail that could be changed to clear it: one must be created."""
-
+class _OfAccount:
     account: str
+    PREFIX: ClassVar[str]
 
     @property
     def text(self) -> str:
-        return f"no-trail:{self.account}"
+        return f"{self.PREFIX}:{self.account}"
 
 
 @dataclass(frozen=True, slots=True)
-class RegionNotScanned:
+class MissingTrail(_OfAccount):
+    """The account has no trail that could be changed to clear it: one must be created."""
+
+    PREFIX = "no-trail"
+
+
+@dataclass(frozen=True, slots=True)
+class RegionNotScanned(_OfAccount):
     """Nothing is known in the Region (DescribeTrails failed, or an opt-in Region is not enabled).
 
     findings/1 has always written it as the account's missing trail, so ``text`` still does."""
 
-    account: str
     region: str
-
-    @property
-    def text(self) -> str:
-        return f"no-trail:{self.account}"
+    PREFIX = "no-trail"
 
 
 @dataclass(frozen=True, slots=True)
-class LakeStores:
+class LakeStores(_OfAccount):
     """The account's CloudTrail Lake event data stores (not a trail: CloudTrail.10)."""
 
-    account: str
-
-    @property
-    def text(self) -> str:
-        return f"lake:{self.account}"
+    PREFIX = "lake"
 
 
 @dataclass(frozen=True, slots=True)
-class UnreachableAccount:
+class UnreachableAccount(_OfAccount):
     """The account could not be reached at all (AssumeRole failed): nothing was read."""
 
-    account: str
-
-    @property
-    def text(self) -> str:
-        return f"unreachable:{self.account}"
+    PREFIX = "unreachable"
 
 
 RootCause = TrailCause | MissingTrail | RegionNotScanned | LakeStores | UnreachableAccount
