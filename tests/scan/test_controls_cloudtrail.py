@@ -14,7 +14,8 @@ from tests.scan.build import (
     owned_bucket,
 )
 
-from trailwarden.controls import Status, evaluate
+from trailwarden.controls import Gap, Status, evaluate
+from trailwarden.controls.causes import MissingTrail, TrailCause
 from trailwarden.snapshot.model import Bucket, EventDataStore, Snapshot
 
 
@@ -103,7 +104,8 @@ def test_ct1_fails_with_reason(kwargs: dict[str, Any], words: str) -> None:
     home = [f for f in findings if f.region == "us-east-1"]
     assert home[0].status == Status.FAILED
     assert words in home[0].reason
-    assert home[0].root_cause == make_trail(**kwargs).arn
+    assert home[0].root_cause == TrailCause(make_trail(**kwargs).arn, owner=MGMT)
+    assert home[0].gap == Gap.NO_QUALIFYING_TRAIL
 
 
 def test_ct1_split_read_and_write_across_two_trails_fails() -> None:
@@ -155,7 +157,8 @@ def test_ct1_no_trail_fails_with_missing_trail_as_root_cause() -> None:
     snap = make_snapshot([], accounts=[MEMBER])
     findings = evaluate(snap, only=["CloudTrail.1"]).findings
     assert {f.status for f in findings} == {Status.FAILED}
-    assert {f.root_cause for f in findings} == {f"no-trail:{MEMBER}"}
+    assert {f.root_cause for f in findings} == {MissingTrail(MEMBER)}
+    assert {f.gap for f in findings} == {Gap.NO_TRAIL}
 
 
 def test_ct1_unknown_status_is_not_available_never_passed() -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from tests.scan.build import MGMT, NOW, make_snapshot, make_trail
 
 from trailwarden.controls import evaluate
+from trailwarden.controls.causes import TrailCause
 from trailwarden.controls.grouping import group_failures
 from trailwarden.snapshot.model import Bucket, KmsKey, LogGroup, TrailStatus
 
@@ -92,7 +93,7 @@ def test_failures_of_one_trail_group_into_one_root_cause_with_one_fix() -> None:
     bad = make_trail(multi=False, kms_key_id=None, log_file_validation_enabled=False, tags={})
     groups = group_failures(evaluate(make_snapshot([bad])).findings)
     by_cause = {g.root_cause: g for g in groups}
-    group = by_cause[bad.arn]
+    group = by_cause[TrailCause(bad.arn, owner=MGMT)]
     assert [c for c in group.controls if c.startswith("CloudTrail.")] == [
         "CloudTrail.1",
         "CloudTrail.2",
@@ -103,7 +104,7 @@ def test_failures_of_one_trail_group_into_one_root_cause_with_one_fix() -> None:
     fix = group.fix()
     assert "multi-Region" in fix and "validation" in fix and "KMS" in fix and "tag" in fix
     # The Region the single-Region trail does not cover fails for the same trail, not separately.
-    assert set(by_cause) == {bad.arn}
+    assert set(by_cause) == {TrailCause(bad.arn, owner=MGMT)}
 
 
 def test_missing_trail_group_says_create_one() -> None:

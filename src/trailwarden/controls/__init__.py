@@ -1,13 +1,20 @@
-"""Controls: pure functions from a snapshot to findings and signals, in one registry."""
+"""Controls: owns the verdicts - findings, root causes, gaps and signals - from a snapshot.
+Imports only the snapshot model, filterpattern and its own modules; never boto3, never report/.
+
+Each control is a pure function in one registry (registry.py) with its metadata; model.py and
+causes.py are the leaf data types every other module here (and report/) imports.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trailwarden.controls import cloudtrail as _cloudtrail  # noqa: F401  (registers controls)
+from trailwarden.controls import buckets as _buckets  # noqa: F401  (registers controls)
+from trailwarden.controls import cloudtrail as _cloudtrail  # noqa: F401
 from trailwarden.controls import cloudwatch as _cloudwatch  # noqa: F401
-from trailwarden.controls.context import AccountView
-from trailwarden.controls.model import ControlParams, Finding, Severity, Signal, Status
+from trailwarden.controls.causes import RootCause, UnreachableAccount
+from trailwarden.controls.context import AccountView, account_resource
+from trailwarden.controls.model import ControlParams, Finding, Gap, Severity, Signal, Status
 from trailwarden.controls.registry import REGISTRY, control_sort_key
 from trailwarden.controls.signals import account_signals
 from trailwarden.snapshot.model import Snapshot
@@ -17,6 +24,8 @@ __all__ = [
     "ControlParams",
     "Evaluation",
     "Finding",
+    "Gap",
+    "RootCause",
     "Severity",
     "Signal",
     "Status",
@@ -52,10 +61,10 @@ def evaluate(
                     view.finding(
                         control.meta,
                         Status.NOT_AVAILABLE,
-                        "-",
-                        f"AWS::::Account:{view.account}",
-                        "the account could not be reached (AssumeRole failed; see errors)",
-                        f"unreachable:{view.account}",
+                        region="-",
+                        resource=account_resource(view.account),
+                        reason="the account could not be reached (AssumeRole failed; see errors)",
+                        root_cause=UnreachableAccount(view.account),
                     )
                 )
                 continue

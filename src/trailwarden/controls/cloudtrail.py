@@ -1,19 +1,25 @@
-"""CloudTrail.1-7, .9, .10 with Security Hub's semantics (controls.md sections 1 and 3)."""
+"""CloudTrail.1-5, .9, .10 with Security Hub's semantics (controls.md sections 1 and 3).
+
+The trail's bucket (CloudTrail.6, .7) is in buckets.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from trailwarden.controls.context import (
-    AccountView,
-    account_resource,
-    no_trail_cause,
-    repair_target,
+from trailwarden.controls.causes import LakeStores
+from trailwarden.controls.context import AccountView, account_resource, repair_target, trail_cause
+from trailwarden.controls.model import (
+    ControlMeta,
+    Finding,
+    Gap,
+    Remediation,
+    Severity,
+    Status,
+    Verdict,
 )
-from trailwarden.controls.model import ControlMeta, Finding, Severity, Status
 from trailwarden.controls.registry import register
 from trailwarden.controls.selectors import covers_all_management, describe_management
-from trailwarden.snapshot.model import Bucket, RegionState, Trail
+from trailwarden.snapshot.model import EventDataStore, RegionState, Trail
 
 _NIST_CT1 = [
     "AC-2(4)",
@@ -56,26 +62,32 @@ _NIST_CT5 = [
 ]
 
 CT1 = ControlMeta(
-    "CloudTrail.1",
-    "CloudTrail should be enabled and configured with at least one multi-Region trail that "
+    id="CloudTrail.1",
+    title="CloudTrail should be enabled and configured with at least one multi-Region trail that "
     "includes read and write management events",
-    Severity.HIGH,
-    "AWS::::Account",
-    "Run one multi-Region trail that is logging and records all read and write management "
-    "events with no excluded event source (trailwarden plan).",
-    {
+    severity=Severity.HIGH,
+    resource_type="AWS::::Account",
+    remediation=Remediation(
+        detail="Run one multi-Region trail that is logging and records all read and write "
+        "management events with no excluded event source (trailwarden plan).",
+        step="make it multi-Region, logging all read and write management events",
+    ),
+    compliance={
         "CIS": ["v1.2.0/2.1", "v1.4.0/3.1", "v3.0.0/3.1", "v5.0.0/3.1"],
         "NIST 800-53 r5": _NIST_CT1,
     },
 )
 CT2 = ControlMeta(
-    "CloudTrail.2",
-    "CloudTrail should have encryption at-rest enabled",
-    Severity.MEDIUM,
-    "AWS::CloudTrail::Trail",
-    "Set KmsKeyId on the trail to a KMS key in the bucket's Region whose policy lets "
-    "CloudTrail encrypt.",
-    {
+    id="CloudTrail.2",
+    title="CloudTrail should have encryption at-rest enabled",
+    severity=Severity.MEDIUM,
+    resource_type="AWS::CloudTrail::Trail",
+    remediation=Remediation(
+        detail="Set KmsKeyId on the trail to a KMS key in the bucket's Region whose policy lets "
+        "CloudTrail encrypt.",
+        step="encrypt with a KMS key",
+    ),
+    compliance={
         "CIS": ["v1.2.0/2.7", "v1.4.0/3.7", "v3.0.0/3.5", "v5.0.0/3.5"],
         "NIST 800-53 r5": [
             "AU-9",
@@ -91,84 +103,86 @@ CT2 = ControlMeta(
     },
 )
 CT3 = ControlMeta(
-    "CloudTrail.3",
-    "At least one CloudTrail trail should be enabled",
-    Severity.HIGH,
-    "AWS::::Account",
-    "Create a trail and start logging (a multi-Region trail covers every Region).",
-    {"PCI DSS": ["v3.2.1/10.1", "v3.2.1/10.2.1-10.2.7", "v3.2.1/10.3.1-10.3.6"]},
+    id="CloudTrail.3",
+    title="At least one CloudTrail trail should be enabled",
+    severity=Severity.HIGH,
+    resource_type="AWS::::Account",
+    remediation=Remediation(
+        detail="Create a trail and start logging (a multi-Region trail covers every Region).",
+        step="start logging",
+        covered_by="CloudTrail.1",  # a multi-Region, logging trail is logging everywhere
+    ),
+    compliance={"PCI DSS": ["v3.2.1/10.1", "v3.2.1/10.2.1-10.2.7", "v3.2.1/10.3.1-10.3.6"]},
 )
 CT4 = ControlMeta(
-    "CloudTrail.4",
-    "CloudTrail log file validation should be enabled",
-    Severity.LOW,
-    "AWS::CloudTrail::Trail",
-    "UpdateTrail with EnableLogFileValidation=true in the trail's home Region.",
-    {
+    id="CloudTrail.4",
+    title="CloudTrail log file validation should be enabled",
+    severity=Severity.LOW,
+    resource_type="AWS::CloudTrail::Trail",
+    remediation=Remediation(
+        detail="UpdateTrail with EnableLogFileValidation=true in the trail's home Region.",
+        step="enable log file validation",
+    ),
+    compliance={
         "CIS": ["v1.2.0/2.2", "v1.4.0/3.2", "v3.0.0/3.2", "v5.0.0/3.2"],
         "NIST 800-53 r5": ["AU-9", "SI-4", "SI-7(1)", "SI-7(3)", "SI-7(7)"],
         "PCI DSS": ["v3.2.1/10.5.2", "v3.2.1/10.5.5"],
     },
 )
 CT5 = ControlMeta(
-    "CloudTrail.5",
-    "CloudTrail trails should be integrated with Amazon CloudWatch Logs",
-    Severity.LOW,
-    "AWS::CloudTrail::Trail",
-    "Create a log group and delivery role in the home Region, then UpdateTrail with "
-    "CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn.",
-    {
+    id="CloudTrail.5",
+    title="CloudTrail trails should be integrated with Amazon CloudWatch Logs",
+    severity=Severity.LOW,
+    resource_type="AWS::CloudTrail::Trail",
+    remediation=Remediation(
+        detail="Create a log group and delivery role in the home Region, then UpdateTrail with "
+        "CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn.",
+        step="deliver to CloudWatch Logs",
+    ),
+    compliance={
         "CIS": ["v1.2.0/2.4", "v1.4.0/3.4"],
         "NIST 800-53 r5": _NIST_CT5,
         "PCI DSS": ["v3.2.1/10.5.3"],
     },
 )
-CT6 = ControlMeta(
-    "CloudTrail.6",
-    "Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible",
-    Severity.CRITICAL,
-    "AWS::S3::Bucket",
-    "PutPublicAccessBlock with all four flags on the trail's bucket and remove public grants.",
-    {"CIS": ["v1.2.0/2.3", "v1.4.0/3.3"]},
-)
-CT7 = ControlMeta(
-    "CloudTrail.7",
-    "Ensure S3 bucket access logging is enabled on the CloudTrail S3 bucket",
-    Severity.LOW,
-    "AWS::S3::Bucket",
-    "PutBucketLogging on the trail's bucket to a separate access-log bucket.",
-    {"CIS": ["v1.2.0/2.6", "v1.4.0/3.6", "v3.0.0/3.4", "v5.0.0/3.4"]},
-)
 CT9 = ControlMeta(
-    "CloudTrail.9",
-    "CloudTrail trails should be tagged",
-    Severity.LOW,
-    "AWS::CloudTrail::Trail",
-    "AddTags on the trail (in its home Region) with at least one non-aws: tag.",
+    id="CloudTrail.9",
+    title="CloudTrail trails should be tagged",
+    severity=Severity.LOW,
+    resource_type="AWS::CloudTrail::Trail",
+    remediation=Remediation(
+        detail="AddTags on the trail (in its home Region) with at least one non-aws: tag.",
+        step="tag it",
+    ),
 )
 CT10 = ControlMeta(
-    "CloudTrail.10",
-    "CloudTrail Lake event data stores should be encrypted with customer managed AWS KMS keys",
-    Severity.MEDIUM,
-    "AWS::CloudTrail::EventDataStore",
-    "Create event data stores with a customer managed KMS key (it cannot be changed later).",
+    id="CloudTrail.10",
+    title="CloudTrail Lake event data stores should be encrypted with customer managed AWS KMS "
+    "keys",
+    severity=Severity.MEDIUM,
+    resource_type="AWS::CloudTrail::EventDataStore",
+    remediation=Remediation(
+        detail="Create event data stores with a customer managed KMS key (it cannot be changed "
+        "later).",
+        step="use customer managed KMS keys for event data stores",
+    ),
 )
 
 
-def _why_not_ct1(trail: Trail) -> str | None:
-    """Why this trail does not satisfy CloudTrail.1; None when it does; '?' when unknown."""
+def _ct1_problems(trail: Trail) -> list[str] | None:
+    """What keeps this trail from satisfying CloudTrail.1 (empty: nothing); None when unknown."""
     problems = []
     if not trail.is_multi_region:
         problems.append("single-Region")
     if trail.status is None:
-        return "?"
+        return None
     if not trail.status.is_logging:
         problems.append("not logging")
     if trail.selectors is None:
-        return "?" if not problems else ", ".join(problems)
+        return problems or None  # a known problem already decides; else unknown
     if not covers_all_management(trail.selectors):
         problems.append(f"records {describe_management(trail.selectors)}")
-    return ", ".join(problems) or None
+    return problems
 
 
 def _not_opted_in(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
@@ -176,13 +190,8 @@ def _not_opted_in(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
     unknown (CloudTrail cannot record there until the Region is enabled)."""
     for region in view.regions:
         if region.state == RegionState.NOT_OPTED_IN:
-            yield view.finding(
-                meta,
-                Status.NOT_AVAILABLE,
-                region.region,
-                account_resource(view.account),
-                "opt-in Region not enabled for this account: not scanned",
-                no_trail_cause(view.account),
+            yield view.not_scanned(
+                meta, region.region, "opt-in Region not enabled for this account: not scanned"
             )
 
 
@@ -195,44 +204,45 @@ def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
             yield view.unlisted(meta, region.region)
             continue
         trails = view.visible_trails(region)
-        verdicts = {t.arn: _why_not_ct1(t) for t in trails}
-        passing = [t for t in trails if verdicts[t.arn] is None]
+        verdicts = {t.arn: _ct1_problems(t) for t in trails}
+        passing = [t for t in trails if verdicts[t.arn] == []]
         if passing:
             best = sorted(passing, key=lambda t: (t.account != view.account, t.arn))[0]
             owner = "organisation trail " if best.account != view.account else "trail "
             yield view.finding(
                 meta,
                 Status.PASSED,
-                region.region,
-                resource,
-                f"{owner}{best.name} is multi-Region, logging and records all read and write "
-                "management events",
-                best.arn,
+                region=region.region,
+                resource=resource,
+                reason=f"{owner}{best.name} is multi-Region, logging and records all read and "
+                "write management events",
+                root_cause=trail_cause(best),
             )
-        elif any(v == "?" for v in verdicts.values()):
-            unknown = [t.name for t in trails if verdicts[t.arn] == "?"]
+        elif any(v is None for v in verdicts.values()):
+            unknown = [t.name for t in trails if verdicts[t.arn] is None]
             yield view.finding(
                 meta,
                 Status.NOT_AVAILABLE,
-                region.region,
-                resource,
-                f"could not read status or selectors of {', '.join(unknown)}; see errors",
-                repair_target(view, trails),
+                region=region.region,
+                resource=resource,
+                reason=f"could not read status or selectors of {', '.join(unknown)}; see errors",
+                root_cause=repair_target(view, trails),
             )
         else:
             reason = (
-                "; ".join(f"{t.name}: {verdicts[t.arn]}" for t in trails)
+                "; ".join(f"{t.name}: {', '.join(verdicts[t.arn] or [])}" for t in trails)
                 if trails
                 else "no trail exists in this Region"
             )
             yield view.finding(
                 meta,
                 Status.FAILED,
-                region.region,
-                resource,
-                f"no single trail is multi-Region, logging and records all read and write "
+                region=region.region,
+                resource=resource,
+                reason=f"no single trail is multi-Region, logging and records all read and write "
                 f"management events ({reason})",
-                repair_target(view, trails),
+                root_cause=repair_target(view, trails),
+                gap=Gap.NO_QUALIFYING_TRAIL if trails else Gap.NO_TRAIL,
             )
 
 
@@ -251,28 +261,31 @@ def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
             yield view.finding(
                 meta,
                 Status.PASSED,
-                region.region,
-                resource,
-                f"trail {logging[0].name} is logging in this Region",
-                logging[0].arn,
+                region=region.region,
+                resource=resource,
+                reason=f"trail {logging[0].name} is logging in this Region",
+                root_cause=trail_cause(logging[0]),
             )
         elif unknown:
             yield view.finding(
                 meta,
                 Status.NOT_AVAILABLE,
-                region.region,
-                resource,
-                f"could not read the status of {', '.join(t.name for t in unknown)}",
-                repair_target(view, trails),
+                region=region.region,
+                resource=resource,
+                reason=f"could not read the status of {', '.join(t.name for t in unknown)}",
+                root_cause=repair_target(view, trails),
             )
         else:
-            reason = (
-                f"{len(trails)} trail(s) visible but none is logging"
-                if trails
-                else "no trail covers this Region"
-            )
             yield view.finding(
-                meta, Status.FAILED, region.region, resource, reason, repair_target(view, trails)
+                meta,
+                Status.FAILED,
+                region=region.region,
+                resource=resource,
+                reason=f"{len(trails)} trail(s) visible but none is logging"
+                if trails
+                else "no trail covers this Region",
+                root_cause=repair_target(view, trails),
+                gap=Gap.NOT_LOGGING if trails else Gap.NO_TRAIL,
             )
 
 
@@ -282,25 +295,27 @@ def _foreign(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
         yield view.finding(
             meta,
             Status.NOT_AVAILABLE,
-            trail.home_region,
-            trail.arn,
-            f"organisation trail owned by account {trail.account}: evaluated in that account",
-            trail.arn,
+            region=trail.home_region,
+            resource=trail.arn,
+            reason=f"organisation trail owned by account {trail.account}: evaluated in that "
+            "account",
+            root_cause=trail_cause(trail),
         )
 
 
 def _per_owned_trail(
-    view: AccountView, meta: ControlMeta, check: dict[bool, str], attr: str
+    view: AccountView, meta: ControlMeta, check: dict[bool, str], attr: str, gap: Gap
 ) -> Iterator[Finding]:
     for trail in view.owned_trails():
         ok = bool(getattr(trail, attr))
         yield view.finding(
             meta,
             Status.PASSED if ok else Status.FAILED,
-            trail.home_region,
-            trail.arn,
-            check[ok].format(name=trail.name),
-            trail.arn,
+            region=trail.home_region,
+            resource=trail.arn,
+            reason=check[ok].format(name=trail.name),
+            root_cause=trail_cause(trail),
+            gap=None if ok else gap,
         )
     yield from _foreign(view, meta)
 
@@ -312,6 +327,7 @@ def cloudtrail_2(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
         meta,
         {True: "{name} encrypts log files with KMS", False: "{name} has no KmsKeyId (SSE-S3 only)"},
         "kms_key_id",
+        Gap.NOT_ENCRYPTED,
     )
 
 
@@ -322,6 +338,7 @@ def cloudtrail_4(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
         meta,
         {True: "{name} has log file validation", False: "{name} has log file validation off"},
         "log_file_validation_enabled",
+        Gap.NO_LOG_FILE_VALIDATION,
     )
 
 
@@ -335,165 +352,78 @@ def cloudtrail_5(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
             False: "{name} has no CloudWatchLogsLogGroupArn",
         },
         "cloudwatch_logs_log_group_arn",
+        Gap.NO_CLOUDWATCH_LOGS,
     )
+
+
+def _tags_verdict(trail: Trail, required: tuple[str, ...]) -> Verdict:
+    """At least one non-aws: tag, or every key of the requiredTagKeys parameter."""
+    if trail.tags is None:
+        return Status.NOT_AVAILABLE, f"could not read the tags of {trail.name}", None
+    if required:
+        missing = [k for k in required if k not in trail.tags]
+        if missing:
+            reason = f"{trail.name} lacks required tag(s) {', '.join(missing)}"
+            return Status.FAILED, reason, Gap.MISSING_REQUIRED_TAGS
+        return Status.PASSED, f"{trail.name} has every required tag", None
+    user_tags = sorted(k for k in trail.tags if not k.startswith("aws:"))
+    if user_tags:
+        return Status.PASSED, f"{trail.name} is tagged ({', '.join(user_tags)})", None
+    return Status.FAILED, f"{trail.name} has no tags other than aws: system tags", Gap.UNTAGGED
 
 
 @register(CT9)
 def cloudtrail_9(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    """At least one non-aws: tag, or every key of the requiredTagKeys parameter."""
-    required = view.params.required_tag_keys
     for trail in view.owned_trails():
-        if trail.tags is None:
-            status, reason = Status.NOT_AVAILABLE, f"could not read the tags of {trail.name}"
-        else:
-            user_tags = sorted(k for k in trail.tags if not k.startswith("aws:"))
-            missing = [k for k in required if k not in trail.tags]
-            if required:
-                status = Status.FAILED if missing else Status.PASSED
-                reason = (
-                    f"{trail.name} lacks required tag(s) {', '.join(missing)}"
-                    if missing
-                    else f"{trail.name} has every required tag"
-                )
-            else:
-                status = Status.PASSED if user_tags else Status.FAILED
-                reason = (
-                    f"{trail.name} is tagged ({', '.join(user_tags)})"
-                    if user_tags
-                    else f"{trail.name} has no tags other than aws: system tags"
-                )
-        yield view.finding(meta, status, trail.home_region, trail.arn, reason, trail.arn)
+        status, reason, gap = _tags_verdict(trail, view.params.required_tag_keys)
+        yield view.finding(
+            meta,
+            status,
+            region=trail.home_region,
+            resource=trail.arn,
+            reason=reason,
+            root_cause=trail_cause(trail),
+            gap=gap,
+        )
     yield from _foreign(view, meta)
-
-
-def _bucket_of(view: AccountView, trail: Trail) -> Bucket | None:
-    return view.bucket(trail.s3_bucket_name) if trail.s3_bucket_name else None
-
-
-def _bucket_findings(
-    view: AccountView, meta: ControlMeta, check: Callable[[Bucket], tuple[Status, str]]
-) -> Iterator[Finding]:
-    seen: set[str] = set()
-    for trail in view.owned_trails():
-        name = trail.s3_bucket_name
-        if not name or name in seen:
-            continue
-        seen.add(name)
-        bucket = _bucket_of(view, trail)
-        resource = f"arn:aws:s3:::{name}"
-        region = (bucket.region if bucket else None) or trail.home_region
-        if bucket is None or bucket.owned is None:
-            status, reason = Status.NOT_AVAILABLE, f"could not establish who owns bucket {name}"
-        elif not bucket.exists:
-            status = Status.FAILED
-            reason = f"bucket {name} does not exist: {trail.name} delivers nothing"
-        elif not bucket.owned:
-            status = Status.NOT_AVAILABLE
-            reason = f"bucket {name} is in another account: evaluated in that account"
-        else:
-            status, reason = check(bucket)
-        yield view.finding(meta, status, region, resource, reason, trail.arn)
-
-
-_PUBLIC_GROUPS = (
-    "http://acs.amazonaws.com/groups/global/AllUsers",
-    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
-)
-
-
-def _flag(bucket: Bucket, name: str) -> bool | None:
-    """A Block Public Access flag in effect from the bucket or the account setting."""
-    values = [bucket.public_access_block, bucket.account_public_access_block]
-    if any(v is not None and v.get(name) for v in values):
-        return True
-    return None if any(v is None for v in values) else False
-
-
-def _policy_public(bucket: Bucket) -> bool | None:
-    if bucket.policy_is_public is not None:
-        return bucket.policy_is_public
-    if bucket.policy is None:
-        return None
-    for st in bucket.policy.get("Statement", []):
-        principal = st.get("Principal")
-        star = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        if st.get("Effect") == "Allow" and star and not st.get("Condition"):
-            return True
-    return False
-
-
-def _acl_public(bucket: Bucket) -> bool | None:
-    if bucket.acl_grants is None:
-        return None
-    return any(g.get("Grantee", {}).get("URI") in _PUBLIC_GROUPS for g in bucket.acl_grants)
-
-
-def _effective(public: bool | None, neutralised: bool | None) -> bool | None:
-    if neutralised is True or public is False:
-        return False
-    if public is True and neutralised is False:
-        return True
-    return None
-
-
-def _not_public(bucket: Bucket) -> tuple[Status, str]:
-    via_policy = _effective(_policy_public(bucket), _flag(bucket, "RestrictPublicBuckets"))
-    via_acl = _effective(_acl_public(bucket), _flag(bucket, "IgnorePublicAcls"))
-    if via_policy or via_acl:
-        how = " and ".join(w for w, on in (("its policy", via_policy), ("its ACL", via_acl)) if on)
-        return Status.FAILED, f"bucket {bucket.name} is public through {how}"
-    if via_policy is False and via_acl is False:
-        return Status.PASSED, f"bucket {bucket.name} is not publicly accessible"
-    return (
-        Status.NOT_AVAILABLE,
-        f"could not read the policy, ACL or Block Public Access of {bucket.name}",
-    )
-
-
-def _access_logged(bucket: Bucket) -> tuple[Status, str]:
-    if bucket.logging_enabled is None:
-        return Status.NOT_AVAILABLE, f"could not read the logging setting of {bucket.name}"
-    if bucket.logging_enabled:
-        return Status.PASSED, f"{bucket.name} logs access to {bucket.logging_target}"
-    return Status.FAILED, f"bucket {bucket.name} has server access logging off"
-
-
-@register(CT6)
-def cloudtrail_6(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _bucket_findings(view, meta, _not_public)
-
-
-@register(CT7)
-def cloudtrail_7(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _bucket_findings(view, meta, _access_logged)
 
 
 @register(CT10)
 def cloudtrail_10(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
     """Only where event data stores exist: an account without any gets no finding."""
+    cause = LakeStores(view.account)
     for region in view.scanned_regions:
         if region.state == RegionState.ERROR:
             continue
-        cause = f"lake:{view.account}"
         if region.event_data_stores is None:
             yield view.finding(
                 meta,
                 Status.NOT_AVAILABLE,
-                region.region,
-                account_resource(view.account),
-                "could not list CloudTrail Lake event data stores",
-                cause,
+                region=region.region,
+                resource=account_resource(view.account),
+                reason="could not list CloudTrail Lake event data stores",
+                root_cause=cause,
             )
             continue
         for store in region.event_data_stores:
-            if not store.kms_key_id:
-                status, reason = Status.FAILED, f"{store.name or store.arn} uses the default key"
-            elif store.key_manager == "CUSTOMER":
-                status, reason = Status.PASSED, f"{store.name or store.arn} uses a customer key"
-            elif store.key_manager is None:
-                status = Status.NOT_AVAILABLE
-                reason = f"could not describe the KMS key of {store.name or store.arn}"
-            else:
-                status = Status.FAILED
-                reason = f"{store.name or store.arn} uses an AWS managed key"
-            yield view.finding(meta, status, region.region, store.arn, reason, cause)
+            status, reason, gap = _store_key(store)
+            yield view.finding(
+                meta,
+                status,
+                region=region.region,
+                resource=store.arn,
+                reason=reason,
+                root_cause=cause,
+                gap=gap,
+            )
+
+
+def _store_key(store: EventDataStore) -> Verdict:
+    label = store.name or store.arn
+    if not store.kms_key_id:
+        return Status.FAILED, f"{label} uses the default key", Gap.NO_CUSTOMER_MANAGED_KEY
+    if store.key_manager == "CUSTOMER":
+        return Status.PASSED, f"{label} uses a customer key", None
+    if store.key_manager is None:
+        return Status.NOT_AVAILABLE, f"could not describe the KMS key of {label}", None
+    return Status.FAILED, f"{label} uses an AWS managed key", Gap.NO_CUSTOMER_MANAGED_KEY

@@ -12,12 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from trailwarden.controls.context import (
-    AccountView,
-    account_resource,
-    repair_target,
-)
-from trailwarden.controls.model import ControlMeta, Finding, Severity, Status
+from trailwarden.controls.causes import TrailCause
+from trailwarden.controls.context import AccountView, account_resource, repair_target, trail_cause
+from trailwarden.controls.model import ControlMeta, Finding, Gap, Remediation, Severity, Status
 from trailwarden.controls.registry import register
 from trailwarden.controls.selectors import records_read_write_management
 from trailwarden.filterpattern import FilterPatternError, canonical
@@ -34,6 +31,11 @@ class Outcome:
     status: Status
     reason: str
     depth: int  # how far along the chain it got: the most advanced failure explains best
+    gap: Gap | None = None  # the missing link, when FAILED
+
+
+def _failed(gap: Gap, reason: str, depth: int) -> Outcome:
+    return Outcome(Status.FAILED, reason, depth, gap)
 
 
 def _canonical(pattern: str) -> str | None:
@@ -45,21 +47,23 @@ def _canonical(pattern: str) -> str | None:
 
 def _trail_link(trail: Trail, cis: CisControl) -> Outcome | None:
     if not trail.is_multi_region:
-        return Outcome(Status.FAILED, f"{trail.name} is not multi-Region", 0)
+        return _failed(Gap.NOT_MULTI_REGION, f"{trail.name} is not multi-Region", 0)
     if trail.status is None or trail.selectors is None:
         return Outcome(Status.NOT_AVAILABLE, f"could not read {trail.name}'s status/selectors", 0)
     if not trail.status.is_logging:
-        return Outcome(Status.FAILED, f"{trail.name} is not logging", 0)
+        return _failed(Gap.NOT_LOGGING, f"{trail.name} is not logging", 0)
     kms = "kms.amazonaws.com" if cis.control_id == "CloudWatch.7" else ""
     if not records_read_write_management(trail.selectors, must_include=kms):
         extra = " (or excludes KMS events)" if kms else ""
-        return Outcome(
-            Status.FAILED,
+        return _failed(
+            Gap.INCOMPLETE_SELECTORS,
             f"{trail.name} does not record all read and write management events{extra}",
             0,
         )
     if not trail.cloudwatch_logs_log_group_arn:
-        return Outcome(Status.FAILED, f"{trail.name} does not deliver to CloudWatch Logs", 1)
+        return _failed(
+            Gap.NO_CLOUDWATCH_LOGS, f"{trail.name} does not deliver to CloudWatch Logs", 1
+        )
     return None
 
 
@@ -68,13 +72,13 @@ def _group_link(view: AccountView, trail: Trail) -> tuple[LogGroup | None, Outco
     if group is None:
         return None, Outcome(Status.NOT_AVAILABLE, "the trail's log group was not read", 1)
     if group.account != view.account:
-        return None, Outcome(
-            Status.FAILED, f"log group {group.name} belongs to account {group.account}", 1
+        return None, _failed(
+            Gap.FOREIGN_LOG_GROUP, f"log group {group.name} belongs to account {group.account}", 1
         )
     if group.exists is None or (group.exists and group.metric_filters is None):
         return None, Outcome(Status.NOT_AVAILABLE, f"could not read log group {group.name}", 1)
     if not group.exists:
-        return None, Outcome(Status.FAILED, f"log group {group.name} does not exist", 1)
+        return None, _failed(Gap.LOG_GROUP_MISSING, f"log group {group.name} does not exist", 1)
     return group, None
 
 
@@ -101,8 +105,8 @@ def _chain(view: AccountView, trail: Trail, cis: CisControl) -> Outcome:
     want = _canonical(cis.pattern)
     exact = [f for f in group.metric_filters or [] if _canonical(f.pattern) == want]
     if not exact:
-        return Outcome(
-            Status.FAILED,
+        return _failed(
+            Gap.NO_METRIC_FILTER,
             f"no metric filter on {group.name} has the exact CIS pattern{_near_miss(group, cis)}",
             2,
         )
@@ -120,11 +124,11 @@ def _chain(view: AccountView, trail: Trail, cis: CisControl) -> Outcome:
             else ""
         )
         listed = ", ".join(f"{ns}/{name}" for name, ns in sorted(metrics))
-        return Outcome(Status.FAILED, f"no alarm on metric {listed}{hint}", 3)
+        return _failed(Gap.NO_ALARM, f"no alarm on metric {listed}{hint}", 3)
     topics = {t.arn: t for t in group.topics or []}
     sns = [a for alarm in alarms for a in alarm.actions if a.startswith("arn:aws:sns:")]
     if not sns:
-        return Outcome(Status.FAILED, f"alarm {alarms[0].name} has no SNS action", 4)
+        return _failed(Gap.NO_SNS_ACTION, f"alarm {alarms[0].name} has no SNS action", 4)
     states = [topics.get(arn) for arn in sns]
     if any(t is not None and (t.confirmed_subscriptions or 0) > 0 for t in states):
         return Outcome(Status.PASSED, f"{trail.name} -> filter -> alarm -> SNS subscriber", 6)
@@ -134,7 +138,9 @@ def _chain(view: AccountView, trail: Trail, cis: CisControl) -> Outcome:
         )
     pending = sum(t.pending_subscriptions for t in states if t is not None)
     note = f" ({pending} pending confirmation)" if pending else ""
-    return Outcome(Status.FAILED, f"topic {sns[0]} has no confirmed subscriber{note}", 5)
+    return _failed(
+        Gap.NO_CONFIRMED_SUBSCRIBER, f"topic {sns[0]} has no confirmed subscriber{note}", 5
+    )
 
 
 def _region_finding(
@@ -152,27 +158,51 @@ def _region_finding(
         others = [s for s in region.trails if s.classification != TrailClass.OWNED_HOME]
         if others:
             first = view.trail(others[0].arn)
-            where = (
-                f"organisation trail of account {first.account}: evaluated there"
-                if first is not None and first.account != view.account
-                else f"trail homed in {first.home_region if first else '?'}: evaluated there"
-            )
+            if first is None:  # a sighting the snapshot has no record of: owner unknown
+                where, cause = "trail homed elsewhere", TrailCause(others[0].arn, owner=None)
+            elif first.account != view.account:
+                where, cause = f"organisation trail of account {first.account}", trail_cause(first)
+            else:
+                where, cause = f"trail homed in {first.home_region}", trail_cause(first)
             return view.finding(
-                meta, Status.NOT_AVAILABLE, region.region, resource, where, others[0].arn
+                meta,
+                Status.NOT_AVAILABLE,
+                region=region.region,
+                resource=resource,
+                reason=f"{where}: evaluated there",
+                root_cause=cause,
             )
         return view.finding(
             meta,
             Status.FAILED,
-            region.region,
-            resource,
-            "no trail is configured in this Region",
-            repair_target(view, []),
+            region=region.region,
+            resource=resource,
+            reason="no trail is configured in this Region",
+            root_cause=repair_target(view, []),
+            gap=Gap.NO_TRAIL,
         )
     outcomes = [(t, _chain(view, t, cis)) for t in home]
     trail, best = max(outcomes, key=lambda o: (_RANK[o[1].status], o[1].depth))
     if best.status == Status.FAILED:  # explain with the trail that got furthest
         trail, best = max(outcomes, key=lambda o: (o[1].depth, _RANK[o[1].status]))
-    return view.finding(meta, best.status, region.region, resource, best.reason, trail.arn)
+    return view.finding(
+        meta,
+        best.status,
+        region=region.region,
+        resource=resource,
+        reason=best.reason,
+        root_cause=trail_cause(trail),
+        gap=best.gap,
+    )
+
+
+# Every CloudWatch.x is cleared by the same work on the trail's log group; when all of a trail's
+# failures stop at the same link, the report names only that link.
+_STEP = "add the CIS metric filters, alarms and a confirmed SNS subscriber"
+_NARROWER = {
+    Gap.NO_CONFIRMED_SUBSCRIBER: "confirm a subscriber of the alarms' SNS topic",
+    Gap.NO_ALARM: "add alarms (with an SNS action) on the CIS metric filters",
+}
 
 
 def _make(cis: CisControl) -> None:
@@ -182,14 +212,19 @@ def _make(cis: CisControl) -> None:
     if cis.control_id == "CloudWatch.1":
         compliance["PCI DSS"] = ["v3.2.1/7.2.1"]
     meta = ControlMeta(
-        cis.control_id,
-        cis.title,
-        Severity.LOW,
-        "AWS::::Account",
-        f"On the trail's log group (home Region) create the metric filter {cis.pattern} with "
-        f"metric {cis.namespace}/{cis.metric_name}, an alarm on it ({cis.statistic} over "
-        f"{cis.period} s >= {cis.threshold:g}) and an SNS topic with a confirmed subscriber.",
-        compliance,
+        id=cis.control_id,
+        title=cis.title,
+        severity=Severity.LOW,
+        resource_type="AWS::::Account",
+        remediation=Remediation(
+            step=_STEP,
+            by_gap=_NARROWER,
+            detail=f"On the trail's log group (home Region) create the metric filter "
+            f"{cis.pattern} with metric {cis.namespace}/{cis.metric_name}, an alarm on it "
+            f"({cis.statistic} over {cis.period} s >= {cis.threshold:g}) and an SNS topic with "
+            "a confirmed subscriber.",
+        ),
+        compliance=compliance,
     )
 
     @register(meta)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trailwarden.controls.model import ControlMeta, ControlParams, Finding, Status
+from trailwarden.controls.causes import MissingTrail, RegionNotScanned, RootCause, TrailCause
+from trailwarden.controls.model import ControlMeta, ControlParams, Finding, Gap, Status
 from trailwarden.snapshot.model import (
     AccountScan,
     ApiError,
@@ -85,11 +86,16 @@ class AccountView:
         self,
         meta: ControlMeta,
         status: Status,
+        *,
         region: str,
         resource: str,
         reason: str,
-        root_cause: str,
+        root_cause: RootCause,
+        gap: Gap | None = None,
     ) -> Finding:
+        if (gap is None) == (status == Status.FAILED):
+            # Grouping and fix texts rely on it: a FAILED finding says what is missing.
+            raise ValueError(f"{meta.id} {status}: a gap goes with FAILED and only FAILED")
         return Finding(
             control=meta.id,
             status=status,
@@ -99,36 +105,40 @@ class AccountView:
             resource_type=meta.resource_type,
             resource=resource,
             reason=reason,
+            gap=gap,
             root_cause=root_cause,
-            remediation=meta.remediation,
+            remediation=meta.remediation.detail,
             compliance=meta.compliance,
         )
 
-    def unlisted(self, meta: ControlMeta, region: str) -> Finding:
-        """DescribeTrails failed in the Region: nothing is known there, so never PASSED."""
+    def not_scanned(self, meta: ControlMeta, region: str, reason: str) -> Finding:
+        """Nothing is known in the Region, so never PASSED."""
         return self.finding(
             meta,
             Status.NOT_AVAILABLE,
-            region,
-            account_resource(self.account),
-            "DescribeTrails failed in this Region; see errors",
-            no_trail_cause(self.account),
+            region=region,
+            resource=account_resource(self.account),
+            reason=reason,
+            root_cause=RegionNotScanned(self.account, region),
         )
 
+    def unlisted(self, meta: ControlMeta, region: str) -> Finding:
+        return self.not_scanned(meta, region, "DescribeTrails failed in this Region; see errors")
 
-def no_trail_cause(account: str) -> str:
-    return f"no-trail:{account}"
+
+def trail_cause(trail: Trail) -> TrailCause:
+    return TrailCause(trail.arn, owner=trail.account)
 
 
 def account_resource(account: str) -> str:
     return f"AWS::::Account:{account}"
 
 
-def repair_target(view: AccountView, trails: list[Trail]) -> str:
+def repair_target(view: AccountView, trails: list[Trail]) -> RootCause:
     """The trail whose single change would clear the account-level control: prefer our own
     multi-Region trail, then any own trail, then an organisation trail, else a missing trail."""
     owned = view.owned_trails()  # also those homed in other Regions: one can be made multi-Region
     for pool in ([t for t in owned if t.is_multi_region], owned, trails):
         if pool:
-            return sorted(pool, key=lambda t: t.arn)[0].arn
-    return no_trail_cause(view.account)
+            return trail_cause(sorted(pool, key=lambda t: t.arn)[0])
+    return MissingTrail(view.account)

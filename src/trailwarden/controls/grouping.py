@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import assert_never
 
-from trailwarden.controls.model import Finding, Severity, Status
+from trailwarden.controls.causes import (
+    LakeStores,
+    MissingTrail,
+    RegionNotScanned,
+    RootCause,
+    TrailCause,
+    UnreachableAccount,
+)
+from trailwarden.controls.model import Finding, Gap, Remediation, Severity, Status
+from trailwarden.controls.registry import REGISTRY, control_sort_key
 
-# What one change to the trail does to clear each control, in the order a fix applies them.
-_FIX = {
-    "CloudTrail.1": "make it multi-Region, logging all read and write management events",
-    "CloudTrail.3": "start logging",
-    "CloudTrail.2": "encrypt with a KMS key",
-    "CloudTrail.4": "enable log file validation",
-    "CloudTrail.5": "deliver to CloudWatch Logs",
-    "CloudTrail.6": "block public access on its bucket",
-    "CloudTrail.7": "turn on access logging for its bucket",
-    "CloudTrail.9": "tag it",
-}
-_CLOUDWATCH_FIX = "add the CIS metric filters, alarms and a confirmed SNS subscriber"
+_CREATE_TRAIL = (
+    "create one multi-Region trail with all read+write management events, "
+    "validation, KMS and CloudWatch Logs (trailwarden plan)"
+)
 
 
 @dataclass
 class Group:
     account: str
-    root_cause: str
+    root_cause: RootCause
     findings: list[Finding] = field(default_factory=list)
 
     @property
     def controls(self) -> list[str]:
-        return sorted({f.control for f in self.findings}, key=_order)
+        return sorted({f.control for f in self.findings}, key=control_sort_key)
 
     @property
     def severity(self) -> Severity:
@@ -36,50 +38,58 @@ class Group:
 
     @property
     def is_missing_trail(self) -> bool:
-        return self.root_cause.startswith("no-trail:")
+        return isinstance(self.root_cause, MissingTrail)
 
     @property
     def owned(self) -> bool:
         """False for an organisation trail: the fix belongs to its owner account."""
-        parts = self.root_cause.split(":")
-        return self.is_missing_trail or len(parts) < 5 or parts[4] == self.account
+        cause = self.root_cause
+        return not isinstance(cause, TrailCause) or cause.owner in (None, self.account)
 
     def fix(self) -> str:
+        clears = f" - clears {_list(self.controls)}"
+        cause = self.root_cause
+        match cause:
+            case MissingTrail() | RegionNotScanned():
+                return _CREATE_TRAIL + clears
+            case TrailCause():
+                who = "" if self.owned else f" (organisation trail: fix in account {cause.owner})"
+                return f"fix trail {cause.name}{who}: {'; '.join(self._steps())}{clears}"
+            case LakeStores() | UnreachableAccount():
+                return "; ".join(self._steps()) + clears
+            case _:
+                assert_never(cause)
+
+    def _steps(self) -> list[str]:
+        """Each control's remediation step once, in the order a fix applies them; controls that
+        share a step (CloudWatch.1-14) share it here too."""
         controls = self.controls
-        if self.is_missing_trail:
-            return (
-                "create one multi-Region trail with all read+write management events, "
-                f"validation, KMS and CloudWatch Logs (trailwarden plan) - clears {_list(controls)}"
-            )
-        if self.root_cause.startswith("lake:"):
-            return f"use customer managed KMS keys for event data stores - clears {_list(controls)}"
-        name = self.root_cause.rsplit("/", 1)[-1]
-        steps = [_FIX[c] for c in _FIX if c in controls]
-        if "CloudTrail.1" in controls and _FIX["CloudTrail.3"] in steps:
-            steps.remove(_FIX["CloudTrail.3"])  # a multi-Region, logging trail covers it
-        cloudwatch = [f.reason for f in self.findings if f.control.startswith("CloudWatch.")]
-        if cloudwatch:
-            steps.append(_cloudwatch_fix(cloudwatch))
-        who = "" if self.owned else f" (organisation trail: fix in account {self._owner()})"
-        return f"fix trail {name}{who}: {'; '.join(steps)} - clears {_list(controls)}"
-
-    def _owner(self) -> str:
-        parts = self.root_cause.split(":")
-        return parts[4] if len(parts) > 4 else "?"
+        gaps: dict[str, set[Gap | None]] = {}
+        for f in self.findings:
+            gaps.setdefault(f.control, set()).add(f.gap)
+        steps: dict[str, tuple[Remediation, set[Gap | None]]] = {}
+        for control in sorted(controls, key=_fix_order):
+            remedy = REGISTRY[control].meta.remediation
+            if remedy.covered_by in controls:
+                continue
+            steps.setdefault(remedy.step, (remedy, set()))[1].update(gaps[control])
+        return [_narrowest(remedy, seen) for remedy, seen in steps.values()]
 
 
-def _cloudwatch_fix(reasons: list[str]) -> str:
-    """Name only the missing link when every CloudWatch.x failure stops at the same one."""
-    if all("subscriber" in r for r in reasons):
-        return "confirm a subscriber of the alarms' SNS topic"
-    if all(r.startswith("no alarm on metric") for r in reasons):
-        return "add alarms (with an SNS action) on the CIS metric filters"
-    return _CLOUDWATCH_FIX
+def _narrowest(remedy: Remediation, gaps: set[Gap | None]) -> str:
+    """Name only the missing link when every failure the step clears stops at the same one."""
+    if len(gaps) == 1:
+        (gap,) = gaps
+        if gap is not None:
+            return remedy.by_gap.get(gap, remedy.step)
+    return remedy.step
 
 
-def _order(control: str) -> tuple[str, int]:
-    family, _, num = control.partition(".")
-    return family, int(num) if num.isdigit() else 0
+def _fix_order(control: str) -> tuple[str, bool, int]:
+    """Account-level controls first (a multi-Region, logging trail decides whether anything is
+    recorded at all), then the rest by number, family by family."""
+    family, number = control_sort_key(control)
+    return family, REGISTRY[control].meta.resource_type != "AWS::::Account", number
 
 
 def _list(controls: list[str]) -> str:
@@ -87,8 +97,8 @@ def _list(controls: list[str]) -> str:
     "CloudTrail.1, .3; CloudWatch.1-14": short enough to read in one line."""
     families: dict[str, list[int]] = {}
     for c in controls:
-        family, _, num = c.partition(".")
-        families.setdefault(family, []).append(int(num) if num.isdigit() else 0)
+        family, number = control_sort_key(c)
+        families.setdefault(family, []).append(number)
     parts = []
     for family, nums in families.items():
         runs: list[list[int]] = []
@@ -103,11 +113,11 @@ def _list(controls: list[str]) -> str:
 
 
 def group_failures(findings: list[Finding]) -> list[Group]:
-    """FAILED findings grouped per account by the trail whose one change fixes them."""
-    groups: dict[tuple[str, str], Group] = {}
+    """FAILED findings grouped per account by the root cause whose one change fixes them."""
+    groups: dict[tuple[str, RootCause], Group] = {}
     for f in findings:
         if f.status != Status.FAILED:
             continue
         key = (f.account, f.root_cause)
         groups.setdefault(key, Group(f.account, f.root_cause)).findings.append(f)
-    return sorted(groups.values(), key=lambda g: (g.account, g.severity.rank, g.root_cause))
+    return sorted(groups.values(), key=lambda g: (g.account, g.severity.rank, g.root_cause.text))

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from trailwarden.controls.model import Control, ControlFn, ControlMeta
+from trailwarden.controls.context import AccountView
+from trailwarden.controls.model import ControlMeta, Finding
+
+ControlFn = Callable[[AccountView, ControlMeta], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Control:
+    meta: ControlMeta
+    evaluate: ControlFn
+
 
 REGISTRY: dict[str, Control] = {}
 

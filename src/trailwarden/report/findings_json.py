@@ -30,7 +30,7 @@ def findings_document(evaluation: Evaluation) -> dict[str, Any]:
                 "resource_type": f.resource_type,
                 "resource": f.resource,
                 "reason": f.reason,
-                "root_cause": f.root_cause,
+                "root_cause": f.root_cause.text,
                 "remediation": f.remediation,
                 "compliance": f.compliance,
             }

@@ -1,0 +1,169 @@
+"""CloudTrail.6, .7: the bucket a trail delivers to (controls.md section 3.3).
+
+Each bucket is evaluated once, from the first owned trail that names it, and only in the account
+that owns it: another account's bucket (or one of unknown owner) is NOT_AVAILABLE here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from trailwarden.controls.context import AccountView, trail_cause
+from trailwarden.controls.model import (
+    ControlMeta,
+    Finding,
+    Gap,
+    Remediation,
+    Severity,
+    Status,
+    Verdict,
+)
+from trailwarden.controls.registry import register
+from trailwarden.snapshot.model import Bucket, Trail
+
+CT6 = ControlMeta(
+    id="CloudTrail.6",
+    title="Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible",
+    severity=Severity.CRITICAL,
+    resource_type="AWS::S3::Bucket",
+    remediation=Remediation(
+        detail="PutPublicAccessBlock with all four flags on the trail's bucket and remove public "
+        "grants.",
+        step="block public access on its bucket",
+    ),
+    compliance={"CIS": ["v1.2.0/2.3", "v1.4.0/3.3"]},
+)
+CT7 = ControlMeta(
+    id="CloudTrail.7",
+    title="Ensure S3 bucket access logging is enabled on the CloudTrail S3 bucket",
+    severity=Severity.LOW,
+    resource_type="AWS::S3::Bucket",
+    remediation=Remediation(
+        detail="PutBucketLogging on the trail's bucket to a separate access-log bucket.",
+        step="turn on access logging for its bucket",
+    ),
+    compliance={"CIS": ["v1.2.0/2.6", "v1.4.0/3.6", "v3.0.0/3.4", "v5.0.0/3.4"]},
+)
+
+
+def _bucket_of(view: AccountView, trail: Trail) -> Bucket | None:
+    return view.bucket(trail.s3_bucket_name) if trail.s3_bucket_name else None
+
+
+def _bucket_findings(
+    view: AccountView, meta: ControlMeta, check: Callable[[Bucket], Verdict]
+) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for trail in view.owned_trails():
+        name = trail.s3_bucket_name
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        bucket = _bucket_of(view, trail)
+        resource = f"arn:aws:s3:::{name}"
+        region = (bucket.region if bucket else None) or trail.home_region
+        verdict: Verdict
+        if bucket is None or bucket.owned is None:
+            verdict = Status.NOT_AVAILABLE, f"could not establish who owns bucket {name}", None
+        elif not bucket.exists:
+            verdict = (
+                Status.FAILED,
+                f"bucket {name} does not exist: {trail.name} delivers nothing",
+                Gap.BUCKET_MISSING,
+            )
+        elif not bucket.owned:
+            verdict = (
+                Status.NOT_AVAILABLE,
+                f"bucket {name} is in another account: evaluated in that account",
+                None,
+            )
+        else:
+            verdict = check(bucket)
+        status, reason, gap = verdict
+        yield view.finding(
+            meta,
+            status,
+            region=region,
+            resource=resource,
+            reason=reason,
+            root_cause=trail_cause(trail),
+            gap=gap,
+        )
+
+
+_PUBLIC_GROUPS = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+
+
+def _flag(bucket: Bucket, name: str) -> bool | None:
+    """A Block Public Access flag in effect from the bucket or the account setting."""
+    values = [bucket.public_access_block, bucket.account_public_access_block]
+    if any(v is not None and v.get(name) for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
+def _policy_public(bucket: Bucket) -> bool | None:
+    if bucket.policy_is_public is not None:
+        return bucket.policy_is_public
+    if bucket.policy is None:
+        return None
+    for st in bucket.policy.get("Statement", []):
+        principal = st.get("Principal")
+        star = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
+        if st.get("Effect") == "Allow" and star and not st.get("Condition"):
+            return True
+    return False
+
+
+def _acl_public(bucket: Bucket) -> bool | None:
+    if bucket.acl_grants is None:
+        return None
+    return any(g.get("Grantee", {}).get("URI") in _PUBLIC_GROUPS for g in bucket.acl_grants)
+
+
+def _effective(public: bool | None, neutralised: bool | None) -> bool | None:
+    if neutralised is True or public is False:
+        return False
+    if public is True and neutralised is False:
+        return True
+    return None
+
+
+def _not_public(bucket: Bucket) -> Verdict:
+    via_policy = _effective(_policy_public(bucket), _flag(bucket, "RestrictPublicBuckets"))
+    via_acl = _effective(_acl_public(bucket), _flag(bucket, "IgnorePublicAcls"))
+    if via_policy or via_acl:
+        how = " and ".join(w for w, on in (("its policy", via_policy), ("its ACL", via_acl)) if on)
+        return Status.FAILED, f"bucket {bucket.name} is public through {how}", Gap.BUCKET_PUBLIC
+    if via_policy is False and via_acl is False:
+        return Status.PASSED, f"bucket {bucket.name} is not publicly accessible", None
+    return (
+        Status.NOT_AVAILABLE,
+        f"could not read the policy, ACL or Block Public Access of {bucket.name}",
+        None,
+    )
+
+
+def _access_logged(bucket: Bucket) -> Verdict:
+    if bucket.logging_enabled is None:
+        return Status.NOT_AVAILABLE, f"could not read the logging setting of {bucket.name}", None
+    if bucket.logging_enabled:
+        return Status.PASSED, f"{bucket.name} logs access to {bucket.logging_target}", None
+    return (
+        Status.FAILED,
+        f"bucket {bucket.name} has server access logging off",
+        Gap.NO_ACCESS_LOGGING,
+    )
+
+
+@register(CT6)
+def cloudtrail_6(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+    yield from _bucket_findings(view, meta, _not_public)
+
+
+@register(CT7)
+def cloudtrail_7(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+    yield from _bucket_findings(view, meta, _access_logged)
