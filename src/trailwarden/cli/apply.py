@@ -18,8 +18,8 @@ from trailwarden.cli.common import (
     OutputFormat,
     console,
     emit_json,
-    show_progress,
 )
+from trailwarden.cli.progress import progress_bar
 from trailwarden.cli.scan import ATTEMPTS, EXTERNAL_ID, PROFILE, REGION, ROLE
 from trailwarden.errors import UsageError
 from trailwarden.plan.model import load_plan
@@ -68,14 +68,14 @@ def apply(
             max_attempts=max_attempts,
         )
     )
-    runner = Runner(
-        access,
-        the_plan,
-        Journal(journal or Journal.beside(plan_file)),
-        progress=show_progress(),
-        on_result=_echo if text else None,
-    )
-    report = runner.run()
+    with progress_bar("applying", tail="detail") as bar:
+        report = Runner(
+            access,
+            the_plan,
+            Journal(journal or Journal.beside(plan_file)),
+            on_progress=bar,
+            on_result=_echo if text else None,
+        ).run()
     if text:
         _summary(report, plan_file)
     else:

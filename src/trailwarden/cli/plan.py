@@ -27,10 +27,10 @@ from trailwarden.cli.scan import (
     REGIONS,
     ROLE,
     WORKERS,
+    collect_with_bar,
     parse_accounts,
     scan_inputs,
 )
-from trailwarden.collect import collect
 from trailwarden.errors import UsageError
 from trailwarden.plan.export import export_iac
 from trailwarden.plan.model import Plan, save_plan
@@ -237,5 +237,5 @@ def scan_with_counts(
         max_attempts=max_attempts,
     )
     access = CountingAccess(access_options)
-    snapshot = collect(access, scan)
+    snapshot = collect_with_bar(access, scan)
     return access, snapshot, access.per_account()

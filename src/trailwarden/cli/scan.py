@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 from pathlib import Path
 from typing import NotRequired, TypedDict, Unpack
 
@@ -17,8 +18,8 @@ from trailwarden.cli.common import (
     OutputFormat,
     console,
     emit_json,
-    show_progress,
 )
+from trailwarden.cli.progress import progress_bar
 from trailwarden.collect import ScanOptions, collect
 from trailwarden.controls import ControlParams, Evaluation, Severity, evaluate
 from trailwarden.errors import UsageError
@@ -84,7 +85,6 @@ def scan_inputs(
         org=org,
         regions=split_list(regions, "regions"),
         max_workers=max_workers,
-        progress=show_progress(),
     )
     return access, scan
 
@@ -106,7 +106,13 @@ class ScanArgs(TypedDict):
 def scan_snapshot(**options: Unpack[ScanArgs]) -> Snapshot:
     """Options -> AWS -> snapshot: what the scan and demo commands share (see ``scan_inputs``)."""
     access, scan = scan_inputs(**options)
-    return collect(AwsAccess(access), scan)
+    return collect_with_bar(AwsAccess(access), scan)
+
+
+def collect_with_bar(access: AwsAccess, scan: ScanOptions) -> Snapshot:
+    """``collect``, with the scanning bar on a terminal."""
+    with progress_bar("scanning") as bar:
+        return collect(access, replace(scan, on_progress=bar))
 
 
 def report(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from trailwarden.apply import CountingAccess
 from trailwarden.aws.session import AccessOptions
@@ -17,13 +16,12 @@ from trailwarden.cli.common import (
     OutputFormat,
     console,
     emit_json,
-    show_progress,
 )
+from trailwarden.cli.progress import progress_bar
 from trailwarden.cli.scan import ATTEMPTS, EXTERNAL_ID, PROFILE, REGION, ROLE
 from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import load_key_file
 from trailwarden.plan.model import load_plan
-from trailwarden.terminal import err_console
 from trailwarden.verify import parse_duration, verify_plan
 from trailwarden.verify.checks import Check
 
@@ -59,21 +57,11 @@ def verify(
             max_attempts=max_attempts,
         )
     )
-    bar = Progress(
-        TextColumn("verifying"),
-        BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} checks pass"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not (show_progress() and wait_s > 0),
-    )
-    with bar:
-        task = bar.add_task("", total=None)
+    with progress_bar("verifying", counted="checks pass", tail="remaining", when=wait_s > 0) as bar:
 
         def progress(checks: list[Check]) -> None:
-            passed = sum(1 for c in checks if c.status == "PASS")
-            bar.update(task, completed=passed, total=len(checks))
+            if bar is not None:
+                bar(sum(1 for c in checks if c.status == "PASS"), len(checks))
 
         report = verify_plan(
             access,

@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 
 from trailwarden.aws.accounts import organisation_accounts
 from trailwarden.aws.errors import AWS_ERRORS, api_error
-from trailwarden.aws.pool import TaskRunner
 from trailwarden.aws.regions import enabled_regions
 from trailwarden.aws.session import AwsAccess
 from trailwarden.collect import details
 from trailwarden.collect.arns import arn_account, classify
+from trailwarden.concurrency import ProgressFn, TaskGroup
 from trailwarden.errors import AccessError
 from trailwarden.snapshot.model import (
     AccountScan,
@@ -43,7 +43,7 @@ class ScanOptions:
     org: bool = False
     regions: list[str] | None = None  # None: every Region enabled for each account
     max_workers: int = 32
-    progress: bool = False
+    on_progress: ProgressFn | None = None  # (finished, submitted) calls, as they finish
 
 
 @dataclass
@@ -63,7 +63,7 @@ class Collector:
         self.accounts: dict[str, _AccountState] = {}
         self._claimed: set[tuple[str, ...]] = set()
         self._memo: dict[tuple[str, ...], Any] = {}
-        self.runner = TaskRunner(options.max_workers, "scanning", options.progress)
+        self.runner = TaskGroup(options.max_workers, options.on_progress)
 
     # -- helpers -------------------------------------------------------------------------------
 
