@@ -1,4 +1,9 @@
-"""AWS access: sessions and credentials, accounts, Regions, retries, bounded concurrency.
+"""AWS access: sessions and credentials, accounts, Regions, retries, error codes.
 
-The only package (with collect/, apply/ and verify/) that talks to AWS, always through boto3.
+Owns every boto3/botocore session and client; imports boto3, botocore and trailwarden.errors only,
+never the packages above it (collect, apply, verify, cli) nor rich. Talking to AWS happens here
+and in collect/, apply/ and verify/, which build on it.
 """
+
+# Here rather than in session.py so that the CLI can show it as a default without importing boto3.
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"

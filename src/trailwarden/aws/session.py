@@ -19,9 +19,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from trailwarden.aws import DEFAULT_ROLE_NAME
 from trailwarden.errors import AccessError, CredentialsError
-
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import enum
-import functools
-import inspect
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from trailwarden.cli.options import aws_environment, with_aws_options
 from trailwarden.terminal import console, err_console, show_progress
 
 # Exit codes, the same for every command.
@@ -34,7 +30,9 @@ class TableFormat(enum.StrEnum):
     csv = "csv"
 
 
-__all__ = ["console", "err_console", "show_progress"]
+# Re-exported for the commands that still import them from here; new code imports
+# trailwarden.cli.options (where --profile/--region are declared) or trailwarden.terminal.
+__all__ = ["aws_environment", "console", "err_console", "show_progress", "with_aws_options"]
 
 OUTPUT_OPTION = typer.Option(OutputFormat.text, "--output", "-o", help="text or json")
 
@@ -47,58 +45,3 @@ def emit_json(doc: Any, out: Path | None = None) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
-
-
-@contextmanager
-def aws_environment(profile: str | None, region: str | None) -> Iterator[None]:
-    """Apply ``--profile``/``--region`` to every boto3 session the command creates (standard chain),
-    and restore the environment afterwards (commands also run in-process, in tests)."""
-    saved = {k: os.environ.get(k) for k in ("AWS_PROFILE", "AWS_DEFAULT_REGION")}
-    try:
-        if profile:
-            os.environ["AWS_PROFILE"] = profile
-        if region:
-            os.environ["AWS_DEFAULT_REGION"] = region
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def with_aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a command ``--profile`` and ``--region`` (for commands that reach AWS through boto3's
-    default session). A command whose ``--region`` already means something else (a filter) only
-    gets ``--profile``; the Region then comes from the profile or the standard chain."""
-    signature = inspect.signature(fn, eval_str=True)
-    options = {
-        "profile": typer.Option(None, "--profile", help="AWS profile (default: standard chain)."),
-        "region": typer.Option(None, "--region", help="AWS Region for the calls."),
-    }
-    taken = set(signature.parameters)
-    for parameter in signature.parameters.values():
-        taken.update(
-            flag.lstrip("-")
-            for decl in getattr(parameter.default, "param_decls", None) or ()
-            for flag in str(decl).split("/")
-        )
-    added = [name for name in options if name not in taken]
-    extra = [
-        inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, default=options[name], annotation=str | None
-        )
-        for name in added
-    ]
-
-    @functools.wraps(fn)
-    def command(*args: Any, **kw: Any) -> Any:
-        ours = {name: kw.pop(name, None) for name in added}
-        with aws_environment(ours.get("profile"), ours.get("region")):
-            return fn(*args, **kw)
-
-    command.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*signature.parameters.values(), *extra]
-    )
-    return command

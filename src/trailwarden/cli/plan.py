@@ -17,20 +17,8 @@ from trailwarden.cli.common import (
     console,
     emit_json,
 )
-from trailwarden.cli.scan import (
-    ACCOUNTS,
-    ATTEMPTS,
-    EXTERNAL_ID,
-    ORG,
-    PROFILE,
-    REGION,
-    REGIONS,
-    ROLE,
-    WORKERS,
-    collect_with_bar,
-    parse_accounts,
-    scan_inputs,
-)
+from trailwarden.cli.options import ScanArgs, parse_accounts, with_option_groups
+from trailwarden.cli.scan import collect_with_bar
 from trailwarden.errors import UsageError
 from trailwarden.plan.export import export_iac
 from trailwarden.plan.model import Plan, save_plan
@@ -102,16 +90,9 @@ def make_plan(
 
 
 @app.command()
+@with_option_groups
 def plan(
-    profile: str | None = PROFILE,
-    region: str | None = REGION,
-    accounts: str | None = ACCOUNTS,
-    org: bool = ORG,
-    role_name: str = ROLE,
-    external_id: str | None = EXTERNAL_ID,
-    regions: str | None = REGIONS,
-    max_workers: int = WORKERS,
-    max_attempts: int = ATTEMPTS,
+    target: ScanArgs = ScanArgs(),
     load: Path | None = typer.Option(
         None, "--from-snapshot", help="Plan from a saved snapshot (no AWS: actions predicted)."
     ),
@@ -169,15 +150,16 @@ def plan(
         ),
         allow_data_events=allow_data_events,
         events_per_month=events_per_month,
-        accounts=tuple(parse_accounts(accounts) or ()) if load is not None and accounts else None,
+        accounts=(
+            tuple(parse_accounts(target.accounts) or ())
+            if load is not None and target.accounts
+            else None
+        ),
     )
     if load is not None:
         the_plan = make_plan(None, load_snapshot(load), options)
     else:
-        access, snapshot, calls = scan_with_counts(
-            profile, region, accounts, org, role_name, external_id, regions, max_workers,
-            max_attempts,
-        )  # fmt: skip
+        access, snapshot, calls = scan_with_counts(target)
         if save is not None:
             save_snapshot(snapshot, save)
         if "home_region" not in options.baseline:
@@ -213,29 +195,9 @@ def _export(the_plan: Plan, fmt: str, out: Path | None) -> int:
     return EXIT_OK
 
 
-def scan_with_counts(
-    profile: str | None,
-    region: str | None,
-    accounts: str | None,
-    org: bool,
-    role_name: str,
-    external_id: str | None,
-    regions: str | None,
-    max_workers: int,
-    max_attempts: int,
-) -> tuple[CountingAccess, Snapshot, dict[str, int]]:
+def scan_with_counts(target: ScanArgs) -> tuple[CountingAccess, Snapshot, dict[str, int]]:
     """The scan's snapshot through a counting session (plan reports its API calls)."""
-    access_options, scan = scan_inputs(
-        profile=profile,
-        region=region,
-        accounts=accounts,
-        org=org,
-        role_name=role_name,
-        external_id=external_id,
-        regions=regions,
-        max_workers=max_workers,
-        max_attempts=max_attempts,
-    )
+    access_options, scan = target.options()
     access = CountingAccess(access_options)
     snapshot = collect_with_bar(access, scan)
     return access, snapshot, access.per_account()
