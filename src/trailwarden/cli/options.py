@@ -87,11 +87,23 @@ def _is_group(annotation: Any) -> bool:
     return inspect.isclass(annotation) and getattr(annotation, _GROUP_MARK, False)
 
 
+def _default(f: dataclasses.Field[Any]) -> Any:
+    """A group's field default (every field has one: the group's default is the command's)."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    raise TypeError(f"option group field {f.name} needs a default")
+
+
 def _group_parameters(group: type[Any]) -> list[inspect.Parameter]:
     hints = typing.get_type_hints(group, include_extras=True)
     return [
         inspect.Parameter(
-            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=_default(f),
+            annotation=hints[f.name],
         )
         for f in dataclasses.fields(group)
     ]
