@@ -33,6 +33,8 @@ PURE = (
     "snapshot",
     "report",
     "concurrency",
+    "errors",
+    "jsonfile",
     "integrity",
     "logs",
 )

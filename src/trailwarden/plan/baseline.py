@@ -13,29 +13,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError, model_validator
 
 from trailwarden.errors import UsageError
 from trailwarden.plan.settings import (
     DEFAULT_RETENTION_DAYS,
+    DEFAULT_TAGS,
     DEFAULT_TRAIL_NAME,
-    AlarmSettings,
     AlarmSpec,
-    BucketSettings,
-    CloudWatchSettings,
-    FrozenModel,
-    KmsSettings,
+    BaselineFields,
     OrgSettings,
-    TrailSettings,
 )
 from trailwarden.plan.validation import first_problem, validation_message
 from trailwarden.policies import arns, builders
 from trailwarden.policies.builders import PolicyDocument, Statement
-
-SCHEMA: Literal["trailwarden.baseline/1"] = "trailwarden.baseline/1"
-DEFAULT_TAGS = {"managed-by": "trailwarden"}  # CloudTrail.9 needs at least one tag
 
 # The single all-management read+write selector with no exclusions (CloudTrail.1 "Fix", §1).
 EVENT_SELECTORS: list[dict[str, Any]] = [
@@ -64,19 +57,7 @@ class CisControlLike(Protocol):
     def evaluation_periods(self) -> int: ...
 
 
-class Baseline(FrozenModel):
-    schema_: Literal["trailwarden.baseline/1"] = Field(SCHEMA, alias="schema")
-    account_id: str
-    trail: TrailSettings
-    bucket: BucketSettings
-    kms: KmsSettings
-    cloudwatch: CloudWatchSettings
-    alarms: AlarmSettings | None
-    organization: OrgSettings | None = None
-    tags: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TAGS))
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
+class Baseline(BaselineFields):
     @model_validator(mode="after")
     def _check(self) -> Baseline:
         problem = first_problem(self)

@@ -1,18 +1,20 @@
 """The sections of a ``Baseline`` (trail, bucket, key, log group, alarms, organisation) as data.
 
 A leaf of ``trailwarden.plan``: ``baseline`` assembles these into the model and ``validation``
-checks them, and neither has to import the other to do so (``BaselineParts`` is what the
-validation reads).
+checks them (``BaselineFields``: the model's data, which ``Baseline`` extends with its derived
+names and policies), and neither has to import the other to do so.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+SCHEMA: Literal["trailwarden.baseline/1"] = "trailwarden.baseline/1"
 DEFAULT_TRAIL_NAME = "trailwarden"
 DEFAULT_RETENTION_DAYS = 365  # the PCI DSS minimum for audit logs
+DEFAULT_TAGS = {"managed-by": "trailwarden"}  # CloudTrail.9 needs at least one tag
 
 
 class FrozenModel(BaseModel):
@@ -125,22 +127,17 @@ class OrgSettings(FrozenModel):
     management_account_id: str
 
 
-class BaselineParts(Protocol):
-    """What the cross-field validation reads of a ``Baseline``."""
+class BaselineFields(FrozenModel):
+    """A ``Baseline``'s data: what the cross-field validation reads, without the methods."""
 
-    @property
-    def account_id(self) -> str: ...
-    @property
-    def trail(self) -> TrailSettings: ...
-    @property
-    def bucket(self) -> BucketSettings: ...
-    @property
-    def kms(self) -> KmsSettings: ...
-    @property
-    def cloudwatch(self) -> CloudWatchSettings: ...
-    @property
-    def alarms(self) -> AlarmSettings | None: ...
-    @property
-    def organization(self) -> OrgSettings | None: ...
-    @property
-    def tags(self) -> dict[str, str]: ...
+    schema_: Literal["trailwarden.baseline/1"] = Field(SCHEMA, alias="schema")
+    account_id: str
+    trail: TrailSettings
+    bucket: BucketSettings
+    kms: KmsSettings
+    cloudwatch: CloudWatchSettings
+    alarms: AlarmSettings | None
+    organization: OrgSettings | None = None
+    tags: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TAGS))
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from trailwarden.plan import names
-from trailwarden.plan.settings import BaselineParts
+from trailwarden.plan.settings import BaselineFields
 
 
-def first_problem(b: BaselineParts) -> str | None:
+def first_problem(b: BaselineFields) -> str | None:
     """Cross-field rules; field-level names are checked here too so JSON input is covered."""
     region = b.trail.home_region
     checks = [
@@ -48,7 +48,7 @@ def first_problem(b: BaselineParts) -> str | None:
     return next((c for c in checks if c), None)
 
 
-def _kms_problems(b: BaselineParts) -> list[str | None]:
+def _kms_problems(b: BaselineFields) -> list[str | None]:
     kms = b.kms
     if kms.mode == "existing":
         match = names.KMS_ARN_RE.match(kms.key_arn or "")
@@ -69,7 +69,7 @@ def _kms_problems(b: BaselineParts) -> list[str | None]:
     ]
 
 
-def _alarm_problems(b: BaselineParts) -> list[str | None]:
+def _alarm_problems(b: BaselineFields) -> list[str | None]:
     a = b.alarms
     if a is None:
         return []
