@@ -1,8 +1,7 @@
-"""AWS access: sessions and credentials, accounts, Regions, retries, error codes.
+"""Owns AWS access: sessions, credentials, clients, accounts, Regions, retries and error codes.
+May import boto3, botocore, errors and snapshot (ApiError); never collect, apply, verify, cli, rich.
 
-Owns every boto3/botocore session and client; imports boto3, botocore and trailwarden.errors only,
-never the packages above it (collect, apply, verify, cli) nor rich. Talking to AWS happens here
-and in collect/, apply/ and verify/, which build on it.
+collect/, apply/ and verify/ talk to AWS through it; concurrency lives in trailwarden.concurrency.
 """
 
 # Here rather than in session.py so that the CLI can show it as a default without importing boto3.
