@@ -50,18 +50,14 @@ def _cpu_seconds(pid: int | None) -> float:
 
 
 def _scan(accounts: list[str], regions: list[str], workers: int) -> tuple[float, Any]:
-    from trailwarden.cli.options import ScanArgs
+    from trailwarden.cli.options import AccessArgs, ScanScope
     from trailwarden.cli.scan import scan_snapshot
     from trailwarden.controls import evaluate
 
     start = time.perf_counter()
     snapshot = scan_snapshot(
-        ScanArgs(
-            accounts=",".join(accounts),
-            role_name="OrganizationAccountAccessRole",
-            regions=",".join(regions),
-            max_workers=workers,
-        )
+        AccessArgs(role_name="OrganizationAccountAccessRole"),
+        ScanScope(accounts=",".join(accounts), regions=",".join(regions), max_workers=workers),
     )
     evaluation = evaluate(snapshot)
     return time.perf_counter() - start, (snapshot, evaluation)

@@ -10,12 +10,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from trailwarden.cli.common import with_aws_options
 from trailwarden.cli.options import (
     AccessArgs,
     AthenaArgs,
-    ScanArgs,
+    ScanScope,
     option_group,
-    with_aws_options,
     with_option_groups,
 )
 from trailwarden.errors import UsageError
@@ -97,14 +97,16 @@ def test_aws_options_leave_a_command_its_own_region_filter() -> None:
 def test_scan_options_are_checked_once_for_every_command(
     args: dict[str, Any], message: str
 ) -> None:
+    reach = AccessArgs(max_attempts=args.pop("max_attempts", 8))
     with pytest.raises(UsageError, match=message):
-        ScanArgs(**args).options()
+        ScanScope(**args).options(reach)
 
 
 def test_scan_and_access_options_become_the_library_options() -> None:
-    access, scan = ScanArgs(accounts="111122223333", regions="eu-west-1", max_workers=4).options()
+    scope = ScanScope(accounts="111122223333", regions="eu-west-1", max_workers=4)
+    access, scan = scope.options(AccessArgs(role_name="Auditor"))
     assert (scan.accounts, scan.regions, scan.max_workers) == (["111122223333"], ["eu-west-1"], 4)
-    assert access.pool_size == 10  # at least ten connections, however few workers
+    assert (access.role_name, access.pool_size) == ("Auditor", 10)  # ten connections at least
     plan_access = AccessArgs(profile="p", external_id="x", max_attempts=3).options()
     assert (plan_access.profile, plan_access.external_id, plan_access.max_attempts) == (
         "p",

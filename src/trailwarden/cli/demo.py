@@ -22,7 +22,7 @@ from trailwarden.cli.common import (
     console,
     emit_json,
 )
-from trailwarden.cli.options import MaxWorkers, ScanArgs
+from trailwarden.cli.options import AccessArgs, MaxWorkers, ScanScope
 from trailwarden.cli.scan import scan_snapshot
 from trailwarden.controls import Evaluation, Status, evaluate
 from trailwarden.report.findings_json import findings_document
@@ -47,12 +47,12 @@ def _describe(org: DemoOrg) -> Table:
 
 def _scan(org: DemoOrg, max_workers: int) -> tuple[Snapshot, Evaluation]:
     snapshot = scan_snapshot(
-        ScanArgs(
+        AccessArgs(role_name="OrganizationAccountAccessRole"),
+        ScanScope(
             accounts=",".join(org.account_ids),
-            role_name="OrganizationAccountAccessRole",
             regions=",".join(org.regions),
             max_workers=max_workers,
-        )
+        ),
     )
     return snapshot, evaluate(snapshot)
 

@@ -8,7 +8,12 @@ group built from them::
 
     @app.command()
     @with_option_groups
-    def scan(target: ScanArgs, output: OutputFormat = OUTPUT_OPTION) -> None: ...
+    def scan(reach: AccessArgs = AccessArgs(), target: ScanScope = ScanScope(), ...) -> None:
+
+``common.with_aws_options`` adds ``EnvProfile``/``EnvRegion`` (declared here) to the commands
+that reach AWS through boto3's default session. Every command module imports this one through
+``common``, so it stays light: the AWS libraries are imported when a group becomes their
+options, not when a command is registered.
 """
 
 from __future__ import annotations
@@ -16,10 +21,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import os
 import typing
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -153,32 +156,10 @@ def parse_accounts(value: str | None) -> list[str] | None:
     return accounts
 
 
-def _access(
-    profile: str | None,
-    region: str | None,
-    role_name: str,
-    external_id: str | None,
-    max_attempts: int,
-    **pool: int,
-) -> AccessOptions:
-    from trailwarden.aws.session import AccessOptions
-
-    if max_attempts < 1:
-        raise UsageError("--max-attempts must be at least 1")
-    return AccessOptions(
-        profile=profile,
-        region=region,
-        role_name=role_name,
-        external_id=external_id,
-        max_attempts=max_attempts,
-        **pool,
-    )
-
-
 @option_group
 @dataclasses.dataclass(frozen=True)
 class AccessArgs:
-    """How commands that act on a plan reach the accounts in it."""
+    """How a command reaches the accounts it works on: its own, and others through AssumeRole."""
 
     profile: Profile = None
     region: GlobalRegion = None
@@ -188,38 +169,35 @@ class AccessArgs:
 
     def options(self) -> AccessOptions:
         """Checked: a bad value is a one-line error."""
-        return _access(**dataclasses.asdict(self))
+        from trailwarden.aws.session import AccessOptions
+
+        if self.max_attempts < 1:
+            raise UsageError("--max-attempts must be at least 1")
+        return AccessOptions(**dataclasses.asdict(self))  # the same names, by design
 
 
 @option_group
 @dataclasses.dataclass(frozen=True)
-class ScanArgs:
-    """Which accounts and Regions a scan reads, and how it reaches them."""
+class ScanScope:
+    """Which accounts and Regions a scan reads, and how many calls it keeps in flight.
 
-    profile: Profile = None
-    region: GlobalRegion = None
+    With neither ``accounts`` nor ``org`` the scan reads the caller's own account; with no
+    ``regions``, every Region enabled in each account.
+    """
+
     accounts: Accounts = None
     org: Org = False
-    role_name: RoleName = DEFAULT_ROLE_NAME
-    external_id: ExternalId = None
     regions: Regions = None
     max_workers: MaxWorkers = 32
-    max_attempts: MaxAttempts = 8
 
-    def options(self) -> tuple[AccessOptions, ScanOptions]:
-        """Checked: a bad value (or a bad combination) is a one-line error."""
+    def options(self, reach: AccessArgs) -> tuple[AccessOptions, ScanOptions]:
+        """Checked, with how the scan reaches AWS: a bad value (or pair) is a one-line error."""
         from trailwarden.collect import ScanOptions
 
         if self.max_workers < 1:
             raise UsageError("--max-workers must be at least 1")
-        access = _access(
-            self.profile,
-            self.region,
-            self.role_name,
-            self.external_id,
-            self.max_attempts,
-            pool_size=max(10, self.max_workers),
-        )
+        # Enough connections for every call in flight (never fewer than ten).
+        access = dataclasses.replace(reach.options(), pool_size=max(10, self.max_workers))
         if self.org and self.accounts:
             raise UsageError("use either --org or --accounts, not both")
         scan = ScanOptions(
@@ -240,62 +218,3 @@ class AthenaArgs:
     athena_table: AthenaTable = "cloudtrail_logs"
     athena_workgroup: AthenaWorkgroup = "primary"
     athena_output: AthenaOutput = None
-
-
-@contextmanager
-def aws_environment(profile: str | None, region: str | None) -> Iterator[None]:
-    """Apply ``--profile``/``--region`` to every boto3 session the command creates (standard chain),
-    and restore the environment afterwards (commands also run in-process, in tests)."""
-    saved = {k: os.environ.get(k) for k in ("AWS_PROFILE", "AWS_DEFAULT_REGION")}
-    try:
-        if profile:
-            os.environ["AWS_PROFILE"] = profile
-        if region:
-            os.environ["AWS_DEFAULT_REGION"] = region
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _flags(parameter: inspect.Parameter) -> set[str]:
-    """The option names a command parameter declares (``--region`` -> ``region``)."""
-    decls: list[object] = []
-    if isinstance(parameter.default, typer.models.ParameterInfo):
-        decls += parameter.default.param_decls or ()
-    for info in getattr(parameter.annotation, "__metadata__", ()):
-        if isinstance(info, typer.models.ParameterInfo):  # Annotated: the first flag is "default"
-            decls += [info.default, *(info.param_decls or ())]
-    return {flag.lstrip("-") for d in decls if isinstance(d, str) for flag in d.split("/")}
-
-
-def with_aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a command ``--profile`` and ``--region`` (for commands that reach AWS through boto3's
-    default session). A command whose ``--region`` already means something else (a filter) only
-    gets ``--profile``; the Region then comes from the profile or the standard chain."""
-    signature = inspect.signature(fn, eval_str=True)
-    options = {"profile": EnvProfile, "region": EnvRegion}
-    taken = set(signature.parameters)
-    for parameter in signature.parameters.values():
-        taken.update(_flags(parameter))
-    added = [name for name in options if name not in taken]
-    extra = [
-        inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=options[name]
-        )
-        for name in added
-    ]
-
-    @functools.wraps(fn)
-    def command(*args: Any, **kw: Any) -> Any:
-        ours = {name: kw.pop(name, None) for name in added}
-        with aws_environment(ours.get("profile"), ours.get("region")):
-            return fn(*args, **kw)
-
-    command.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*signature.parameters.values(), *extra]
-    )
-    return command

@@ -17,7 +17,13 @@ from trailwarden.cli.common import (
     console,
     emit_json,
 )
-from trailwarden.cli.options import ScanArgs, option_group, parse_accounts, with_option_groups
+from trailwarden.cli.options import (
+    AccessArgs,
+    ScanScope,
+    option_group,
+    parse_accounts,
+    with_option_groups,
+)
 from trailwarden.cli.scan import collect_with_bar
 from trailwarden.errors import UsageError
 from trailwarden.plan.export import export_iac
@@ -96,7 +102,8 @@ def make_plan(
 @app.command()
 @with_option_groups
 def plan(
-    target: ScanArgs = ScanArgs(),
+    reach: AccessArgs = AccessArgs(),
+    target: ScanScope = ScanScope(),
     load: Path | None = typer.Option(
         None, "--from-snapshot", help="Plan from a saved snapshot (no AWS: actions predicted)."
     ),
@@ -131,7 +138,7 @@ def plan(
     if load is not None:
         the_plan = make_plan(None, load_snapshot(load), options)
     else:
-        access, snapshot, calls = scan_with_counts(target)
+        access, snapshot, calls = scan_with_counts(reach, target)
         if save is not None:
             save_snapshot(snapshot, save)
         if "home_region" not in options.baseline:
@@ -167,9 +174,11 @@ def _export(the_plan: Plan, fmt: str, out: Path | None) -> int:
     return EXIT_OK
 
 
-def scan_with_counts(target: ScanArgs) -> tuple[CountingAccess, Snapshot, dict[str, int]]:
+def scan_with_counts(
+    reach: AccessArgs, target: ScanScope
+) -> tuple[CountingAccess, Snapshot, dict[str, int]]:
     """The scan's snapshot through a counting session (plan reports its API calls)."""
-    access_options, scan = target.options()
+    access_options, scan = target.options(reach)
     access = CountingAccess(access_options)
     snapshot = collect_with_bar(access, scan)
     return access, snapshot, access.per_account()

@@ -18,7 +18,7 @@ from trailwarden.cli.common import (
     console,
     emit_json,
 )
-from trailwarden.cli.options import ScanArgs, split_list, with_option_groups
+from trailwarden.cli.options import AccessArgs, ScanScope, split_list, with_option_groups
 from trailwarden.cli.progress import progress_bar
 from trailwarden.collect import ScanOptions, collect
 from trailwarden.controls import ControlParams, Evaluation, Severity, evaluate
@@ -35,9 +35,9 @@ class FailOn(enum.StrEnum):
     INFORMATIONAL = "INFORMATIONAL"
 
 
-def scan_snapshot(target: ScanArgs) -> Snapshot:
+def scan_snapshot(reach: AccessArgs, target: ScanScope) -> Snapshot:
     """Options -> AWS -> snapshot: what the scan and demo commands share."""
-    access, scan = target.options()
+    access, scan = target.options(reach)
     return collect_with_bar(AwsAccess(access), scan)
 
 
@@ -61,7 +61,8 @@ def report(
 @app.command()
 @with_option_groups
 def scan(
-    target: ScanArgs = ScanArgs(),
+    reach: AccessArgs = AccessArgs(),
+    target: ScanScope = ScanScope(),
     output: OutputFormat = OUTPUT_OPTION,
     out: Path | None = typer.Option(None, "--out", help="Write the JSON findings to FILE."),
     fail_on: FailOn = typer.Option(
@@ -77,7 +78,7 @@ def scan(
     ),
 ) -> None:
     """Inventory every trail in every account and Region; evaluate CloudTrail.x and CloudWatch.x."""
-    snapshot = load_snapshot(load) if load is not None else scan_snapshot(target)
+    snapshot = load_snapshot(load) if load is not None else scan_snapshot(reach, target)
     if save is not None:
         save_snapshot(snapshot, save)
     params = ControlParams(tuple(split_list(required_tag_keys, "required-tag-keys") or ()))
