@@ -58,19 +58,14 @@ def _cpu_seconds(pid: int | None) -> float:
 
 
 def _scan(accounts: list[str], regions: list[str], workers: int) -> tuple[float, Any]:
+    from trailwarden.cli.options import AccessArgs, ScanScope
     from trailwarden.cli.scan import scan_snapshot
     from trailwarden.controls import evaluate
 
     start = time.perf_counter()
     snapshot = scan_snapshot(
-        profile=None,
-        region=None,
-        accounts=",".join(accounts),
-        org=False,
-        role_name="OrganizationAccountAccessRole",
-        external_id=None,
-        regions=",".join(regions),
-        max_workers=workers,
+        AccessArgs(role_name="OrganizationAccountAccessRole"),
+        ScanScope(accounts=",".join(accounts), regions=",".join(regions), max_workers=workers),
     )
     evaluation = evaluate(snapshot)
     return time.perf_counter() - start, (snapshot, evaluation)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from trailwarden.apply.runner import Runner
-from trailwarden.plan.model import Plan
+from trailwarden.apply.runner import Runner, StepResult
+from trailwarden.plan.model import Plan, Step
 
 
 def error(code: str) -> ClientError:
@@ -48,3 +48,41 @@ def test_retries_are_bounded_and_other_errors_are_not_retried() -> None:
     with pytest.raises(ClientError):
         runner(slept).with_retries(denied)
     assert slept == []
+
+
+class _Calls:
+    """Stands in for CountingAccess: the runner asks it only for call counts."""
+
+    def snapshot_counts(self) -> dict[str, int]:
+        return {}
+
+    def per_account(self, before: dict[str, int]) -> dict[str, int]:
+        return {}
+
+
+def test_progress_is_reported_before_and_after_each_step_until_a_failure() -> None:
+    step = {"account": "111122223333", "region": "us-east-1", "action": "update"}
+    steps = [
+        {**step, "id": f"s{n}", "service": "s3", "operation": "PutBucketPolicy",
+         "params": {}, "reason": "r", "target": f"bucket-{n}"}
+        for n in range(3)
+    ]  # fmt: skip
+    plan = Plan.model_validate({"generated_at": "2026-11-24T10:00:00Z", "steps": steps})
+    seen: list[tuple[int, int, str]] = []
+
+    class Scripted(Runner):
+        def one(self, ctx: object, step: Step) -> StepResult:  # type: ignore[override]
+            return StepResult(step, "failed" if step.id == "s1" else "done", "")
+
+    report = Scripted(
+        _Calls(),  # type: ignore[arg-type]
+        plan,
+        on_progress=lambda *args: seen.append(args),
+    ).run()
+    assert seen == [
+        (0, 3, "PutBucketPolicy bucket-0"),
+        (1, 3, "PutBucketPolicy bucket-0"),
+        (1, 3, "PutBucketPolicy bucket-1"),
+        (2, 3, "PutBucketPolicy bucket-1"),
+    ]
+    assert [r.result for r in report.results] == ["done", "failed", "not-done"]

@@ -19,10 +19,10 @@ import boto3
 import pytest
 
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import open_source
 from trailwarden.logs.store import connect, ingest
 from trailwarden.trailstore.files import FileRef, local_files
 from trailwarden.trailstore.records import ReadStats, iter_file_bytes
+from trailwarden.trailstore.s3 import open_source
 
 
 class _SlowSource:

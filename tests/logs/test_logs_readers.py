@@ -13,11 +13,12 @@ import pytest
 
 from trailwarden.errors import UsageError
 from trailwarden.logs.layout import Scope, make_scope
-from trailwarden.logs.readers import iter_records, open_source
+from trailwarden.logs.readers import iter_records
 from trailwarden.trailstore.files import local_files
 from trailwarden.trailstore.fixtures import write_layout
 from trailwarden.trailstore.layout import parse_key
 from trailwarden.trailstore.records import ReadStats, parse_records
+from trailwarden.trailstore.s3 import open_source
 
 ORG = "o-a1b2c3d4e5"
 

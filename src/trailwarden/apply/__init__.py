@@ -1,4 +1,8 @@
-"""Apply a plan with boto3 (issue 4 part 3): check, write what differs, journal, resume."""
+"""Owns carrying out a plan on AWS: check each step live, write what differs, journal, resume.
+May import aws, plan, policies, errors, collect.arns, boto3/botocore; never cli, rich, terminal.
+
+Progress leaves through callbacks (``Runner.on_progress``, ``on_result``); the CLI draws it.
+"""
 
 from __future__ import annotations
 

@@ -22,16 +22,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from trailwarden.apply import trail_ops  # noqa: F401  (registers the trail handlers)
 from trailwarden.apply.context import AccountContext, CountingAccess, Facts, UnresolvedReference
 from trailwarden.apply.operations import HANDLERS, State, code
 from trailwarden.errors import UsageError
 from trailwarden.plan.model import Plan, Step
-from trailwarden.terminal import err_console
 
 Result = Literal["done", "noop", "failed", "not-done"]
+StepProgress = Callable[[int, int, str], None]
+"""``(steps finished, steps in the plan, the step now running as "Operation target")``."""
 PROPAGATION_CODES = frozenset(
     {
         "InvalidCloudWatchLogsRoleArnException",
@@ -193,7 +193,7 @@ class Runner:
     journal: Journal = field(default_factory=lambda: Journal(None))
     sleep: Callable[[float], None] = time.sleep
     propagation_attempts: int = 6
-    progress: bool = False
+    on_progress: StepProgress | None = None
     on_result: Callable[[StepResult], None] | None = None
 
     def run(self) -> ApplyReport:
@@ -202,30 +202,23 @@ class Runner:
         facts = self.journal.facts()
         ctxs = contexts(self.access, self.plan, facts)
         results: list[StepResult] = []
-        bar = Progress(
-            TextColumn("applying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=err_console,
-            transient=True,
-            disable=not self.progress,
-        )
-        with bar:
-            task = bar.add_task("", total=len(self.plan.steps))
-            failed = False
-            for step in self.plan.steps:
-                if failed:
-                    results.append(StepResult(step, "not-done", "stopped after a failure"))
-                    continue
-                bar.update(task, description=f"{step.operation} {step.target}")
-                result = self.one(ctxs[step.account], step)
-                failed = result.result == "failed"
-                self.journal.write(result, ctxs[step.account].facts)
-                results.append(result)
-                if self.on_result is not None:
-                    self.on_result(result)
-                bar.advance(task)
+        total = len(self.plan.steps)
+        failed = False
+        for number, step in enumerate(self.plan.steps):
+            if failed:
+                results.append(StepResult(step, "not-done", "stopped after a failure"))
+                continue
+            now = f"{step.operation} {step.target}"
+            if self.on_progress is not None:
+                self.on_progress(number, total, now)
+            result = self.one(ctxs[step.account], step)
+            failed = result.result == "failed"
+            self.journal.write(result, ctxs[step.account].facts)
+            results.append(result)
+            if self.on_result is not None:
+                self.on_result(result)
+            if self.on_progress is not None:
+                self.on_progress(number + 1, total, now)
         return ApplyReport(results, self.access.per_account(before), facts)
 
     def one(self, ctx: AccountContext, step: Step) -> StepResult:

@@ -1,5 +1,8 @@
-"""Owns AWS access: sessions and credentials, accounts, Regions, error codes, retries, concurrency.
-May import boto3/botocore, snapshot.model, arns, errors, terminal and concurrency; nothing above.
+"""Owns AWS access: sessions, credentials, clients, accounts, Regions, retries and error codes.
+May import boto3, botocore, arns, errors, snapshot (ApiError); never collect, apply, verify, cli.
 
-The only package (with collect/, apply/ and verify/) that talks to AWS, always through boto3.
+collect/, apply/ and verify/ talk to AWS through it; concurrency lives in trailwarden.concurrency.
 """
+
+# Here rather than in session.py so that the CLI can show it as a default without importing boto3.
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"

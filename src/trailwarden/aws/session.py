@@ -20,9 +20,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from trailwarden import arns
+from trailwarden.aws import DEFAULT_ROLE_NAME
+from trailwarden.aws.errors import error_code
 from trailwarden.errors import AccessError, CredentialsError
 
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 # ``client(OWN, ...)``: the caller's own credentials, without asking STS which account that is
 # (reading a bucket needs no account id, and no sts:GetCallerIdentity round trip).
 OWN = ""
@@ -68,7 +69,7 @@ class AwsAccess:
             try:
                 self._caller = str(sts.get_caller_identity()["Account"])
             except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "error")
+                code = error_code(exc, default="error")
                 raise CredentialsError(f"AWS rejected the credentials ({code}): {exc}") from exc
             self._sessions[self._caller] = self._base
         return self._caller

@@ -1,4 +1,8 @@
-"""The command line: thin. Parse, call the pipeline, render, choose the exit code.
+"""Owns the command line: parse options, call the library, draw progress, render, exit code.
+May import every trailwarden package, typer, rich and trailwarden.terminal; nothing imports cli.
+
+Thin: the commands hold no logic the library lacks. Options shared by several commands are
+declared once in ``options``; every progress display is drawn by ``progress``.
 
 Each area keeps its commands in its own module here and registers them on ``app``; this module
 only assembles them and owns the one place where exceptions become one-line errors and exit codes.

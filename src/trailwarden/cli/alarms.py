@@ -20,9 +20,10 @@ from trailwarden.cli.common import (
 from trailwarden.errors import UsageError
 from trailwarden.logs import store
 from trailwarden.logs.layout import make_scope
-from trailwarden.logs.readers import iter_records, open_source
+from trailwarden.logs.readers import iter_records
 from trailwarden.logs.replay import cis_specs, dumps_ids, firing_rows, load_specs, replay
 from trailwarden.trailstore.records import ReadStats, event_time
+from trailwarden.trailstore.s3 import open_source
 
 alarms_app = typer.Typer(
     help="Metric-filter alarms: replay them over recorded CloudTrail history.",

@@ -9,7 +9,6 @@ import typer
 
 from trailwarden.apply import CountingAccess, Journal, Runner, StepResult
 from trailwarden.apply.runner import ApplyReport, refuse_unknown_steps
-from trailwarden.aws.session import AccessOptions
 from trailwarden.cli import app
 from trailwarden.cli.common import (
     EXIT_FINDINGS,
@@ -18,9 +17,9 @@ from trailwarden.cli.common import (
     OutputFormat,
     console,
     emit_json,
-    show_progress,
 )
-from trailwarden.cli.scan import ATTEMPTS, EXTERNAL_ID, PROFILE, REGION, ROLE
+from trailwarden.cli.options import AccessArgs, with_option_groups
+from trailwarden.cli.progress import progress_bar
 from trailwarden.errors import UsageError
 from trailwarden.plan.model import load_plan
 from trailwarden.plan.text import step_line
@@ -29,24 +28,20 @@ MARK = {"done": "✓", "noop": "=", "failed": "✗", "not-done": " "}
 
 
 @app.command()
+@with_option_groups
 def apply(
     plan_file: Path = typer.Argument(Path("plan.json"), help="The plan (trailwarden plan --out)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     journal: Path | None = typer.Option(
         None, "--journal", help="Journal file (default: PLAN.journal.jsonl beside the plan)."
     ),
-    profile: str | None = PROFILE,
-    region: str | None = REGION,
-    role_name: str = ROLE,
-    external_id: str | None = EXTERNAL_ID,
-    max_attempts: int = ATTEMPTS,
+    reach: AccessArgs = AccessArgs(),
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Apply a plan: each step is checked live first, so a rerun changes nothing or resumes."""
     the_plan = load_plan(plan_file)
     refuse_unknown_steps(the_plan)
-    if max_attempts < 1:
-        raise UsageError("--max-attempts must be at least 1")
+    access_options = reach.options()  # a bad option fails before anything is shown
     text = output == OutputFormat.text
     changes = the_plan.changes()
     if text:
@@ -59,23 +54,15 @@ def apply(
         if not typer.confirm("Apply these changes (every step is re-checked first)?"):
             console.print("nothing applied")
             raise typer.Exit(EXIT_OK)
-    access = CountingAccess(
-        AccessOptions(
-            profile=profile,
-            region=region,
-            role_name=role_name,
-            external_id=external_id,
-            max_attempts=max_attempts,
-        )
-    )
-    runner = Runner(
-        access,
-        the_plan,
-        Journal(journal or Journal.beside(plan_file)),
-        progress=show_progress(),
-        on_result=_echo if text else None,
-    )
-    report = runner.run()
+    access = CountingAccess(access_options)
+    with progress_bar("applying", tail="detail") as bar:
+        report = Runner(
+            access,
+            the_plan,
+            Journal(journal or Journal.beside(plan_file)),
+            on_progress=bar,
+            on_result=_echo if text else None,
+        ).run()
     if text:
         _summary(report, plan_file)
     else:

@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 
+from trailwarden.cli.options import EnvProfile, EnvRegion
 from trailwarden.terminal import console, err_console, show_progress
 
 # Exit codes, the same for every command.
@@ -68,26 +69,31 @@ def aws_environment(profile: str | None, region: str | None) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def _flags(parameter: inspect.Parameter) -> set[str]:
+    """The option names a command parameter declares (``--region`` -> ``region``), whether
+    given as its default or, ``Annotated``, in its type (where the first flag is "default")."""
+    decls: list[object] = []
+    if isinstance(parameter.default, typer.models.ParameterInfo):
+        decls += parameter.default.param_decls or ()
+    for info in getattr(parameter.annotation, "__metadata__", ()):
+        if isinstance(info, typer.models.ParameterInfo):
+            decls += [info.default, *(info.param_decls or ())]
+    return {flag.lstrip("-") for d in decls if isinstance(d, str) for flag in d.split("/")}
+
+
 def with_aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Give a command ``--profile`` and ``--region`` (for commands that reach AWS through boto3's
     default session). A command whose ``--region`` already means something else (a filter) only
     gets ``--profile``; the Region then comes from the profile or the standard chain."""
     signature = inspect.signature(fn, eval_str=True)
-    options = {
-        "profile": typer.Option(None, "--profile", help="AWS profile (default: standard chain)."),
-        "region": typer.Option(None, "--region", help="AWS Region for the calls."),
-    }
+    options = {"profile": EnvProfile, "region": EnvRegion}
     taken = set(signature.parameters)
     for parameter in signature.parameters.values():
-        taken.update(
-            flag.lstrip("-")
-            for decl in getattr(parameter.default, "param_decls", None) or ()
-            for flag in str(decl).split("/")
-        )
+        taken.update(_flags(parameter))
     added = [name for name in options if name not in taken]
     extra = [
         inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, default=options[name], annotation=str | None
+            name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=options[name]
         )
         for name in added
     ]

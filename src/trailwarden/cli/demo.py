@@ -22,6 +22,7 @@ from trailwarden.cli.common import (
     console,
     emit_json,
 )
+from trailwarden.cli.options import AccessArgs, MaxWorkers, ScanScope
 from trailwarden.cli.scan import scan_snapshot
 from trailwarden.controls import Evaluation, Status, evaluate
 from trailwarden.errors import UsageError
@@ -63,14 +64,12 @@ def _describe(org: DemoOrg) -> Table:
 
 def _scan(org: DemoOrg, max_workers: int) -> tuple[Snapshot, Evaluation]:
     snapshot = scan_snapshot(
-        profile=None,
-        region=None,
-        accounts=",".join(org.account_ids),
-        org=False,
-        role_name="OrganizationAccountAccessRole",
-        external_id=None,
-        regions=",".join(org.regions),
-        max_workers=max_workers,
+        AccessArgs(role_name="OrganizationAccountAccessRole"),
+        ScanScope(
+            accounts=",".join(org.account_ids),
+            regions=",".join(org.regions),
+            max_workers=max_workers,
+        ),
     )
     return snapshot, evaluate(snapshot)
 
@@ -106,7 +105,7 @@ def _fix_summary(report: FixReport) -> Table:
 def demo(
     output: OutputFormat = OUTPUT_OPTION,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every failed finding."),
-    max_workers: int = typer.Option(16, "--max-workers", help="API calls in flight at once."),
+    max_workers: MaxWorkers = 16,
     scan_only: bool = typer.Option(False, "--scan-only", help="Stop after the first scan."),
 ) -> None:
     """Simulated organisation on a local moto server: scan, fix once, prove it, scan again."""

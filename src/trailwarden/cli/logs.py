@@ -36,9 +36,10 @@ from trailwarden.logs import athena_sql, questions, store
 from trailwarden.logs.direct import iter_matching_records
 from trailwarden.logs.hunts import HUNTS, Hunt, by_event_names, event_row
 from trailwarden.logs.layout import Scope, make_scope
-from trailwarden.logs.readers import iter_records, open_source
+from trailwarden.logs.readers import iter_records
 from trailwarden.logs.sigma import load_rules
 from trailwarden.trailstore.records import ReadStats, event_time
+from trailwarden.trailstore.s3 import open_source
 
 logs_app = typer.Typer(
     help="Query the audit trail: ingest CloudTrail files, then ask who, what, when, where.",
@@ -75,7 +76,7 @@ ATHENA_OUT = typer.Option(None, "--athena-output", help="s3:// location for Athe
 def _athena(source: str | None, database: str, table: str, workgroup: str, out: str | None) -> Any:
     """An Athena runner with the trail's table and ``events`` view in place."""
     from trailwarden.logs.athena import Athena
-    from trailwarden.logs.readers import open_source
+    from trailwarden.trailstore.s3 import open_source
 
     if source is None or not source.startswith("s3://"):
         raise UsageError("--engine athena needs --source s3://trail-bucket[/prefix]")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -17,20 +17,14 @@ from trailwarden.cli.common import (
     console,
     emit_json,
 )
-from trailwarden.cli.scan import (
-    ACCOUNTS,
-    ATTEMPTS,
-    EXTERNAL_ID,
-    ORG,
-    PROFILE,
-    REGION,
-    REGIONS,
-    ROLE,
-    WORKERS,
+from trailwarden.cli.options import (
+    AccessArgs,
+    ScanScope,
+    option_group,
     parse_accounts,
-    scan_inputs,
+    with_option_groups,
 )
-from trailwarden.collect import collect
+from trailwarden.cli.scan import collect_with_bar
 from trailwarden.errors import UsageError
 from trailwarden.plan.export import export_iac
 from trailwarden.plan.model import Plan, save_plan
@@ -40,45 +34,49 @@ from trailwarden.plan.text import render_plan
 from trailwarden.snapshot import Snapshot, load_snapshot, save_snapshot
 
 
-def baseline_options(
-    *,
-    home_region: str | None,
-    trail_name: str | None,
-    bucket: str | None,
-    bucket_region: str | None,
-    prefix: str | None,
-    retention_days: int | None,
-    access_log_bucket: str | None,
-    kms_key: str | None,
-    kms_readers: list[str],
-    log_group: str | None,
-    log_retention_days: int | None,
-    cloudwatch_role: str | None,
-    alarm_emails: list[str],
-    alarm_topic: str | None,
-    no_alarms: bool,
-    tags: list[str],
-) -> dict[str, Any]:
-    """Only what the user gave: the planner derives the rest from an existing trail or defaults."""
-    given: dict[str, Any] = {
-        "home_region": home_region,
-        "trail_name": trail_name,
-        "bucket": bucket,
-        "bucket_region": bucket_region,
-        "prefix": prefix,
-        "retention_days": retention_days,
-        "access_log_bucket": access_log_bucket,
-        "kms_key": kms_key,
-        "kms_readers": kms_readers or None,
-        "log_group": log_group,
-        "log_retention_days": log_retention_days,
-        "cloudwatch_role": cloudwatch_role,
-        "alarm_email": alarm_emails or None,
-        "alarm_topic": alarm_topic,
-        "alarms": False if no_alarms else None,
-        "tags": parse_tags(tags) or None,
-    }
-    return {k: v for k, v in given.items() if v is not None}
+def _opt(flag: str, text: str | None = None) -> Any:
+    return typer.Option(flag, help=text)
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class BaselineArgs:
+    """What the user says of the baseline; the planner derives the rest (see ``given``)."""
+
+    home_region: Annotated[str | None, _opt("--home-region", "The trail's home Region.")] = None
+    trail_name: Annotated[str | None, _opt("--trail-name", "Default: trailwarden.")] = None
+    bucket: Annotated[str | None, _opt("--bucket", "The trail's log bucket.")] = None
+    bucket_region: Annotated[str | None, _opt("--bucket-region", "Default: home.")] = None
+    prefix: Annotated[str | None, _opt("--prefix", "S3 key prefix of the log files.")] = None
+    retention_days: Annotated[int | None, _opt("--retention-days", "Default 365.")] = None
+    access_log_bucket: Annotated[str | None, _opt("--access-log-bucket")] = None
+    kms_key: Annotated[str | None, _opt("--kms-key", "new (default), none or a key ARN.")] = None
+    kms_readers: Annotated[list[str], _opt("--kms-reader", "Principal ARN to decrypt.")] = (
+        dataclasses.field(default_factory=list)
+    )
+    log_group: Annotated[str | None, _opt("--log-group", "Default cloudtrail/TRAIL.")] = None
+    log_retention_days: Annotated[int | None, _opt("--log-retention-days")] = None
+    cloudwatch_role: Annotated[str | None, _opt("--cloudwatch-role")] = None
+    alarm_emails: Annotated[list[str], _opt("--alarm-email", "Subscribe this address.")] = (
+        dataclasses.field(default_factory=list)
+    )
+    alarm_topic: Annotated[str | None, _opt("--alarm-topic", "Existing topic ARN.")] = None
+    no_alarms: Annotated[bool, _opt("--no-alarms", "Skip the CIS filters/alarms.")] = False
+    tags: Annotated[list[str], _opt("--tag", "key=value, repeatable.")] = dataclasses.field(
+        default_factory=list
+    )
+
+    def given(self) -> dict[str, Any]:
+        """Only what the user gave, as ``Baseline.from_options`` keywords: the planner derives
+        the rest from an existing trail or defaults."""
+        given = dataclasses.asdict(self) | {
+            "kms_readers": self.kms_readers or None,
+            "alarm_email": self.alarm_emails or None,
+            "alarms": False if self.no_alarms else None,
+            "tags": parse_tags(self.tags) or None,
+        }
+        del given["alarm_emails"], given["no_alarms"]  # said differently by from_options
+        return {k: v for k, v in given.items() if v is not None}
 
 
 def make_plan(
@@ -102,36 +100,15 @@ def make_plan(
 
 
 @app.command()
+@with_option_groups
 def plan(
-    profile: str | None = PROFILE,
-    region: str | None = REGION,
-    accounts: str | None = ACCOUNTS,
-    org: bool = ORG,
-    role_name: str = ROLE,
-    external_id: str | None = EXTERNAL_ID,
-    regions: str | None = REGIONS,
-    max_workers: int = WORKERS,
-    max_attempts: int = ATTEMPTS,
+    reach: AccessArgs = AccessArgs(),
+    target: ScanScope = ScanScope(),
     load: Path | None = typer.Option(
         None, "--from-snapshot", help="Plan from a saved snapshot (no AWS: actions predicted)."
     ),
     save: Path | None = typer.Option(None, "--save-snapshot", help="Write the snapshot to FILE."),
-    home_region: str | None = typer.Option(None, "--home-region", help="The trail's home Region."),
-    trail_name: str | None = typer.Option(None, "--trail-name", help="Default: trailwarden."),
-    bucket: str | None = typer.Option(None, "--bucket", help="The trail's log bucket."),
-    bucket_region: str | None = typer.Option(None, "--bucket-region", help="Default: home."),
-    prefix: str | None = typer.Option(None, "--prefix", help="S3 key prefix of the log files."),
-    retention_days: int | None = typer.Option(None, "--retention-days", help="Default 365."),
-    access_log_bucket: str | None = typer.Option(None, "--access-log-bucket"),
-    kms_key: str | None = typer.Option(None, "--kms-key", help="new (default), none or a key ARN."),
-    kms_readers: list[str] = typer.Option([], "--kms-reader", help="Principal ARN to decrypt."),
-    log_group: str | None = typer.Option(None, "--log-group", help="Default cloudtrail/TRAIL."),
-    log_retention_days: int | None = typer.Option(None, "--log-retention-days"),
-    cloudwatch_role: str | None = typer.Option(None, "--cloudwatch-role"),
-    alarm_emails: list[str] = typer.Option([], "--alarm-email", help="Subscribe this address."),
-    alarm_topic: str | None = typer.Option(None, "--alarm-topic", help="Existing topic ARN."),
-    no_alarms: bool = typer.Option(False, "--no-alarms", help="Skip the CIS filters/alarms."),
-    tags: list[str] = typer.Option([], "--tag", help="key=value, repeatable."),
+    baseline: BaselineArgs = BaselineArgs(),
     allow_data_events: bool = typer.Option(
         False, "--allow-data-events", help="Keep data-event selectors of a repaired trail."
     ),
@@ -149,40 +126,24 @@ def plan(
     if events_per_month < 0:
         raise UsageError("--events-per-month must not be negative")
     options = PlanOptions(
-        baseline=baseline_options(
-            home_region=home_region,
-            trail_name=trail_name,
-            bucket=bucket,
-            bucket_region=bucket_region,
-            prefix=prefix,
-            retention_days=retention_days,
-            access_log_bucket=access_log_bucket,
-            kms_key=kms_key,
-            kms_readers=kms_readers,
-            log_group=log_group,
-            log_retention_days=log_retention_days,
-            cloudwatch_role=cloudwatch_role,
-            alarm_emails=alarm_emails,
-            alarm_topic=alarm_topic,
-            no_alarms=no_alarms,
-            tags=tags,
-        ),
+        baseline=baseline.given(),
         allow_data_events=allow_data_events,
         events_per_month=events_per_month,
-        accounts=tuple(parse_accounts(accounts) or ()) if load is not None and accounts else None,
+        accounts=(
+            tuple(parse_accounts(target.accounts) or ())
+            if load is not None and target.accounts
+            else None
+        ),
     )
     if load is not None:
         the_plan = make_plan(None, load_snapshot(load), options)
     else:
-        access, snapshot, calls = scan_with_counts(
-            profile, region, accounts, org, role_name, external_id, regions, max_workers,
-            max_attempts,
-        )  # fmt: skip
+        access, snapshot, calls = scan_with_counts(reach, target)
         if save is not None:
             save_snapshot(snapshot, save)
         if "home_region" not in options.baseline:
             home = {"home_region": access.default_region}
-            options = replace(options, baseline={**options.baseline, **home})
+            options = dataclasses.replace(options, baseline={**options.baseline, **home})
         the_plan = make_plan(access, snapshot, options, calls)
     if fmt is not None:
         raise typer.Exit(_export(the_plan, fmt, out))
@@ -214,28 +175,10 @@ def _export(the_plan: Plan, fmt: str, out: Path | None) -> int:
 
 
 def scan_with_counts(
-    profile: str | None,
-    region: str | None,
-    accounts: str | None,
-    org: bool,
-    role_name: str,
-    external_id: str | None,
-    regions: str | None,
-    max_workers: int,
-    max_attempts: int,
+    reach: AccessArgs, target: ScanScope
 ) -> tuple[CountingAccess, Snapshot, dict[str, int]]:
     """The scan's snapshot through a counting session (plan reports its API calls)."""
-    access_options, scan = scan_inputs(
-        profile=profile,
-        region=region,
-        accounts=accounts,
-        org=org,
-        role_name=role_name,
-        external_id=external_id,
-        regions=regions,
-        max_workers=max_workers,
-        max_attempts=max_attempts,
-    )
+    access_options, scan = target.options(reach)
     access = CountingAccess(access_options)
-    snapshot = collect(access, scan)
+    snapshot = collect_with_bar(access, scan)
     return access, snapshot, access.per_account()

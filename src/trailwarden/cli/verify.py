@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from trailwarden.apply import CountingAccess
-from trailwarden.aws.session import AccessOptions
 from trailwarden.cli import app
 from trailwarden.cli.common import (
     EXIT_FINDINGS,
@@ -17,18 +15,18 @@ from trailwarden.cli.common import (
     OutputFormat,
     console,
     emit_json,
-    show_progress,
 )
-from trailwarden.cli.scan import ATTEMPTS, EXTERNAL_ID, PROFILE, REGION, ROLE
+from trailwarden.cli.options import AccessArgs, with_option_groups
+from trailwarden.cli.progress import progress_bar
 from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import load_key_file
 from trailwarden.plan.model import load_plan
-from trailwarden.terminal import err_console
 from trailwarden.verify import parse_duration, verify_plan
 from trailwarden.verify.checks import Check
 
 
 @app.command()
+@with_option_groups
 def verify(
     plan_file: Path = typer.Argument(Path("plan.json"), help="The applied plan."),
     wait: str = typer.Option("0", "--wait", help="Poll until all pass or this long (20m, 1h)."),
@@ -36,11 +34,7 @@ def verify(
     public_keys: list[str] = typer.Option(
         [], "--public-key", help="[FINGERPRINT=]FILE for digests; skips ListPublicKeys."
     ),
-    profile: str | None = PROFILE,
-    region: str | None = REGION,
-    role_name: str = ROLE,
-    external_id: str | None = EXTERNAL_ID,
-    max_attempts: int = ATTEMPTS,
+    reach: AccessArgs = AccessArgs(),
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Prove the planned trail is logging, validated and alarming (each check with evidence)."""
@@ -50,30 +44,12 @@ def verify(
     if interval_s <= 0:
         raise UsageError("--interval must be positive")
     keys = [load_key_file(spec) for spec in public_keys] or None
-    access = CountingAccess(
-        AccessOptions(
-            profile=profile,
-            region=region,
-            role_name=role_name,
-            external_id=external_id,
-            max_attempts=max_attempts,
-        )
-    )
-    bar = Progress(
-        TextColumn("verifying"),
-        BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} checks pass"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not (show_progress() and wait_s > 0),
-    )
-    with bar:
-        task = bar.add_task("", total=None)
+    access = CountingAccess(reach.options())
+    with progress_bar("verifying", counted="checks pass", tail="remaining", when=wait_s > 0) as bar:
 
         def progress(checks: list[Check]) -> None:
-            passed = sum(1 for c in checks if c.status == "PASS")
-            bar.update(task, completed=passed, total=len(checks))
+            if bar is not None:
+                bar(sum(1 for c in checks if c.status == "PASS"), len(checks))
 
         report = verify_plan(
             access,

@@ -17,11 +17,11 @@ from typing import Any
 from trailwarden.arns import arn_account
 from trailwarden.aws.accounts import organisation_accounts
 from trailwarden.aws.errors import AWS_ERRORS
-from trailwarden.aws.pool import TaskRunner
 from trailwarden.aws.regions import enabled_regions
 from trailwarden.aws.session import AwsAccess
 from trailwarden.collect import details
 from trailwarden.collect.reads import ReadContext, declare
+from trailwarden.concurrency import ProgressFn, TaskGroup
 from trailwarden.errors import AccessError
 from trailwarden.policies.permissions import SCAN_ORGANISATION
 from trailwarden.snapshot.model import (
@@ -56,7 +56,7 @@ class ScanOptions:
     org: bool = False
     regions: list[str] | None = None  # None: every Region enabled for each account
     max_workers: int = 32
-    progress: bool = False
+    on_progress: ProgressFn | None = None  # (finished, submitted) calls, as they finish
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Collector(ReadContext):
         self.options = options
         self.region_scans: list[RegionScan] = []
         self.accounts: dict[str, _AccountState] = {}
-        self.runner = TaskRunner(options.max_workers, "scanning", options.progress)
+        self.runner = TaskGroup(options.max_workers, options.on_progress)
 
     # -- stages --------------------------------------------------------------------------------
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from trailwarden.aws.session import AwsAccess
 from trailwarden.logs.layout import Scope
-from trailwarden.trailstore.files import TrailFiles, open_files
 from trailwarden.trailstore.records import Files, ReadStats, Record, event_time, iter_file_records
 
 
@@ -41,13 +39,3 @@ def iter_records(
                 continue
             stats.records += 1
             yield rec
-
-
-def open_source(spec: str, access: AwsAccess | None = None) -> TrailFiles:
-    """``s3://bucket/prefix`` (read with ``access``; by default the standard credential chain,
-    which the CLI's ``--profile`` sets) or a local path."""
-    if not spec.startswith("s3://"):
-        return open_files(spec)
-    from trailwarden.trailstore.s3 import S3Source, access_clients, reader_access
-
-    return open_files(spec, S3Source(access_clients(access or reader_access())))

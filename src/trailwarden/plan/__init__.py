@@ -1,1 +1,6 @@
-"""Fix once: the desired posture (``baseline``), its cost (``cost``) and its IaC renderings."""
+"""Owns the fix as data: the desired posture (baseline), the steps to it, cost, IaC renderings.
+May import snapshot, controls, policies, filterpattern, collect.arns, errors, jsonfile; never AWS.
+
+Pure: no boto3/botocore, no terminal. ``settings`` is its leaf (the baseline's sections), which
+``baseline`` and ``validation`` both build on.
+"""

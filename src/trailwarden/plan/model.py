@@ -12,7 +12,6 @@ Two kinds of value in ``params`` are not literal API parameters, both resolved b
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trailwarden.errors import UsageError
+from trailwarden.jsonfile import read_document
 from trailwarden.plan.baseline import Baseline
 from trailwarden.plan.cost import CostEstimate
 
@@ -83,20 +83,7 @@ def save_plan(plan: Plan, path: Path) -> None:
 
 def load_plan(path: Path) -> Plan:
     """Read a plan file; anything unreadable or malformed is a one-line UsageError."""
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"plan file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read plan {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(raw, dict):
-        raise UsageError(f"{path} is not a trailwarden plan (expected a JSON object)")
-    if raw.get("schema") != PLAN_SCHEMA:
-        raise UsageError(
-            f"{path} has plan schema {raw.get('schema')!r}; this trailwarden reads {PLAN_SCHEMA!r}"
-        )
+    raw = read_document(path, "plan", PLAN_SCHEMA)
     try:
         plan = Plan.model_validate(raw)
     except ValidationError as exc:

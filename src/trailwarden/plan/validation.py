@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import ValidationError
 
 from trailwarden.plan import names
-
-if TYPE_CHECKING:
-    from trailwarden.plan.baseline import Baseline
+from trailwarden.plan.settings import BaselineFields
 
 
-def first_problem(b: Baseline) -> str | None:
+def first_problem(b: BaselineFields) -> str | None:
     """Cross-field rules; field-level names are checked here too so JSON input is covered."""
     region = b.trail.home_region
     checks = [
@@ -52,7 +48,7 @@ def first_problem(b: Baseline) -> str | None:
     return next((c for c in checks if c), None)
 
 
-def _kms_problems(b: Baseline) -> list[str | None]:
+def _kms_problems(b: BaselineFields) -> list[str | None]:
     kms = b.kms
     if kms.mode == "existing":
         match = names.KMS_ARN_RE.match(kms.key_arn or "")
@@ -73,7 +69,7 @@ def _kms_problems(b: Baseline) -> list[str | None]:
     ]
 
 
-def _alarm_problems(b: Baseline) -> list[str | None]:
+def _alarm_problems(b: BaselineFields) -> list[str | None]:
     a = b.alarms
     if a is None:
         return []

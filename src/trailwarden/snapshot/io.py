@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from trailwarden.errors import UsageError
+from trailwarden.jsonfile import read_document
 from trailwarden.snapshot.model import SNAPSHOT_SCHEMA, Snapshot
 
 
@@ -16,21 +16,7 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
 
 
 def load_snapshot(path: Path) -> Snapshot:
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"snapshot file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read snapshot {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(raw, dict):
-        raise UsageError(f"{path} is not a trailwarden snapshot (expected a JSON object)")
-    schema = raw.get("schema")
-    if schema != SNAPSHOT_SCHEMA:
-        raise UsageError(
-            f"{path} has snapshot schema {schema!r}; this trailwarden reads {SNAPSHOT_SCHEMA!r}"
-        )
+    raw = read_document(path, "snapshot", SNAPSHOT_SCHEMA)
     try:
         return Snapshot.model_validate(raw)
     except ValidationError as exc:

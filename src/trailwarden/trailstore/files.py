@@ -17,6 +17,7 @@ from typing import Protocol
 
 from trailwarden.concurrency import Pool, ordered
 from trailwarden.trailstore import layout
+from trailwarden.trailstore.layout import parse_s3_url
 from trailwarden.trailstore.source import (
     LocalSource,
     ObjectNotFound,
@@ -165,8 +166,6 @@ class TrailFiles:
 def open_files(spec: str, source: Source | None = None) -> TrailFiles:
     """``s3://bucket/prefix`` (read with ``source``, an S3 source) or a local path."""
     if spec.startswith("s3://"):
-        from trailwarden.trailstore.s3 import parse_s3_url
-
         if source is None:
             raise ValueError("reading a bucket needs an S3 source")
         bucket, prefix = parse_s3_url(spec)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from trailwarden.errors import UsageError
+
 LOGS = "CloudTrail"
 DIGESTS = "CloudTrail-Digest"
 INSIGHTS = "CloudTrail-Insight"
@@ -131,3 +133,11 @@ def digest_key(
 def last_part(folder_key: str) -> str:
     """The last name of a folder key (``a/b/c/`` -> ``c``)."""
     return folder_key.rstrip("/").rsplit("/", 1)[-1]
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket[/prefix]`` -> (bucket, prefix without surrounding slashes)."""
+    m = re.fullmatch(r"s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(.*))?", url)
+    if m is None:
+        raise UsageError(f"invalid S3 URL {url!r}: expected s3://bucket[/prefix]")
+    return m.group(1), (m.group(2) or "").strip("/")

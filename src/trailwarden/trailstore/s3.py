@@ -7,7 +7,6 @@ missing key is a verdict (ObjectNotFound); a listing that fails stops the run wi
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from trailwarden.aws.errors import ACCESS_DENIED_CODES, error_code
 from trailwarden.aws.session import OWN, AccessOptions, AwsAccess
 from trailwarden.errors import AccessError, UsageError
+from trailwarden.trailstore.files import TrailFiles, open_files
 from trailwarden.trailstore.source import CHUNK, ObjectNotFound, ObjectRef, StoredObject, Unreadable
 
 # GETs in flight: a GET costs a round trip (tens of ms) for a file of tens of KB, so one at a
@@ -36,6 +36,14 @@ def access_clients(access: AwsAccess, account: str = OWN) -> ClientFactory:
     return lambda service, region: access.client(account, region, service)
 
 
+def open_source(spec: str, access: AwsAccess | None = None) -> TrailFiles:
+    """``s3://bucket/prefix`` (read with ``access``; by default the standard credential chain)
+    or a local path: the trail files a logs command was pointed at."""
+    if not spec.startswith("s3://"):
+        return open_files(spec)
+    return open_files(spec, S3Source(access_clients(access or reader_access())))
+
+
 def reader_access(
     profile: str | None = None, region: str | None = None, in_flight: int = READS_IN_FLIGHT
 ) -> AwsAccess:
@@ -43,14 +51,6 @@ def reader_access(
     return AwsAccess(
         AccessOptions(profile=profile, region=region, pool_size=in_flight + LISTS_IN_FLIGHT + 4)
     )
-
-
-def parse_s3_url(url: str) -> tuple[str, str]:
-    """``s3://bucket[/prefix]`` -> (bucket, prefix without surrounding slashes)."""
-    m = re.fullmatch(r"s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(.*))?", url)
-    if m is None:
-        raise UsageError(f"invalid S3 URL {url!r}: expected s3://bucket[/prefix]")
-    return m.group(1), (m.group(2) or "").strip("/")
 
 
 def _why(exc: Exception) -> str:

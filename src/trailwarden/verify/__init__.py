@@ -1,4 +1,7 @@
-"""``verify``: prove a planned trail is logging, validated and alarming (issue 4 part 4)."""
+"""Owns the proofs that a planned trail is logging, validated and alarming (issue 4 part 4).
+May import apply (contexts), integrity, plan, policies, errors and botocore; never cli or rich.
+
+Each round of checks is reported through ``on_attempt``; the CLI draws the bar."""
 
 from __future__ import annotations
 

@@ -1,0 +1,32 @@
+"""Reading trailwarden's own versioned JSON files (snapshots, plans), with one-line errors.
+
+A leaf: imports only trailwarden.errors. Each file kind validates its object itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from trailwarden.errors import UsageError
+
+
+def read_document(path: Path, kind: str, schema: str) -> dict[str, Any]:
+    """The JSON object in ``path``, once it is known to be a ``kind`` file of ``schema``;
+    anything unreadable, malformed or of another schema is a one-line ``UsageError``."""
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"{kind} file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {kind} {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f"{path} is not a trailwarden {kind} (expected a JSON object)")
+    if raw.get("schema") != schema:
+        raise UsageError(
+            f"{path} has {kind} schema {raw.get('schema')!r}; this trailwarden reads {schema!r}"
+        )
+    return raw
