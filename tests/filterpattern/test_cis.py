@@ -1,4 +1,5 @@
-"""The CIS data agrees with the spec table byte for byte and with the dataset canonically."""
+"""The CIS data agrees with the table of docs/aws-facts/controls.md#cis-patterns byte for byte and
+with the dataset canonically."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ import pytest
 from trailwarden.filterpattern import canonical, compile_pattern, parse
 from trailwarden.filterpattern.cis import BY_ID, CIS_CONTROLS, control, exact_control, is_exact
 
+FACTS = Path(__file__).resolve().parents[2] / "docs" / "aws-facts" / "controls.md"
 
-def spec_patterns(datasets: Path) -> dict[str, str]:
-    """The 'Exact filter pattern' column of controls.md §2.2 (markdown-escaped pipes undone)."""
-    text = (datasets.parent / "spec" / "controls.md").read_text()
-    section = text[text.index("### 2.2 Per-control patterns") : text.index("## 3. Subtleties")]
+
+def documented_patterns() -> dict[str, str]:
+    """The 'Pattern' column of docs/aws-facts/controls.md#cis-patterns, the strings the Security
+    Hub user guide gives (markdown-escaped pipes undone)."""
+    text = FACTS.read_text(encoding="utf-8")
+    section = text[text.index('<a id="cis-patterns">') : text.index('<a id="cis-alarm-settings">')]
     rows = re.findall(r"^\| (CloudWatch\.\d+) \|.*\| `(\{.*\})` \|$", section, re.MULTILINE)
     return {cid: pattern.replace("\\|", "|") for cid, pattern in rows}
 
@@ -25,11 +29,11 @@ def test_fourteen_controls_in_order() -> None:
     assert len({c.metric_name for c in CIS_CONTROLS}) == 14
 
 
-def test_patterns_are_the_spec_strings_byte_for_byte(datasets: Path) -> None:
-    spec = spec_patterns(datasets)
-    assert len(spec) == 14
+def test_patterns_are_the_documented_strings_byte_for_byte() -> None:
+    documented = documented_patterns()
+    assert len(documented) == 14
     for c in CIS_CONTROLS:
-        assert c.pattern == spec[c.control_id], c.control_id
+        assert c.pattern == documented[c.control_id], c.control_id
 
 
 def test_dataset_agrees_canonically(datasets: Path) -> None:
@@ -62,7 +66,7 @@ def test_alarm_settings_are_the_cis_ones() -> None:
 @pytest.mark.parametrize(
     ("control_id", "variant"),
     [
-        # Variants seen in the wild (spec §1.7 / controls.md §2.2): spacing differs only.
+        # Variants seen in the wild (docs/aws-facts/controls.md#cis-patterns): spacing differs only.
         (
             "CloudWatch.7",
             "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || "
