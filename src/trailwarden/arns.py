@@ -2,7 +2,7 @@
 
 ARNs are built from names, never looked up: CloudTrail validates bucket and key policies
 synchronously in CreateTrail, and those policies name the trail by ARN (``aws:SourceArn``), so
-the ARNs must exist before the resources do (spec §4.1).
+the ARNs must exist before the resources do (docs/aws-facts/trail-setup.md#trail-bucket-policy).
 """
 
 from __future__ import annotations
@@ -84,5 +84,5 @@ def alarm_arn(region: str, account_id: str, alarm_name: str) -> str:
 
 def key_prefix_path(prefix: str | None) -> str:
     """``PREFIX/`` or ``""``: the part of an object key (and its ARN) before ``AWSLogs/``
-    (spec §4.5)."""
+    (docs/aws-facts/digests.md#s3-key-layout)."""
     return f"{prefix}/" if prefix else ""

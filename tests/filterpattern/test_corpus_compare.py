@@ -29,7 +29,8 @@ def test_corpus_shape() -> None:
         examples = examples_for(c.control_id)
         assert any(e.positive for e in examples), c.control_id
         assert any(not e.positive for e in examples), c.control_id
-    for e in CORPUS:  # the schema's always-present members (cloudtrail-records.md §2.2)
+    # the schema's always-present members (docs/aws-facts/records.md#record-fields)
+    for e in CORPUS:
         for member in ("eventVersion", "userIdentity", "eventTime", "eventSource", "eventName"):
             assert member in e.event, (e.name, member)
 

@@ -10,7 +10,8 @@ from trailwarden.filterpattern import compile_pattern, evaluate, parse
 from trailwarden.filterpattern.nodes import SpaceDelimitedPattern
 from trailwarden.filterpattern.semantics import match_fields, split_message
 
-# The JSON document of the docs' precedence examples (spec §1.3).
+# The JSON document of the docs' precedence examples
+# (docs/aws-facts/filter-patterns.md#precedence-examples).
 DOC = {
     "eventType": "UpdateTrail",
     "sourceIPAddress": "123.123.123.123",

@@ -1,4 +1,5 @@
-"""Parser: every construct of the spec with its expected AST, error positions, canonical form."""
+"""Parser: every construct of docs/aws-facts/filter-patterns.md with its expected AST, error
+positions, canonical form."""
 
 from __future__ import annotations
 

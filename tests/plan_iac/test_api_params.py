@@ -1,5 +1,6 @@
 """The baseline's API parameters are accepted by the real AWS API shapes (botocore validates them
-client-side) and read back unchanged from a moto server, in the §4.8 order apply will use."""
+client-side) and read back unchanged from a moto server, in the order
+(docs/aws-facts/trail-setup.md#setup-order) apply will use."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Cost estimate (spec §5): the worked examples, free tiers, and honest confidence labels."""
+"""Cost estimate (docs/aws-facts/cost.md): the worked examples, free tiers, and honest confidence
+labels."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def _line(result: Any, item: str) -> Any:
 
 
 def test_spec_worked_example_management_copy() -> None:
-    # §5: 150k management events delivered to 2 trails => the second copy costs $3.
+    # docs/aws-facts/cost.md#cloudtrail-pricing: 150k management events delivered to 2 trails => the
+    # second copy costs $3.
     result = estimate(CostInputs(management_events_per_month=150_000, paid_management_copies=1))
     line = _line(result, "extra management-event copies")
     assert line.usd_per_month == pytest.approx(3.00)
@@ -28,7 +30,8 @@ def test_spec_worked_example_management_copy() -> None:
 
 
 def test_spec_worked_example_data_events() -> None:
-    # §5: 2M data events => $2, billed for the first copy too.
+    # docs/aws-facts/cost.md#cloudtrail-pricing: 2M data events => $2, billed for the first copy
+    # too.
     result = estimate(
         CostInputs(
             management_events_per_month=0, data_events_per_month=2_000_000, data_event_copies=1

@@ -1,4 +1,5 @@
-"""Every statement, condition and ARN spec §4.1-4.3 requires, for prefix/no prefix, org/no org."""
+"""Every statement, condition and ARN docs/aws-facts/trail-setup.md#policies requires, for prefix/no
+prefix, org/no org."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def test_trail_bucket_policy_matches_spec(
 
 
 def test_prefix_in_policy_matches_trail_prefix(make_baseline: Any) -> None:
-    # §4.1: a mismatch between S3KeyPrefix and the policy Resource stops delivery.
+    # docs/aws-facts/trail-setup.md#s3-key-prefix: a mismatch between S3KeyPrefix and the policy
+    # Resource stops delivery.
     baseline: Baseline = make_baseline(prefix="a/b")
     resource = by_sid(baseline.bucket_policy())["AWSCloudTrailWrite20150319"]["Resource"]
     prefix = baseline.create_trail_params("arn:aws:kms:eu-west-1:1:key/x")["S3KeyPrefix"]
@@ -169,7 +171,8 @@ def test_other_partitions_use_their_arns(make_baseline: Any) -> None:
             assert resource.startswith("arn:aws-cn:s3:::")
 
 
-# Calls apply makes in spec §4.8 order; each must be allowed by the shipped policy.
+# Calls apply makes in the order of docs/aws-facts/trail-setup.md#setup-order; each must be allowed
+# by the shipped policy.
 APPLY_CALLS = [
     "s3:CreateBucket",
     "s3:PutBucketPublicAccessBlock",

@@ -133,7 +133,9 @@ def test_cis_filters_and_alarms(make_baseline: Any, variant: str) -> None:
     topic = {"Ref": "AlarmTopic"} if baseline.alarms.new_topic else baseline.alarms.topic_arn
     for spec in baseline.alarms.alarms:
         f = filters[spec.filter_name]
-        assert f["FilterPattern"] == spec.pattern, "patterns must be byte-exact (§2.2)"
+        assert f["FilterPattern"] == spec.pattern, (
+            "patterns must be byte-exact (docs/aws-facts/controls.md#cis-patterns)"
+        )
         assert f["LogGroupName"] == {"Ref": "TrailLogGroup"}
         (transform,) = f["MetricTransformations"]
         assert transform == {

@@ -131,7 +131,8 @@ def test_ct1_split_read_and_write_selectors_on_one_trail_fails() -> None:
 
 
 def test_ct1_good_trail_beside_a_stopped_single_region_trail_passes() -> None:
-    # Prowler v3's false negative (controls.md 3.2): the first trail by name decided.
+    # Prowler v3's false negative (docs/aws-facts/controls.md#multi-region-trails): the first trail
+    # by name decided.
     stopped = make_trail("aaa-old", multi=False, logging=False)
     good = make_trail("zzz-main")
     assert only_status(make_snapshot([stopped, good]), "CloudTrail.1") == Status.PASSED

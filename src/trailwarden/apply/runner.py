@@ -1,13 +1,15 @@
 """Carry out a plan: check each step against live AWS, write only what differs, journal it.
 
-Steps run in plan order (spec §4.8). Before each write the step's live state is read again, so a
-step an earlier run finished, or that someone did by hand, becomes a no-op: applying twice changes
-nothing, and a rerun after a failure resumes where it stopped. The first failure stops the run;
-the report says what was done and what was not. Every result is appended to a JSON-lines journal
-(step, result, time) together with what the run learnt (``Facts``), which a rerun reads back.
+Steps run in plan order (docs/aws-facts/trail-setup.md#setup-order). Before each write the step's
+live state is read again, so a step an earlier run finished, or that someone did by hand, becomes a
+no-op: applying twice changes nothing, and a rerun after a failure resumes where it stopped. The
+first failure stops the run; the report says what was done and what was not. Every result is
+appended to a JSON-lines journal (step, result, time) together with what the run learnt (``Facts``),
+which a rerun reads back.
 
 CreateTrail/UpdateTrail may be refused for a few seconds after the role or policies they name were
-written (IAM and policy propagation, spec §4.3): those errors are retried with bounded back-off.
+written (IAM and policy propagation, docs/aws-facts/trail-setup.md#propagation): those errors are
+retried with bounded back-off.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ WRITE_TRAIL = (
     RESOLVE_KEY,  # KmsKeyId given by alias compares as the key ARN GetTrail reports
     grant(PASS_DELIVERY_ROLE, "iam:PassRole"),  # CloudWatchLogsRoleArn
     # An organisation trail: CloudTrail checks the organisation and enables its trusted access
-    # with the caller's permissions (spec §4.6).
+    # with the caller's permissions (docs/aws-facts/trail-setup.md#org-trail-prerequisites).
     grant(
         ORGANIZATION_TRAIL,
         "organizations:DescribeOrganization",

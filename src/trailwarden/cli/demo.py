@@ -151,7 +151,8 @@ def demo(
         )
         _, after = _scan(org, max_workers)
         # CloudTrail.10 is outside the baseline: a Lake store's key cannot be changed once it has
-        # one, and whether one can be added later is unconfirmed (controls.md, CloudTrail.10).
+        # one, and whether one can be added later is unconfirmed
+        # (docs/aws-facts/controls.md#cloudtrail-10).
         still = sorted(
             {
                 f.control

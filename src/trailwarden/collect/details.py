@@ -144,7 +144,8 @@ GET_BUCKET_ENCRYPTION = declare("s3:GetBucketEncryption", "s3:GetEncryptionConfi
 
 
 def read_bucket(c: ReadContext, account: str, name: str) -> Bucket:
-    """Read the bucket only if this account owns it (controls.md 3.3): else it stays unevaluated."""
+    """Read the bucket only if this account owns it
+    (docs/aws-facts/controls.md#bucket-in-another-account): else it stays unevaluated."""
     owned = _owned_buckets(c, account)
     bucket = Bucket(name=name, owned=None if owned is None else name in owned)
     home = c.access.default_region

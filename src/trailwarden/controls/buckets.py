@@ -1,4 +1,5 @@
-"""CloudTrail.6, .7: the bucket a trail delivers to (controls.md section 3.3).
+"""CloudTrail.6, .7: the bucket a trail delivers to
+(docs/aws-facts/controls.md#bucket-in-another-account).
 
 Each bucket is evaluated once, from the first owned trail that names it, and only in the account
 that owns it: another account's bucket (or one of unknown owner) is NOT_AVAILABLE here.

@@ -1,4 +1,4 @@
-"""CloudTrail.1-5, .9, .10 with Security Hub's semantics (controls.md sections 1 and 3).
+"""CloudTrail.1-5, .9, .10 with Security Hub's semantics (docs/aws-facts/controls.md).
 
 The trail's bucket (CloudTrail.6, .7) is in buckets.py."""
 

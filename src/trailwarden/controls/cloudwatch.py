@@ -3,8 +3,8 @@
 trail (owned, home Region, multi-Region, logging, read+write management events) -> its log group
 -> a metric filter whose canonical pattern equals the CIS pattern -> an alarm on that filter's
 metric NAME AND NAMESPACE -> an SNS topic in the alarm's actions with a confirmed subscriber
-(controls.md section 2.1). For filters that are not the exact CIS pattern the reason also says
-what they catch, judged on the built-in corpus (beyond Security Hub).
+(docs/aws-facts/controls.md#cloudwatch-controls). For filters that are not the exact CIS pattern the
+reason also says what they catch, judged on the built-in corpus (beyond Security Hub).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """What a trail's event selectors record, in either form AWS returns them (pure).
 
 Security Hub's CloudTrail.1 needs ONE selector on ONE trail covering all management events, read and
-write, with no event source excluded (controls.md section 1, 3.4). Split read/write selectors do not
-count, whether on one trail or two.
+write, with no event source excluded (docs/aws-facts/controls.md#cloudtrail-1, #event-selectors).
+Split read/write selectors do not count, whether on one trail or two.
 """
 
 from __future__ import annotations

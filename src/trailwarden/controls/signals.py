@@ -106,7 +106,8 @@ def _cloudwatch_health(name: str, status: TrailStatus, now: datetime) -> Iterato
 
 def _extra_copies(view: AccountView) -> Iterator[Signal]:
     """More than one logging trail recording management events in a Region: all but the first
-    copy are billed at $2.00 per 100,000 events (controls.md section 5). One signal per account."""
+    copy are billed at $2.00 per 100,000 events (docs/aws-facts/cost.md#extra-trail-copies). One
+    signal per account."""
     regions: list[str] = []
     names: set[str] = set()
     for region in view.scanned_regions:

@@ -1,6 +1,6 @@
 """Teach the in-process moto server what real AWS answers where moto 5.2.5 differs.
 
-Each patch below closes one gap from the moto table in ``shared/spec/controls.md`` §6 and is
+Each patch below closes one gap from the moto table in docs/aws-facts/moto.md#gaps and is
 tagged with its letter (a)-(g), so a test and a reader can find it. The patches change moto's
 *backend classes* in this process, so they only reach a ``ThreadedMotoServer`` running in the
 same process (``trailwarden.demo.server.moto_server()`` calls ``teach_moto()``). The product never

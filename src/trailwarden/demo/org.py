@@ -220,7 +220,8 @@ def _assume(base: _Account, account_id: str) -> _Account:
 
 
 def _bucket_policy(bucket: str, trail_arn: str, account: str, org_id: str | None) -> dict[str, Any]:
-    """The CloudTrail delivery policy of spec §4.1 (organisation path added for an org trail)."""
+    """The CloudTrail delivery policy of docs/aws-facts/trail-setup.md#trail-bucket-policy
+    (organisation path added for an org trail)."""
     prefixes = [f"{arns.bucket_arn(bucket)}/AWSLogs/{account}/*"]
     if org_id:
         prefixes.append(f"{arns.bucket_arn(bucket)}/AWSLogs/{org_id}/*")
@@ -278,7 +279,8 @@ def _access_log_bucket(acct: _Account) -> str:
 
 
 def _cloudwatch_logs(acct: _Account, trail: str) -> tuple[str, str, str]:
-    """A log group and the role CloudTrail assumes to write to it (spec §4.3)."""
+    """A log group and the role CloudTrail assumes to write to it
+    (docs/aws-facts/trail-setup.md#cloudwatch-logs-role)."""
     group = f"aws-cloudtrail-logs-{trail}"
     acct.client("logs").create_log_group(logGroupName=group)
     iam = acct.client("iam")

@@ -1,6 +1,6 @@
 """The 14 CIS metric-filter controls Security Hub checks as CloudWatch.1-14, as data.
 
-Patterns are byte-exact copies of ../shared/spec/controls.md §2.2 (Security Hub user guide,
+Patterns are byte-exact copies of docs/aws-facts/controls.md#cis-patterns (Security Hub user guide,
 cloudwatch-controls.md @ 47bfe2f); tests cross-check them canonically against the dataset copy
 cis-cloudwatch-metric-filters/cis_patterns.json. Alarm settings are the CIS CLI's: Sum over 300 s,
 one evaluation period, >= 1. ``cis_v14`` is empty for CloudWatch.2/.3: in CIS v1.4.0 those are

@@ -1,6 +1,6 @@
 """A built-in corpus of CloudTrail records per CIS control, to judge filters by what they catch.
 
-Records follow the CloudTrail record schema (../shared/spec/cloudtrail-records.md §2.2-2.3):
+Records follow the CloudTrail record schema (docs/aws-facts/records.md#record-fields):
 eventVersion 1.09 fields, realistic userIdentity blocks, ConsoleLogin's responseElements and
 additionalEventData. Each example says whether the exact CIS pattern matches it (``positive``) and
 carries a phrase for explanations ("a console sign-in by the root user"). Edge cases are chosen

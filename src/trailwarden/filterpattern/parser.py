@@ -1,4 +1,4 @@
-"""Parser for the CloudWatch Logs filter-pattern language (../shared/spec/filter-patterns.md §1).
+"""Parser for the CloudWatch Logs filter-pattern language (docs/aws-facts/filter-patterns.md).
 
 One recursive-descent pass over the text builds the AST and, token by token, the canonical text:
 values re-quoted the one way, whitespace reduced to a fixed layout, parentheses and operand order

@@ -1,6 +1,7 @@
 """Matching semantics, and the naive AST-walking evaluator (the oracle for the compiled one).
 
-Semantics (spec §1.3), in one place so the compiled predicates can reuse them off their fast paths:
+Semantics (docs/aws-facts/filter-patterns.md#selectors), in one place so the compiled predicates can
+reuse them off their fast paths:
 
 * A selector lands on zero or more values (wildcards ``.*``/``[*]`` are existential); a condition
   holds if it holds for any landed value. A missing member or a non-array indexed lands nowhere.

@@ -1,6 +1,7 @@
 """One digest file: parse and verify it with the AWS CLI's checks, in the CLI's order.
 
-Every failure becomes the CLI's reason text (what follows "INVALID: "), see spec §2.3 / §1.5.
+Every failure becomes the CLI's reason text (what follows "INVALID: "), see
+docs/aws-facts/digests.md#cli-validate-logs / docs/aws-facts/digests.md#digest-signing.
 """
 
 from __future__ import annotations

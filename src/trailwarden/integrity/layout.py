@@ -1,7 +1,8 @@
 """A digest chain's place in the key layout, and how the AWS CLI reads digest names.
 
 Pure string logic (no I/O). The layout itself is ``trailstore.layout``; here are what validation
-adds to it: chains, the CLI's name offsets and key filter. Spec digest-validation.md §1.1.
+adds to it: chains, the CLI's name offsets and key filter. Spec
+docs/aws-facts/digests.md#s3-key-layout.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 ``fetch`` returns a stored object (raising ObjectNotFound); ``lister(bucket, end or None)`` gives
 the in-range digest keys of a bucket in S3 order; ``keys`` resolves fingerprints. The caller
-prefetches objects concurrently, so this sequential walk mostly reads from memory. See spec §2.3
-for each rule and its consequences.
+prefetches objects concurrently, so this sequential walk mostly reads from memory. See
+docs/aws-facts/digests.md#cli-validate-logs for each rule and its consequences.
 """
 
 from __future__ import annotations

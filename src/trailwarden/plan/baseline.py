@@ -31,7 +31,8 @@ from trailwarden.plan.validation import first_problem, validation_message
 from trailwarden.policies import builders
 from trailwarden.policies.builders import PolicyDocument, Statement
 
-# The single all-management read+write selector with no exclusions (CloudTrail.1 "Fix", §1).
+# The single all-management read+write selector with no exclusions (CloudTrail.1 "Fix",
+# docs/aws-facts/controls.md#cloudtrail-1).
 EVENT_SELECTORS: list[dict[str, Any]] = [
     {"ReadWriteType": "All", "IncludeManagementEvents": True, "ExcludeManagementEventSources": []}
 ]
@@ -193,7 +194,8 @@ class Baseline(BaselineFields):
 
     @property
     def kms_region(self) -> str:
-        """Where a new key is created: CloudTrail needs it in the bucket's Region (§4.2)."""
+        """Where a new key is created: CloudTrail needs it in the bucket's Region
+        (docs/aws-facts/trail-setup.md#kms-key-region)."""
         return self.bucket.region
 
     def create_key_params(self) -> dict[str, Any]:

@@ -56,7 +56,8 @@ def log_group_of(scan: AccountScan, baseline: Baseline) -> LogGroup | None:
 
 
 class StepBuilder:
-    """Accumulates one account's steps; the mixins add them in spec §4.8 order."""
+    """Accumulates one account's steps; the mixins add them in the order of
+    docs/aws-facts/trail-setup.md#setup-order."""
 
     def __init__(
         self, scan: AccountScan, baseline: Baseline, choice: TrailChoice, options: PlanOptions

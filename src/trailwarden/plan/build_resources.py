@@ -1,4 +1,5 @@
-"""Steps 1-3 of spec §4.8 (pure): the buckets, the KMS key, the log group and delivery role."""
+"""Steps 1-3 of docs/aws-facts/trail-setup.md#setup-order (pure): the buckets, the KMS key, the log
+group and delivery role."""
 
 from __future__ import annotations
 

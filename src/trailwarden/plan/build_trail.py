@@ -1,4 +1,5 @@
-"""Steps 4-6 of spec §4.8 (pure): the trail, its selectors and logging, then the alarm chain."""
+"""Steps 4-6 of docs/aws-facts/trail-setup.md#setup-order (pure): the trail, its selectors and
+logging, then the alarm chain."""
 
 from __future__ import annotations
 

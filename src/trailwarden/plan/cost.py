@@ -1,9 +1,11 @@
-"""Monthly cost of a baseline change, from the facts in spec §5, each labelled with its confidence.
+"""Monthly cost of a baseline change, from the facts in docs/aws-facts/cost.md, each labelled with
+its confidence.
 
-Prices are the spec's, not looked up: a figure is only as good as its weakest input, so every line
-carries the confidence of the facts it used (``AWS`` = AWS pricing page, ``UNCONFIRMED`` = commonly
-quoted but not confirmed against AWS here) and every volume the caller guessed is listed under
-``assumptions``. Usage volumes come from the caller (plan knows the snapshot); no AWS calls here.
+Prices are AWS's published ones (docs/aws-facts/cost.md), not looked up: a figure is only as good as
+its weakest input, so every line carries the confidence of the facts it used (``AWS`` = AWS pricing
+page, ``UNCONFIRMED`` = commonly quoted but not confirmed against AWS here) and every volume the
+caller guessed is listed under ``assumptions``. Usage volumes come from the caller (plan knows the
+snapshot); no AWS calls here.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Price(BaseModel):
     source: str
 
 
-PRICING_PAGE = "aws.amazon.com/cloudtrail/pricing (spec §5)"
+PRICING_PAGE = "aws.amazon.com/cloudtrail/pricing"
 PRICES: dict[str, Price] = {
     # The first copy of management events per Region is free; each additional copy is billed.
     "management_copy": Price(
@@ -38,28 +40,28 @@ PRICES: dict[str, Price] = {
         usd=0.10, per=100_000, unit="events", confidence="AWS", source=PRICING_PAGE
     ),
     "kms_key": Price(
-        usd=1.00, per=1, unit="key-month", confidence="UNCONFIRMED", source="spec §5 (not fetched)"
+        usd=1.00, per=1, unit="key-month", confidence="UNCONFIRMED", source="aws.amazon.com/kms/pricing (not checked)"
     ),
     "kms_request": Price(
         usd=0.03,
         per=10_000,
         unit="requests",
         confidence="UNCONFIRMED",
-        source="commonly quoted KMS request price; spec §5 gives none",
+        source="commonly quoted KMS request price (not checked)",
     ),
     "logs_ingest": Price(
         usd=0.50,
         per=1,
         unit="GB",
         confidence="UNCONFIRMED",
-        source="third-party quotes of us-east-1 standard ingestion (spec §5)",
+        source="third-party quotes of us-east-1 standard ingestion",
     ),
     "alarm": Price(
         usd=0.10,
         per=1,
         unit="alarm-month",
         confidence="UNCONFIRMED",
-        source="commonly quoted standard alarm price (spec §5)",
+        source="commonly quoted standard alarm price",
     ),
 }
 LOGS_FREE_GB = 5.0  # [AWS] aws.amazon.com/cloudwatch/pricing: ingestion+archive+Insights

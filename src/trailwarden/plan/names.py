@@ -70,7 +70,8 @@ def trail_name_problem(name: str) -> str | None:
 
 
 def prefix_problem(prefix: str) -> str | None:
-    """The S3 key prefix must match the policy resource exactly (§4.1): no slashes at the ends."""
+    """The S3 key prefix must match the policy resource exactly
+    (docs/aws-facts/trail-setup.md#s3-key-prefix): no slashes at the ends."""
     if prefix.startswith("/") or prefix.endswith("/") or "//" in prefix:
         return f"--prefix {prefix!r} must not start or end with '/' or contain '//'"
     if len(prefix) > 200 or any(ord(c) < 32 for c in prefix):

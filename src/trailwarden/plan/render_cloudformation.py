@@ -226,8 +226,9 @@ def _trail(b: Baseline, kms_key: Any) -> dict[str, Any]:
         "EventSelectors": b.event_selectors(),
         "Tags": _tags(b),
     }
-    # CreateTrail validates the bucket policy synchronously (§4.8); the key and role are
-    # already ordered by the GetAtt references.
+    # CreateTrail validates the bucket policy synchronously
+    # (docs/aws-facts/trail-setup.md#setup-order); the key and role are already ordered by the
+    # GetAtt references.
     return {
         "Type": "AWS::CloudTrail::Trail",
         "DependsOn": ["TrailBucketPolicy"],

@@ -187,7 +187,8 @@ def _trail_block(b: Baseline, kms_key: Raw | str | None) -> Block:
         .attr("include_management_events", selector["IncludeManagementEvents"])
     )
     trail.attr("tags", b.tags)
-    # CreateTrail checks the bucket policy (and the role) synchronously (§4.8).
+    # CreateTrail checks the bucket policy (and the role) synchronously
+    # (docs/aws-facts/trail-setup.md#setup-order).
     trail.attr(
         "depends_on",
         [Raw("aws_s3_bucket_policy.trail"), Raw("aws_iam_role_policy.cloudwatch")],

@@ -1,10 +1,10 @@
 """Which trail an account's baseline is built on: an existing owned trail, or a new one (pure).
 
-A second trail that records management events is billed (spec §5), so the plan repairs the best
-trail the account already owns instead of adding one. The baseline is then derived from that
-trail: its name and home Region, and its bucket, key, log group and role when the account owns
-them, so their policies are merged into rather than replaced. Options the user gave explicitly
-always win. Organisation trails owned by other accounts are never touched.
+A second trail that records management events is billed (docs/aws-facts/cost.md#extra-trail-copies),
+so the plan repairs the best trail the account already owns instead of adding one. The baseline is
+then derived from that trail: its name and home Region, and its bucket, key, log group and role when
+the account owns them, so their policies are merged into rather than replaced. Options the user gave
+explicitly always win. Organisation trails owned by other accounts are never touched.
 """
 
 from __future__ import annotations

@@ -61,7 +61,8 @@ class CloudWatchSettings(FrozenModel):
 
 
 class AlarmSpec(FrozenModel):
-    """One CIS metric filter and its alarm (CloudWatch.1-14), settings as §2.1 prescribes."""
+    """One CIS metric filter and its alarm (CloudWatch.1-14), settings as
+    docs/aws-facts/controls.md#cis-alarm-settings prescribes."""
 
     control_id: str
     filter_name: str

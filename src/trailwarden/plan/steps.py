@@ -1,10 +1,10 @@
 """Snapshot + baseline -> the ordered steps that build the baseline (pure; issue 4 part 2).
 
-One step is one AWS call, in the order of spec §4.8: buckets and their policies, the KMS key, the
-log group and delivery role, then CreateTrail/UpdateTrail (which validates the bucket and key
-policies synchronously, so those come first), PutEventSelectors, StartLogging, and after the trail
-the SNS topic, the 14 metric filters and the 14 alarms. Trail mutations happen in the trail's home
-Region.
+One step is one AWS call, in the order of docs/aws-facts/trail-setup.md#setup-order: buckets and
+their policies, the KMS key, the log group and delivery role, then CreateTrail/UpdateTrail (which
+validates the bucket and key policies synchronously, so those come first), PutEventSelectors,
+StartLogging, and after the trail the SNS topic, the 14 metric filters and the 14 alarms. Trail
+mutations happen in the trail's home Region.
 
 Each step's action (create / update / noop) is predicted from the snapshot here. The snapshot
 does not hold everything (a bucket no trail uses yet, a role's inline policy), so unknown state
@@ -102,7 +102,8 @@ def account_cost(
     paid_copy: bool,
     trail: Trail | None = None,
 ) -> CostEstimate:
-    """The monthly cost the account's changed steps add (spec §5 via plan/cost.py)."""
+    """The monthly cost the account's changed steps add (docs/aws-facts/cost.md via
+    plan/cost.py)."""
 
     def changed(operation: str) -> list[Step]:
         return [s for s in steps if s.operation == operation and s.action != "noop"]
@@ -125,7 +126,7 @@ def account_cost(
 
 
 class _Builder(ResourceSteps, TrailSteps):
-    """All of an account's steps, in spec §4.8 order."""
+    """All of an account's steps, in the order of docs/aws-facts/trail-setup.md#setup-order."""
 
     def build(self) -> None:
         if self.bucket_owned:

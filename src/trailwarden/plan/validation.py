@@ -40,7 +40,8 @@ def first_problem(b: BaselineFields) -> str | None:
         if not names.ORG_ID_RE.match(org.org_id):
             checks.append(f"organisation id {org.org_id!r} is not of the form o-xxxxxxxxxx")
         if org.management_account_id != b.account_id:
-            # §4.3: the trail, its log group and role live in the trail owner's account.
+            # docs/aws-facts/trail-setup.md#cloudwatch-logs-role: the trail, its log group and role
+            # live in the trail owner's account.
             checks.append(
                 "an organisation trail is built in the management account"
                 f" {org.management_account_id}, not in {b.account_id}"
@@ -81,7 +82,8 @@ def _alarm_problems(b: BaselineFields) -> list[str | None]:
     if match is None:
         problems.append(f"--alarm-topic {a.topic_arn!r} is not an SNS topic ARN")
     elif match.group(2) != b.trail.home_region:
-        # §2.1: filters and alarms live in the trail's home Region, the topic in the alarm's.
+        # docs/aws-facts/controls.md#cloudwatch-controls: filters and alarms live in the trail's
+        # home Region, the topic in the alarm's.
         problems.append(
             f"--alarm-topic is in {match.group(2)} but the alarms are in the trail's home Region"
             f" {b.trail.home_region}"

@@ -1,5 +1,6 @@
-"""Owns IAM policy documents: builders (spec §4), merge, grammar, permissions, the shipped files.
-May import trailwarden.arns and the standard library; generate.py alone imports collect/ and apply/.
+"""Owns IAM policy documents: builders (docs/aws-facts/trail-setup.md), merge, grammar, permissions,
+the shipped files. May import trailwarden.arns and the standard library; generate.py alone imports
+collect/ and apply/.
 
 Pure: no AWS calls. The builders, the merge that keeps foreign statements and the grammar check
 serve plan and apply; ``permissions`` is what collect/ and apply/ declare their IAM actions with,
@@ -19,7 +20,8 @@ APPLY_POLICY_FILE = "apply-policy.json"
 
 
 def apply_policy() -> PolicyDocument:
-    """The least-privilege IAM policy for ``trailwarden apply`` (statements in §4.8 order)."""
+    """The least-privilege IAM policy for ``trailwarden apply`` (statements in the order of
+    docs/aws-facts/trail-setup.md#setup-order)."""
     text = resources.files(__package__).joinpath(APPLY_POLICY_FILE).read_text(encoding="utf-8")
     doc: PolicyDocument = json.loads(text)
     return doc

@@ -1,4 +1,5 @@
-"""Pure builders for every policy the baseline needs, exactly as spec §4.1-4.3 prescribes.
+"""Pure builders for every policy the baseline needs, exactly as
+docs/aws-facts/trail-setup.md#policies prescribes.
 
 They return plain dicts (JSON-ready). Statement ids matter: ``merge_statements`` recognises our
 statements by Sid, so the CloudTrail ones keep the Sids of AWS's documented examples and the ones
@@ -52,7 +53,7 @@ def _cloudtrail_principal() -> dict[str, str]:
     return {"Service": CLOUDTRAIL}
 
 
-# --- S3: the trail bucket (§4.1) -------------------------------------------------------------
+# --- S3: the trail bucket (docs/aws-facts/trail-setup.md#trail-bucket-policy) ---------------------
 
 
 def trail_bucket_statements(
@@ -68,7 +69,8 @@ def trail_bucket_statements(
 
     ``trail_arn`` is the trail that writes here; for an organisation trail it is the management
     account's trail ARN, and ``account_id`` is the management account (its own logs keep the plain
-    ``AWSLogs/ACCOUNT/*`` statement in case the trail is converted back, §4.1).
+    ``AWSLogs/ACCOUNT/*`` statement in case the trail is converted back,
+    docs/aws-facts/trail-setup.md#org-trail-bucket-policy).
     """
     arn = bucket_arn(bucket, partition)
     path = key_prefix_path(prefix)
@@ -190,7 +192,7 @@ def access_log_bucket_policy(
     )
 
 
-# --- KMS (§4.2) ------------------------------------------------------------------------------
+# --- KMS (docs/aws-facts/trail-setup.md#kms-key-policy) -------------------------------------------
 
 
 def kms_key_statements(
@@ -229,7 +231,8 @@ def kms_key_statements(
             "Resource": "*",
             "Condition": {"StringEquals": dict(source)},
         },
-        # Required when the bucket uses an S3 Bucket Key (§4.2); harmless otherwise.
+        # Required when the bucket uses an S3 Bucket Key
+        # (docs/aws-facts/trail-setup.md#kms-key-policy); harmless otherwise.
         {
             "Sid": SID_KMS_DECRYPT_TRAIL,
             "Effect": "Allow",
@@ -279,7 +282,7 @@ def new_key_policy(
     return document([*base["Statement"], *extra])
 
 
-# --- CloudWatch Logs delivery role (§4.3) ----------------------------------------------------
+# --- CloudWatch Logs delivery role (docs/aws-facts/trail-setup.md#cloudwatch-logs-role) -----------
 
 
 def cloudwatch_role_trust_policy() -> PolicyDocument:
@@ -300,7 +303,8 @@ def cloudwatch_role_policy(
 ) -> PolicyDocument:
     """CreateLogStream + PutLogEvents on the trail's streams in its log group.
 
-    Streams are ``ACCOUNT_CloudTrail_REGION[_n]``; §4.3 notes the Region part is unconfirmed for
+    Streams are ``ACCOUNT_CloudTrail_REGION[_n]``;
+    docs/aws-facts/trail-setup.md#cloudwatch-logs-role notes the Region part is unconfirmed for
     multi-Region trails, so the safe ``ACCOUNT_CloudTrail_*`` wildcard is used. Organisation trails
     also write ``o-ORGID_*`` streams.
     """

@@ -49,7 +49,8 @@ SCAN_READ_ONLY = PolicyStatement("TrailwardenScanReadOnly")
 SCAN_ORGANISATION = PolicyStatement("TrailwardenScanOrganisation")
 SCAN_STATEMENTS = (SCAN_READ_ONLY, SCAN_ORGANISATION)
 
-# --- apply-policy.json: one statement per step of spec §4.8, in its order ------------------------
+# --- apply-policy.json: one statement per step of docs/aws-facts/trail-setup.md#setup-order, in its
+# order ------------------------
 
 _ROLES = "arn:aws:iam::*:role/*"
 _FOR_CLOUDTRAIL = "cloudtrail.amazonaws.com"

@@ -21,7 +21,8 @@ class _Model(BaseModel):
 
 
 class TrailClass(enum.StrEnum):
-    """Who owns a trail seen in an account and Region (controls.md section 3.1)."""
+    """Who owns a trail seen in an account and Region
+    (docs/aws-facts/controls.md#org-trails-in-members)."""
 
     OWNED_HOME = "owned-home"  # this account's trail, in its home Region
     OWNED_SHADOW = "owned-shadow"  # this account's multi-Region trail, replica in another Region

@@ -1,8 +1,8 @@
 """CloudTrail's S3 key layout, pure string logic: parse a key, build folders and keys.
 
 ``[prefix/]AWSLogs/[o-org/]ACCOUNT/CloudTrail[-Digest|-Insight]/REGION/YYYY/MM/DD/file``
-(spec cloudtrail-records.md §2.4, digest-validation.md §1.1). Log files are named
-``ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz``, digests
+(docs/aws-facts/digests.md#s3-key-layout, docs/aws-facts/digests.md#s3-key-layout). Log files are
+named ``ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz``, digests
 ``ACCOUNT_CloudTrail-Digest_REGION_TRAIL_HOME_YYYYMMDDTHHMMSSZ[_backfill].json.gz``.
 """
 
