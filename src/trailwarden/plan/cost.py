@@ -40,7 +40,11 @@ PRICES: dict[str, Price] = {
         usd=0.10, per=100_000, unit="events", confidence="AWS", source=PRICING_PAGE
     ),
     "kms_key": Price(
-        usd=1.00, per=1, unit="key-month", confidence="UNCONFIRMED", source="aws.amazon.com/kms/pricing (not checked)"
+        usd=1.00,
+        per=1,
+        unit="key-month",
+        confidence="UNCONFIRMED",
+        source="aws.amazon.com/kms/pricing (not checked)",
     ),
     "kms_request": Price(
         usd=0.03,
