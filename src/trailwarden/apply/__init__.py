@@ -1,5 +1,5 @@
 """Owns carrying out a plan on AWS: check each step live, write what differs, journal, resume.
-May import aws, plan, policies, errors, collect.arns, boto3/botocore; never cli, rich, terminal.
+May import aws, plan, policies, errors, arns, boto3/botocore; never cli, rich, terminal.
 
 Progress leaves through callbacks (``Runner.on_progress``, ``on_result``); the CLI draws it.
 """

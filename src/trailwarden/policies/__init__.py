@@ -1,6 +1,7 @@
-"""Owns IAM policy documents: builders (docs/aws-facts/trail-setup.md), merge, grammar, permissions,
-the shipped files. May import trailwarden.arns and the standard library; generate.py alone imports
-collect/ and apply/.
+"""Owns IAM policy documents: builders, merge, grammar, declared permissions, the shipped files.
+May import trailwarden.arns and the standard library; only the generate tool imports collect/apply.
+
+The builders follow docs/aws-facts/trail-setup.md.
 
 Pure: no AWS calls. The builders, the merge that keeps foreign statements and the grammar check
 serve plan and apply; ``permissions`` is what collect/ and apply/ declare their IAM actions with,

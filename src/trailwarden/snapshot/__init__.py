@@ -1,4 +1,5 @@
-"""The snapshot stage: the typed record collection produces and every later stage reads."""
+"""Owns the snapshot: the typed, versioned record that collection produces and later stages read.
+May import pydantic, errors and jsonfile; never AWS, never a later stage (controls, plan, cli)."""
 
 from trailwarden.snapshot.io import load_snapshot, save_snapshot
 from trailwarden.snapshot.model import SNAPSHOT_SCHEMA, Snapshot
