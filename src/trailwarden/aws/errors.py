@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from trailwarden.snapshot.model import ApiError
-
 ACCESS_DENIED_CODES = frozenset(
     {
         "AccessDenied",
@@ -29,9 +27,3 @@ def error_code(exc: BaseException, default: str = "ClientError") -> str:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", default))
     return type(exc).__name__
-
-
-def api_error(account: str, region: str, operation: str, exc: BaseException) -> ApiError:
-    code = error_code(exc)
-    message = " ".join(str(exc).split())
-    return ApiError(account=account, region=region, operation=operation, error=message, code=code)

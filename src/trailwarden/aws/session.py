@@ -20,13 +20,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from trailwarden import arns
-from trailwarden.aws import DEFAULT_ROLE_NAME
+from trailwarden.aws import DEFAULT_ROLE_NAME, OWN
 from trailwarden.aws.errors import error_code
 from trailwarden.errors import AccessError, CredentialsError
-
-# ``client(OWN, ...)``: the caller's own credentials, without asking STS which account that is
-# (reading a bucket needs no account id, and no sts:GetCallerIdentity round trip).
-OWN = ""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from trailwarden.aws.errors import AWS_ERRORS, api_error
+from trailwarden.aws.errors import AWS_ERRORS, error_code
 from trailwarden.aws.session import AwsAccess
 from trailwarden.policies.permissions import SCAN_READ_ONLY, Grant, PolicyStatement
 from trailwarden.snapshot.model import ApiError
@@ -88,3 +88,10 @@ class ReadContext:
 
     def client(self, account: str, region: str, service: str) -> Any:
         return self.access.client(account, region, service)
+
+
+def api_error(account: str, region: str, operation: str, exc: BaseException) -> ApiError:
+    """A failed call as the snapshot records it: where, which read, the code and the message."""
+    code = error_code(exc)
+    message = " ".join(str(exc).split())
+    return ApiError(account=account, region=region, operation=operation, error=message, code=code)

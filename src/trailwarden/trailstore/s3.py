@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from trailwarden.aws import OWN
 from trailwarden.aws.errors import ACCESS_DENIED_CODES, error_code
-from trailwarden.aws.session import OWN, AccessOptions, AwsAccess
 from trailwarden.errors import AccessError, UsageError
 from trailwarden.trailstore.files import TrailFiles, open_files
 from trailwarden.trailstore.source import CHUNK, ObjectNotFound, ObjectRef, StoredObject, Unreadable
+
+if TYPE_CHECKING:
+    from trailwarden.aws.session import AwsAccess
 
 # GETs in flight: a GET costs a round trip (tens of ms) for a file of tens of KB, so one at a
 # time would leave the reader waiting on the network nearly all the time.
@@ -48,6 +51,9 @@ def reader_access(
     profile: str | None = None, region: str | None = None, in_flight: int = READS_IN_FLIGHT
 ) -> AwsAccess:
     """An AwsAccess whose connection pool holds ``in_flight`` GETs plus the listings."""
+    # Imported here: boto3 costs ~0.1 s to import, and commands over local folders never need it.
+    from trailwarden.aws.session import AccessOptions, AwsAccess
+
     return AwsAccess(
         AccessOptions(profile=profile, region=region, pool_size=in_flight + LISTS_IN_FLIGHT + 4)
     )
