@@ -1,0 +1,55 @@
+"""What every renderer shares: a finding's stable identity, its effective status, control titles.
+
+Renderers read findings as the ``trailwarden.findings/1`` dictionaries, never the typed findings,
+so a report can be rendered again from a saved file; a status they do not know passes through.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any
+
+from trailwarden import __version__
+
+TOOL = "trailwarden"
+VERSION = __version__
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
+
+
+def finding_uid(f: dict[str, Any]) -> str:
+    """The same for the same control on the same resource in the same account and Region, scan
+    after scan: what lets Security Hub update a finding instead of adding a duplicate."""
+    key = "|".join((f["control"], f["account"], f["region"], f["resource"]))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def effective_status(f: dict[str, Any]) -> str:
+    """The status that decides whether work is needed: a suppressed failure is SUPPRESSED."""
+    status: str = f["status"]
+    return "SUPPRESSED" if status == "FAILED" and f.get("suppressed") else status
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+@functools.cache
+def control_titles() -> dict[str, str]:
+    from trailwarden.controls import REGISTRY
+
+    return {cid: c.meta.title for cid, c in REGISTRY.items()}
+
+
+def control_title(control: str) -> str:
+    return control_titles().get(control, control)
+
+
+def failing(doc: dict[str, Any], threshold: str) -> list[dict[str, Any]]:
+    """Unsuppressed FAILED findings at or above ``threshold`` (what ``--fail-on`` counts)."""
+    limit = severity_rank(threshold)
+    return [
+        f
+        for f in doc["findings"]
+        if effective_status(f) == "FAILED" and severity_rank(f["severity"]) <= limit
+    ]
