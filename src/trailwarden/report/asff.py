@@ -10,7 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trailwarden.report.common import TOOL, VERSION, control_title, finding_uid
+from trailwarden.report.common import (
+    TOOL,
+    VERSION,
+    control_title,
+    finding_uid,
+    related_requirements,
+)
 
 ASFF_VERSION = "2018-10-08"
 # Compliance.Status takes exactly these; a status ASFF lacks is imported as NOT_AVAILABLE and
@@ -41,7 +47,7 @@ def asff_findings(doc: dict[str, Any], default_region: str = "us-east-1") -> lis
         region = f["region"] if f["region"] not in ("", "-") else fallback
         account = f["account"]
         status = f["status"] if f["status"] in _COMPLIANCE else "NOT_AVAILABLE"
-        requirements = [f"{n} {r}" for n, reqs in (f.get("compliance") or {}).items() for r in reqs]
+        requirements = related_requirements(f)
         finding: dict[str, Any] = {
             "SchemaVersion": ASFF_VERSION,
             "Id": f"{TOOL}/{f['control']}/{finding_uid(f)}",

@@ -53,3 +53,21 @@ def failing(doc: dict[str, Any], threshold: str) -> list[dict[str, Any]]:
         for f in doc["findings"]
         if effective_status(f) == "FAILED" and severity_rank(f["severity"]) <= limit
     ]
+
+
+# How Security Hub spells each framework in RelatedRequirements; the findings' own keys are short.
+_REQUIREMENT_PREFIX = {
+    "CIS": "CIS AWS Foundations Benchmark {}",
+    "NIST 800-53 r5": "NIST.800-53.r5 {}",
+    "PCI DSS": "PCI DSS {}",
+}
+
+
+def related_requirements(f: dict[str, Any]) -> list[str]:
+    """The finding's requirements as Security Hub writes them (``PCI DSS v3.2.1/10.5.2``)."""
+    compliance: dict[str, list[str]] = f.get("compliance") or {}
+    return [
+        _REQUIREMENT_PREFIX.get(name, name + " {}").format(req)
+        for name, reqs in compliance.items()
+        for req in reqs
+    ]

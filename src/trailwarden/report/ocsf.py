@@ -11,14 +11,21 @@ import json
 from datetime import datetime
 from typing import Any
 
-from trailwarden.report.common import TOOL, VERSION, control_title, finding_uid
+from trailwarden.report.common import (
+    TOOL,
+    VERSION,
+    control_title,
+    finding_uid,
+    related_requirements,
+)
 
 OCSF_VERSION = "1.2.0"
 CLASS_UID = 2003  # Compliance Finding
 CATEGORY_UID = 2  # Findings
 ACTIVITY_CREATE = 1
 _SEVERITY_ID = {"INFORMATIONAL": 1, "LOW": 2, "MEDIUM": 3, "HIGH": 4, "CRITICAL": 5}
-# compliance.status_id: 1 Pass, 2 Warning, 3 Fail, 99 Other (a status OCSF has no word for).
+# compliance.status_id has exactly 1 Pass, 2 Warning, 3 Fail in 1.2.0; a verdict it has no value
+# for (NOT_AVAILABLE, or a newer status) leaves status_id out and keeps the word in status.
 _COMPLIANCE_STATUS = {"PASSED": (1, "Pass"), "WARNING": (2, "Warning"), "FAILED": (3, "Fail")}
 # The finding's own status_id: 1 New, 3 Suppressed.
 _NEW, _SUPPRESSED = (1, "New"), (3, "Suppressed")
@@ -31,10 +38,10 @@ def _millis(stamp: str | None) -> int:
 
 
 def ocsf_event(f: dict[str, Any], time: int) -> dict[str, Any]:
-    status_id, status = _COMPLIANCE_STATUS.get(f["status"], (99, "Other"))
+    known = _COMPLIANCE_STATUS.get(f["status"])
     finding_status = _SUPPRESSED if f.get("suppressed") else _NEW
     standards = sorted(f.get("compliance") or {}) or ["AWS Security Hub"]
-    requirements = [f"{n} {r}" for n, reqs in (f.get("compliance") or {}).items() for r in reqs]
+    requirements = related_requirements(f)
     region = f["region"] if f["region"] not in ("", "-") else None
     event: dict[str, Any] = {
         "class_uid": CLASS_UID,
@@ -63,8 +70,8 @@ def ocsf_event(f: dict[str, Any], time: int) -> dict[str, Any]:
             "control": f["control"],
             "standards": standards,
             "requirements": requirements,
-            "status_id": status_id,
-            "status": status,
+            **({"status_id": known[0]} if known else {}),
+            "status": known[1] if known else f["status"],
             "status_detail": f["status"],
         },
         "remediation": {"desc": f.get("remediation") or "No remediation recorded."},

@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trailwarden.report.common import TOOL, VERSION, control_title, finding_uid
+from trailwarden.report.common import (
+    TOOL,
+    VERSION,
+    control_title,
+    finding_uid,
+    related_requirements,
+)
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -23,7 +29,7 @@ def _rule(control: str, example: dict[str, Any]) -> dict[str, Any]:
     title = control_title(control)
     remediation = example.get("remediation") or ""
     compliance = example.get("compliance") or {}
-    refs = [f"{name} {req}" for name, reqs in compliance.items() for req in reqs]
+    refs = related_requirements(example)
     return {
         "id": control,
         "name": control.replace(".", ""),

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from trailwarden.report.common import TOOL, control_title, effective_status
+from trailwarden.report.common import TOOL, control_title, effective_status, related_requirements
 
 CSV_COLUMNS = (
     "control", "status", "severity", "account", "region", "resource_type", "resource",
@@ -21,10 +21,9 @@ CSV_COLUMNS = (
 
 def _row(f: dict[str, Any]) -> dict[str, str]:
     s = f.get("suppressed") or {}
-    compliance = f.get("compliance") or {}
     return {
         **{k: str(f.get(k, "")) for k in CSV_COLUMNS[:10]},
-        "compliance": "; ".join(f"{n} {r}" for n, reqs in compliance.items() for r in reqs),
+        "compliance": "; ".join(related_requirements(f)),
         "suppressed": "yes" if s else "",
         "suppression_reason": s.get("reason", ""),
         "suppression_owner": s.get("owner", ""),
