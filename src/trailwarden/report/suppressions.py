@@ -117,6 +117,8 @@ def load_suppressions(path: Path) -> list[Suppression]:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
         raise UsageError(f"{path} is not valid YAML{line}") from None
+    except ValueError as exc:  # PyYAML builds dates while parsing: 2030-02-30 fails there
+        raise UsageError(f"{path}: a date is not valid ({exc}); write YYYY-MM-DD") from None
     if not isinstance(raw, dict) or set(map(str, raw)) != {"suppressions"}:
         raise UsageError(f"{path}: expected one top-level key, 'suppressions', holding a list")
     items = raw["suppressions"] or []
