@@ -1,4 +1,4 @@
-"""--compliance: the framework mapping (data), its agreement with the controls, requirement status."""
+"""--compliance: the mapping (data), its agreement with the controls, requirement status."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``trailwarden report FILE.json``: scan once, render many ways; bad input; nothing half-written."""
+"""``report FILE.json``: scan once, render many ways; bad input; nothing half-written."""
 
 from __future__ import annotations
 
