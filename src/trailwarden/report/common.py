@@ -45,6 +45,27 @@ def control_title(control: str) -> str:
     return control_titles().get(control, control)
 
 
+@functools.cache
+def _steps() -> dict[str, str]:
+    from trailwarden.controls import REGISTRY
+
+    return {cid: c.meta.remediation.step for cid, c in REGISTRY.items()}
+
+
+def fix_steps(findings: list[dict[str, Any]]) -> list[str]:
+    """The short steps that clear these findings, once each (the full remediation when a control
+    is not known to this trailwarden)."""
+    steps = _steps()
+    return list(
+        dict.fromkeys(steps.get(f["control"]) or f.get("remediation") or "" for f in findings)
+    )
+
+
+def control_sort_key(control: str) -> tuple[str, int]:
+    family, _, number = control.partition(".")
+    return family, int(number) if number.isdigit() else 0
+
+
 def failing(doc: dict[str, Any], threshold: str) -> list[dict[str, Any]]:
     """Unsuppressed FAILED findings at or above ``threshold`` (what ``--fail-on`` counts)."""
     limit = severity_rank(threshold)

@@ -14,8 +14,10 @@ from typing import Any
 from trailwarden.report.common import (
     TOOL,
     VERSION,
+    control_sort_key,
     control_title,
     effective_status,
+    fix_steps,
     severity_rank,
 )
 
@@ -54,9 +56,9 @@ def _root_causes(doc: dict[str, Any]) -> list[str]:
     rows = []
     for (account, cause), fs in ordered:
         worst = min((f["severity"] for f in fs), key=severity_rank)
-        controls = sorted({f["control"] for f in fs})
+        controls = sorted({f["control"] for f in fs}, key=control_sort_key)
         regions = sorted({f["region"] for f in fs})
-        fixes = list(dict.fromkeys(f.get("remediation") or "" for f in fs))
+        fixes = fix_steps(fs)
         rows.append(
             f"<tr><td class=sev>{escape(worst)}</td><td>{escape(account)}</td>"
             f"<td>{escape(cause)}</td><td>{len(fs)}</td><td>{escape(', '.join(controls))}</td>"
