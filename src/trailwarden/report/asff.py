@@ -7,15 +7,15 @@ account's own "default" product, the one every account may import into.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from trailwarden.report.common import (
     TOOL,
     VERSION,
+    PerControl,
     control_title,
+    dumps,
     finding_uid,
-    related_requirements,
 )
 
 ASFF_VERSION = "2018-10-08"
@@ -42,12 +42,13 @@ def asff_findings(doc: dict[str, Any], default_region: str = "us-east-1") -> lis
     account's) is filed under the report's first Region, else ``default_region``."""
     fallback = (doc.get("regions") or [default_region])[0]
     now = doc.get("generated_at") or doc.get("snapshot_generated_at")
+    per = PerControl()
     out = []
     for f in doc["findings"]:
         region = f["region"] if f["region"] not in ("", "-") else fallback
         account = f["account"]
         status = f["status"] if f["status"] in _COMPLIANCE else "NOT_AVAILABLE"
-        requirements = related_requirements(f)
+        requirements = per.requirements(f)
         finding: dict[str, Any] = {
             "SchemaVersion": ASFF_VERSION,
             "Id": f"{TOOL}/{f['control']}/{finding_uid(f)}",
@@ -101,4 +102,4 @@ def asff_findings(doc: dict[str, Any], default_region: str = "us-east-1") -> lis
 
 
 def render_asff(doc: dict[str, Any]) -> str:
-    return json.dumps(asff_findings(doc), indent=2) + "\n"
+    return dumps(asff_findings(doc), depth=1) + "\n"  # one finding per line

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from typing import Any
 
 from trailwarden import __version__
@@ -92,3 +93,34 @@ def related_requirements(f: dict[str, Any]) -> list[str]:
         for name, reqs in compliance.items()
         for req in reqs
     ]
+
+
+# One encoder for every call: json.dumps with any option builds a new encoder each time.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def dumps(value: Any, depth: int, indent: str = "") -> str:
+    """JSON indented for ``depth`` levels and compact below, so a list of findings reads one
+    finding per line. Python's JSON encoder is fast only without indentation, and a report of
+    a thousand accounts holds a quarter of a million findings."""
+    if depth <= 0 or not isinstance(value, dict | list) or not value:
+        return _COMPACT(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(k)}: {dumps(v, depth - 1, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    items = [inner + dumps(v, depth - 1, inner) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + indent + "]"
+
+
+class PerControl:
+    """What depends on the control alone, worked out once per control instead of per finding."""
+
+    def __init__(self) -> None:
+        self._requirements: dict[str, list[str]] = {}
+
+    def requirements(self, f: dict[str, Any]) -> list[str]:
+        known = self._requirements.get(f["control"])
+        if known is None:
+            known = self._requirements[f["control"]] = related_requirements(f)
+        return known

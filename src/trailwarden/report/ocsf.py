@@ -14,9 +14,9 @@ from typing import Any
 from trailwarden.report.common import (
     TOOL,
     VERSION,
+    PerControl,
     control_title,
     finding_uid,
-    related_requirements,
 )
 
 OCSF_VERSION = "1.2.0"
@@ -37,11 +37,11 @@ def _millis(stamp: str | None) -> int:
     return int(datetime.fromisoformat(stamp).timestamp() * 1000)
 
 
-def ocsf_event(f: dict[str, Any], time: int) -> dict[str, Any]:
+def ocsf_event(f: dict[str, Any], time: int, per: PerControl | None = None) -> dict[str, Any]:
     known = _COMPLIANCE_STATUS.get(f["status"])
     finding_status = _SUPPRESSED if f.get("suppressed") else _NEW
     standards = sorted(f.get("compliance") or {}) or ["AWS Security Hub"]
-    requirements = related_requirements(f)
+    requirements = (per or PerControl()).requirements(f)
     region = f["region"] if f["region"] not in ("", "-") else None
     event: dict[str, Any] = {
         "class_uid": CLASS_UID,
@@ -96,4 +96,5 @@ def ocsf_event(f: dict[str, Any], time: int) -> dict[str, Any]:
 
 def render_ocsf(doc: dict[str, Any]) -> str:
     time = _millis(doc.get("generated_at"))
-    return "".join(json.dumps(ocsf_event(f, time)) + "\n" for f in doc["findings"])
+    per = PerControl()
+    return "".join(json.dumps(ocsf_event(f, time, per)) + "\n" for f in doc["findings"])

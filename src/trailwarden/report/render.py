@@ -7,7 +7,6 @@ exactly as a live one. ``text`` is drawn by the terminal report and is not a ren
 from __future__ import annotations
 
 import enum
-import json
 import os
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from typing import Any
 
 from trailwarden.errors import UsageError
 from trailwarden.report.asff import render_asff
+from trailwarden.report.common import dumps
 from trailwarden.report.compliance import apply_compliance
 from trailwarden.report.html import render_html
 from trailwarden.report.ocsf import render_ocsf
@@ -39,7 +39,7 @@ class ReportFormat(enum.StrEnum):
 
 
 def render_json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, default=str) + "\n"
+    return dumps(doc, depth=2) + "\n"  # one finding per line
 
 
 RENDERERS: dict[ReportFormat, Callable[[dict[str, Any]], str]] = {

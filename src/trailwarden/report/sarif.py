@@ -3,13 +3,13 @@ that needs attention. Passed findings are left out: code-scanning views list wha
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from trailwarden.report.common import (
     TOOL,
     VERSION,
     control_title,
+    dumps,
     finding_uid,
     related_requirements,
 )
@@ -129,4 +129,4 @@ def render_sarif(doc: dict[str, Any]) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return dumps(log, depth=4) + "\n"  # one result per line

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from trailwarden.report.common import TOOL, control_title, effective_status, related_requirements
+from trailwarden.report.common import TOOL, PerControl, control_title, effective_status
 
 CSV_COLUMNS = (
     "control", "status", "severity", "account", "region", "resource_type", "resource",
@@ -19,23 +19,24 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _row(f: dict[str, Any]) -> dict[str, str]:
+def _row(f: dict[str, Any], requirements: str) -> list[str]:
     s = f.get("suppressed") or {}
-    return {
-        **{k: str(f.get(k, "")) for k in CSV_COLUMNS[:10]},
-        "compliance": "; ".join(related_requirements(f)),
-        "suppressed": "yes" if s else "",
-        "suppression_reason": s.get("reason", ""),
-        "suppression_owner": s.get("owner", ""),
-        "suppression_expires": s.get("expires", ""),
-    }
+    return [
+        *(str(f.get(k, "")) for k in CSV_COLUMNS[:10]),
+        requirements,
+        "yes" if s else "",
+        s.get("reason", ""),
+        s.get("owner", ""),
+        s.get("expires", ""),
+    ]
 
 
 def render_csv(doc: dict[str, Any]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(_row(f) for f in doc["findings"])
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    per = PerControl()
+    writer.writerows(_row(f, "; ".join(per.requirements(f))) for f in doc["findings"])
     return buf.getvalue()
 
 
