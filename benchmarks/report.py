@@ -2,7 +2,7 @@
 
 The findings come from evaluating a built snapshot (an organisation trail seen by every account,
 without a KMS key or log file validation, in 17 Regions), so their number and shape are a real
-scan's. Figures are printed, never asserted: the machine is shared, so CPU time is the steadier figure.
+scan's. Figures are printed, never asserted: the machine is shared (CPU time is steadier).
 
     python benchmarks/report.py --accounts 1000
 """
