@@ -19,16 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-REGIONS = [
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2",
-    "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2",
-    "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "sa-east-1",
-]  # fmt: skip
-
 
 def main() -> None:
     from tests.scan.build import MGMT, make_snapshot, make_trail
 
+    from benchmarks.scan import REGIONS
     from trailwarden.controls import evaluate
     from trailwarden.report.findings_json import findings_document
     from trailwarden.report.render import RENDERERS, shape
