@@ -55,7 +55,8 @@ def _root(
 
 # One module per command (or command group), named like the command.
 COMMAND_MODULES = (
-    "scan", "demo", "plan", "apply", "verify", "validate", "evidence", "filter", "logs", "alarms",
+    "scan", "report", "demo", "plan", "apply", "verify", "validate", "evidence", "filter", "logs",
+    "alarms",
 )  # fmt: skip
 
 

@@ -10,20 +10,16 @@ import typer
 
 from trailwarden.aws.session import AwsAccess
 from trailwarden.cli import app
-from trailwarden.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    OUTPUT_OPTION,
-    OutputFormat,
-    console,
-    emit_json,
-)
+from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, console
 from trailwarden.cli.options import AccessArgs, ScanScope, split_list, with_option_groups
 from trailwarden.cli.progress import progress_bar
 from trailwarden.collect import ScanOptions, collect
 from trailwarden.controls import ControlParams, Evaluation, Severity, evaluate
+from trailwarden.report.common import failing
+from trailwarden.report.compliance import FRAMEWORK_NAMES
 from trailwarden.report.findings_json import findings_document
-from trailwarden.report.text import render_text
+from trailwarden.report.render import ReportFormat, render, render_json, shape, write_output
+from trailwarden.report.text import narrowed, render_text, render_text_extras
 from trailwarden.snapshot import Snapshot, load_snapshot, save_snapshot
 
 
@@ -33,6 +29,17 @@ class FailOn(enum.StrEnum):
     MEDIUM = "MEDIUM"
     LOW = "LOW"
     INFORMATIONAL = "INFORMATIONAL"
+
+
+FAIL_ON_OPTION = typer.Option(
+    FailOn.HIGH, "--fail-on", help="Exit 1 when a finding at or above this severity failed."
+)
+COMPLIANCE_OPTION = typer.Option(
+    None, "--compliance", help=f"Narrow to a framework: {'|'.join(FRAMEWORK_NAMES)}."
+)
+SUPPRESSIONS_OPTION = typer.Option(
+    None, "--suppressions", help="YAML file of accepted failures (see docs/report.md)."
+)
 
 
 def scan_snapshot(reach: AccessArgs, target: ScanScope) -> Snapshot:
@@ -48,14 +55,24 @@ def collect_with_bar(access: AwsAccess, scan: ScanOptions) -> Snapshot:
 
 
 def report(
-    evaluation: Evaluation, output: OutputFormat, out: Path | None, fail_on: FailOn, verbose: bool
+    evaluation: Evaluation,
+    output: ReportFormat,
+    out: Path | None,
+    fail_on: FailOn,
+    verbose: bool,
+    compliance: str | None = None,
+    suppressions: Path | None = None,
 ) -> int:
-    if output == OutputFormat.json or out is not None:
-        emit_json(findings_document(evaluation), out)
-    if output == OutputFormat.text:
-        render_text(evaluation, console, verbose=verbose)
-    failed = evaluation.failed_at_or_above(Severity(fail_on.value))
-    return EXIT_FINDINGS if failed else EXIT_OK
+    """Render the evaluation as asked; the exit code counts unsuppressed failures only."""
+    doc = shape(findings_document(evaluation), compliance, suppressions)
+    if output == ReportFormat.text:
+        if out is not None:  # the terminal report, with the JSON findings kept beside it
+            write_output(render_json(doc), out)
+        render_text(narrowed(evaluation, doc), console, verbose=verbose)
+        render_text_extras(doc, console)
+    else:
+        write_output(render(doc, output), out)
+    return EXIT_FINDINGS if failing(doc, Severity(fail_on.value).value) else EXIT_OK
 
 
 @app.command()
@@ -63,11 +80,19 @@ def report(
 def scan(
     reach: AccessArgs = AccessArgs(),
     target: ScanScope = ScanScope(),
-    output: OutputFormat = OUTPUT_OPTION,
-    out: Path | None = typer.Option(None, "--out", help="Write the JSON findings to FILE."),
-    fail_on: FailOn = typer.Option(
-        FailOn.HIGH, "--fail-on", help="Exit 1 when a finding at or above this severity failed."
+    output: ReportFormat = typer.Option(
+        ReportFormat.text,
+        "--output",
+        "-o",
+        help="text, json, jsonl, csv, sarif, asff, ocsf, "
+        "junit or html (trailwarden report renders a saved json again).",
     ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the report to FILE (with text: the JSON findings)."
+    ),
+    fail_on: FailOn = FAIL_ON_OPTION,
+    compliance: str | None = COMPLIANCE_OPTION,
+    suppressions: Path | None = SUPPRESSIONS_OPTION,
     save: Path | None = typer.Option(None, "--save-snapshot", help="Write the snapshot to FILE."),
     load: Path | None = typer.Option(
         None, "--from-snapshot", help="Evaluate a saved snapshot offline, without AWS."
@@ -82,4 +107,5 @@ def scan(
     if save is not None:
         save_snapshot(snapshot, save)
     params = ControlParams(tuple(split_list(required_tag_keys, "required-tag-keys") or ()))
-    raise typer.Exit(report(evaluate(snapshot, params=params), output, out, fail_on, verbose))
+    evaluation = evaluate(snapshot, params=params)
+    raise typer.Exit(report(evaluation, output, out, fail_on, verbose, compliance, suppressions))

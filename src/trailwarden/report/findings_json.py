@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from trailwarden.controls import Evaluation
+from trailwarden.errors import UsageError
+from trailwarden.jsonfile import read_document
 
 FINDINGS_SCHEMA = "trailwarden.findings/1"
 
@@ -42,3 +45,26 @@ def findings_document(evaluation: Evaluation) -> dict[str, Any]:
             for e in snap.errors
         ],
     }
+
+
+# What every finding of findings/1 carries; a reader needs these and passes anything else through.
+FINDING_KEYS = ("control", "status", "severity", "account", "region", "resource", "reason")
+
+
+def read_findings(path: Path) -> dict[str, Any]:
+    """A ``trailwarden.findings/1`` document from ``path``, checked enough for the renderers:
+    anything of another schema or version, or with a malformed finding, is a one-line error."""
+    doc = read_document(path, "findings", FINDINGS_SCHEMA)
+    findings = doc.get("findings")
+    if not isinstance(findings, list):
+        raise UsageError(f"{path}: 'findings' must be a list")
+    for i, f in enumerate(findings):
+        missing = [
+            k for k in FINDING_KEYS if not isinstance(f, dict) or not isinstance(f.get(k), str)
+        ]
+        if missing:
+            raise UsageError(f"{path}: finding {i} lacks {', '.join(missing)}")
+    for key in ("accounts", "regions", "signals", "errors"):
+        if not isinstance(doc.setdefault(key, []), list):
+            raise UsageError(f"{path}: '{key}' must be a list")
+    return doc

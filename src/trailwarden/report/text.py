@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape as escape_markup
 from rich.table import Table
 
-from trailwarden.controls import Evaluation, Status
+from trailwarden.controls import Evaluation, Finding, Status
 from trailwarden.controls.grouping import group_failures
+from trailwarden.report.common import effective_status, finding_uid, severity_rank
 
 _STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan"}
+_STATUS_STYLE = {"FAILED": "red", "PASSED": "green", "SUPPRESSED": "magenta"}
 
 
 def render_text(evaluation: Evaluation, console: Console, verbose: bool = False) -> None:
@@ -77,3 +82,83 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
             console.print(f"  {e.account} {e.region} {e.operation}: {e.code}", markup=False)
         if len(snap.errors) > 10:
             console.print(f"  ... and {len(snap.errors) - 10} more")
+
+
+def narrowed(evaluation: Evaluation, doc: dict[str, Any]) -> Evaluation:
+    """The evaluation limited to the document's findings that still need a verdict on screen:
+    those ``--compliance`` kept, less those ``--suppressions`` accepted (listed apart)."""
+    keep = {finding_uid(f) for f in doc["findings"] if not f.get("suppressed")}
+    return replace(
+        evaluation,
+        findings=[f for f in evaluation.findings if finding_uid(_as_dict(f)) in keep],
+    )
+
+
+def _as_dict(f: Finding) -> dict[str, Any]:
+    return {"control": f.control, "account": f.account, "region": f.region, "resource": f.resource}
+
+
+def render_text_extras(doc: dict[str, Any], console: Console) -> None:
+    """What a document adds to the terminal report: the framework view and the suppressions."""
+    fw = doc.get("framework")
+    if fw:
+        table = Table(title=f"{fw['title']}: status per requirement", title_justify="left")
+        for col in ("requirement", "status", "controls", "findings", "title"):
+            table.add_column(col)
+        for r in fw["requirements"]:
+            counts = ", ".join(f"{n} {s}" for s, n in r["counts"].items())
+            style = _STATUS_STYLE.get(r["status"], "yellow")
+            table.add_row(
+                r["id"], f"[{style}]{r['status']}[/{style}]", ", ".join(r["controls"]), counts,
+                r["title"],
+            )  # fmt: skip
+        console.print()
+        console.print(table)
+    s = doc.get("suppressions")
+    if not s:
+        return
+    suppressed = [f for f in doc["findings"] if f.get("suppressed")]
+    console.print(f"\n[bold]{s['applied']} finding(s) suppressed[/bold]")
+    for f in suppressed[:20]:
+        console.print(
+            f"  {f['control']} {f['account']} {f['region']} {f['resource']}: "
+            f"{f['suppressed']['reason']} ({f['suppressed']['owner']}, "
+            f"until {f['suppressed']['expires']})",
+            markup=False,
+        )
+    if len(suppressed) > 20:
+        console.print(f"  ... and {len(suppressed) - 20} more")
+    for key, what in (
+        ("expired", "expired: no longer suppresses"),
+        ("unmatched", "matches nothing"),
+    ):
+        for e in s[key]:
+            console.print(
+                f"[yellow]suppression entry {e['entry']} ({e.get('control', '')}) {what}[/yellow]"
+                f" - {e['reason']} ({e['owner']}, until {e['expires']})"
+            )
+
+
+def render_text_document(doc: dict[str, Any], console: Console) -> None:
+    """The terminal report of a saved findings file: counts and root causes per account."""
+    counts = Counter(effective_status(f) for f in doc["findings"])
+    console.print(
+        f"[bold]trailwarden report[/bold]: {len(doc.get('accounts', []))} account(s), "
+        f"{len(doc.get('regions', []))} Region(s); "
+        + ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in sorted(counts.items()))
+    )
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for f in doc["findings"]:
+        if effective_status(f) == "FAILED":
+            groups.setdefault((f["account"], f.get("root_cause") or f["resource"]), []).append(f)
+    for (account, cause), fs in sorted(groups.items()):
+        worst = min((f["severity"] for f in fs), key=severity_rank)
+        style = _STYLE.get(worst, "")
+        controls = ", ".join(sorted({f["control"] for f in fs}))
+        console.print(
+            f"  [{style}]{worst:<8}[/{style}] "
+            + escape_markup(f"{account} {len(fs):>3} finding(s) on {cause}: {controls}")
+        )
+    render_text_extras(doc, console)
+    for e in doc.get("errors", [])[:10]:
+        console.print(f"  error: {e['account']} {e['region']} {e['operation']}", markup=False)

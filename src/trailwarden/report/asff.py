@@ -1,0 +1,105 @@
+"""ASFF: findings as ``securityhub:BatchImportFindings`` takes them.
+
+Each finding's ``Id`` is derived from control, account, Region and resource, so importing a
+rescan updates the findings already there instead of adding duplicates. ``ProductArn`` is the
+account's own "default" product, the one every account may import into.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trailwarden.report.common import (
+    TOOL,
+    VERSION,
+    PerControl,
+    control_title,
+    dumps,
+    finding_uid,
+)
+
+ASFF_VERSION = "2018-10-08"
+# Compliance.Status takes exactly these; a status ASFF lacks is imported as NOT_AVAILABLE and
+# named in ProductFields.
+_COMPLIANCE = {"PASSED", "WARNING", "FAILED", "NOT_AVAILABLE"}
+_RESOURCE_TYPE = {
+    "AWS::::Account": "AwsAccount",
+    "AWS::CloudTrail::Trail": "AwsCloudTrailTrail",
+    "AWS::S3::Bucket": "AwsS3Bucket",
+}
+_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
+_GOVCLOUD, _CHINA = "us-gov-", "cn-"
+
+
+def _partition(region: str) -> str:
+    if region.startswith(_GOVCLOUD):
+        return "aws-us-gov"
+    return "aws-cn" if region.startswith(_CHINA) else "aws"
+
+
+def asff_findings(doc: dict[str, Any], default_region: str = "us-east-1") -> list[dict[str, Any]]:
+    """The ASFF findings of a findings/1 document. A finding without a Region (an unreachable
+    account's) is filed under the report's first Region, else ``default_region``."""
+    fallback = (doc.get("regions") or [default_region])[0]
+    now = doc.get("generated_at") or doc.get("snapshot_generated_at")
+    per = PerControl()
+    out = []
+    for f in doc["findings"]:
+        region = f["region"] if f["region"] not in ("", "-") else fallback
+        account = f["account"]
+        status = f["status"] if f["status"] in _COMPLIANCE else "NOT_AVAILABLE"
+        requirements = per.requirements(f)
+        finding: dict[str, Any] = {
+            "SchemaVersion": ASFF_VERSION,
+            "Id": f"{TOOL}/{f['control']}/{finding_uid(f)}",
+            "ProductArn": f"arn:{_partition(region)}:securityhub:{region}:{account}:product/"
+            f"{account}/default",
+            "GeneratorId": f"{TOOL}/{f['control']}",
+            "AwsAccountId": account,
+            "Region": region,
+            "Types": [_TYPE],
+            "CreatedAt": now,
+            "UpdatedAt": now,
+            # Security Hub's own control findings carry INFORMATIONAL once they pass.
+            "Severity": {
+                "Label": f["severity"] if status == "FAILED" else "INFORMATIONAL",
+                "Original": f["severity"],
+            },
+            "Title": f"{f['control']} {control_title(f['control'])}"[:256],
+            "Description": f["reason"][:1024] or f["control"],
+            "Remediation": {"Recommendation": {"Text": (f.get("remediation") or "")[:512]}},
+            "ProductFields": {
+                "ProviderName": TOOL,
+                "ProviderVersion": VERSION,
+                f"{TOOL}/status": f["status"],
+                f"{TOOL}/rootCause": f.get("root_cause") or "",
+            },
+            "Resources": [
+                {
+                    "Type": _RESOURCE_TYPE.get(f.get("resource_type", ""), "Other"),
+                    "Id": f["resource"],
+                    "Partition": _partition(region),
+                    "Region": region,
+                }
+            ],
+            "Compliance": {
+                "Status": status,
+                "SecurityControlId": f["control"],
+                **({"RelatedRequirements": requirements[:32]} if requirements else {}),
+            },
+            "RecordState": "ACTIVE",
+        }
+        if f.get("suppressed"):
+            s = f["suppressed"]
+            finding["Workflow"] = {"Status": "SUPPRESSED"}
+            finding["Note"] = {
+                "Text": f"{s['reason']} (until {s['expires']})"[:512],
+                "UpdatedBy": s["owner"][:512],
+                "UpdatedAt": now,
+            }
+        out.append(finding)
+    return out
+
+
+def render_asff(doc: dict[str, Any]) -> str:
+    return dumps(asff_findings(doc), depth=1) + "\n"  # one finding per line

@@ -1,0 +1,82 @@
+"""``report FILE.json``: scan once, render many ways; bad input; nothing half-written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.scan.build import make_snapshot, make_trail
+
+from trailwarden.report.render import ReportFormat
+from trailwarden.snapshot import save_snapshot
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, cli: Any) -> Path:
+    snap = tmp_path / "s.json"
+    save_snapshot(make_snapshot([make_trail(multi=False, kms_key_id=None)]), snap)
+    findings = tmp_path / "findings.json"
+    assert (
+        cli(["scan", "--from-snapshot", str(snap), "-o", "json", "--out", str(findings)]).code == 1
+    )
+    return findings
+
+
+@pytest.mark.parametrize("fmt", [f.value for f in ReportFormat if f.value != "text"])
+def test_report_renders_a_saved_scan_as_scan_does(
+    fmt: str, scanned: Path, tmp_path: Path, cli: Any
+) -> None:
+    out = tmp_path / f"report.{fmt}"
+    result = cli(["report", str(scanned), "-o", fmt, "--out", str(out)])
+    assert result.code == 1  # the saved scan has HIGH failures
+    text = out.read_text()
+    assert text
+    assert not list(tmp_path.glob(".report.*"))  # no temporary file left behind
+    direct = cli(["scan", "--from-snapshot", str(tmp_path / "s.json"), "-o", fmt])
+    # The same findings give the same report, but for the time of the run some formats carry.
+    saved_at = json.loads(scanned.read_text())["generated_at"]
+    if saved_at not in text:
+        assert direct.stdout == text
+
+
+def test_report_text_summarises_root_causes(scanned: Path, cli: Any) -> None:
+    result = cli(["report", str(scanned)])
+    assert "trailwarden report" in result.stdout and "trail/main" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"schema": "trailwarden.findings/2", "findings": []}',
+        '{"schema": "trailwarden.snapshot/1", "accounts": []}',
+        '{"schema": "trailwarden.findings/1", "findings": [{"control": 1}]}',
+        "not json",
+    ],
+)
+def test_bad_findings_files_are_one_line_errors(tmp_path: Path, cli: Any, content: str) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(content)
+    out = tmp_path / "out.html"
+    result = cli(["report", str(path), "-o", "html", "--out", str(out)])
+    assert result.code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("trailwarden: error:")
+    assert not out.exists()
+
+
+def test_an_error_leaves_an_existing_report_untouched(
+    scanned: Path, tmp_path: Path, cli: Any
+) -> None:
+    out = tmp_path / "report.csv"
+    out.write_text("the previous report\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("suppressions:\n  - {control: X.1, reason: r, owner: o, expires: soon}\n")
+    result = cli(
+        ["report", str(scanned), "-o", "csv", "--out", str(out), "--suppressions", str(bad)]
+    )
+    assert result.code == 2 and "is not a date" in result.stderr
+    assert out.read_text() == "the previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["s.json", "findings.json", "report.csv", "bad.yaml"]
+    )
