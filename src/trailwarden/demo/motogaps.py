@@ -38,6 +38,8 @@ from moto.sns.exceptions import SNSInvalidParameter
 from moto.sns.models import SNSBackend, sns_backends
 from moto.sns.responses import SNSResponse
 
+from trailwarden.demo.motogaps_alarms import teach_alerting
+
 MOTO_VERSION = "5.2.5"  # the version these patches were read against (pinned in pyproject)
 _lock = threading.Lock()
 _taught = False
@@ -88,6 +90,7 @@ def teach_moto() -> None:
         _teach_organization_trails()
         _teach_sns_pending_confirmation()
         _teach_trail_delivery_status()
+        teach_alerting()  # (i)-(k), demo/motogaps_alarms.py
         _taught = True
 
 
