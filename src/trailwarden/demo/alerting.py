@@ -1,4 +1,4 @@
-"""The demo's stand-in for the alerting chain: CloudTrail -> CloudWatch Logs -> filter -> alarm -> SNS.
+"""The demo's alerting chain: CloudTrail -> CloudWatch Logs -> metric filter -> alarm -> SNS.
 
 moto records no CloudTrail events, evaluates no metric filter and no alarm. While
 ``simulated_alerting()`` is active, this module does in the moto process what AWS does between
@@ -22,6 +22,7 @@ the log group stays readable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import re
@@ -270,10 +271,8 @@ def _record(call: Call, region: str) -> dict[str, Any]:
 def _put_event(account: str, region: str, group: str, record: dict[str, Any]) -> None:
     logs = logs_backends[account][region]
     stream = f"{account}_CloudTrail_{record['awsRegion']}"
-    try:
+    with contextlib.suppress(ResourceAlreadyExistsException):
         logs.create_log_stream(group, stream)
-    except ResourceAlreadyExistsException:
-        pass
     ms = int(
         datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
         * 1000

@@ -198,7 +198,7 @@ def matches(pattern: str, record: Mapping[str, Any]) -> bool:
 
 
 def canary_for(control: CisControl, target: Target) -> Choice:
-    """The first candidate whose record ``control``'s CIS pattern matches, and what else it trips."""
+    """The first candidate whose record ``control``'s pattern matches, and what else it trips."""
     for candidate in CANDIDATES:
         record = candidate.record(target)
         if matches(control.pattern, record):

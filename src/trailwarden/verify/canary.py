@@ -296,18 +296,13 @@ class CanaryRun:
         names = [LOGS, METRIC, ALARM, SNS] + ([ENDPOINT] if chain.queue_url else [])
         chain.links = [Link(name) for name in names]
 
-    def advance(self, acct: _Account, chain: Chain) -> int:
-        """Poll the chain's next links in order; returns how many arrived this round."""
-        arrived = 0
+    def advance(self, acct: _Account, chain: Chain) -> None:
+        """Poll the chain's next links in order, as far as they have arrived."""
         for i, link in enumerate(chain.links):
             if link.status != "WAIT":
                 continue
-            if not self._poll(acct, chain, i, link):
-                break
-            arrived += 1
-            if link.status == "FAIL":
-                break
-        return arrived
+            if not self._poll(acct, chain, i, link) or chain.done:
+                return
 
     def _poll(self, acct: _Account, chain: Chain, i: int, link: Link) -> bool:
         ctx = acct.ctx

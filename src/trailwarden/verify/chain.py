@@ -140,7 +140,8 @@ def poll_logs(ctx: AccountContext, chain: Chain, log_group: str) -> bool:
     """The event in the trail's log group, found by its request ID (FilterLogEvents)."""
     assert chain.caused_at is not None
     logs = ctx.client(chain.target.region, "logs")
-    pattern = f'{{ ($.eventName = "{chain.candidate.operation}") && ($.requestID = "{chain.request_id}") }}'
+    operation, request = chain.candidate.operation, chain.request_id
+    pattern = f'{{ ($.eventName = "{operation}") && ($.requestID = "{request}") }}'
     pages = logs.get_paginator("filter_log_events").paginate(
         logGroupName=log_group,
         # eventTime is stamped when AWS received the call; allow for this machine's clock skew.

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class CanaryRefused(UsageError):
-    """The alarm topic pages people and ``--yes`` was not given; the message says what it would say."""
+    """The topic pages people and ``--yes`` was not given; the message says what they would get."""
 
 
 def paging_subscribers(sns: Any, topic: str) -> list[dict[str, Any]]:
