@@ -18,11 +18,9 @@ from typing import Any
 
 from trailwarden.filterpattern import compile_pattern, parse
 from trailwarden.filterpattern.cis import CIS_CONTROLS, CisControl
-from trailwarden.policies.permissions import Grant, PolicyStatement, grant
+from trailwarden.policies.permissions import VERIFY_CANARY_EVENTS as CANARY_EVENTS
+from trailwarden.policies.permissions import Grant, grant
 
-# The shipped verify policy keeps the canary's calls apart from the reads (verify/permissions.py)
-# so an operator who never runs canaries can drop this statement.
-CANARY_EVENTS = PolicyStatement("VerifyCanaryEvents")
 # A resource id no account has: a canary aimed at it fails with "not found" and changes nothing.
 ABSENT_VPC = "vpc-00000000000000000"
 
@@ -54,7 +52,10 @@ class Candidate:
     params: Callable[[Target], dict[str, Any]]
     error_code: str | None  # what CloudTrail records as errorCode (None: the call succeeds)
     harmless: str
-    needs: Grant
+    # The IAM actions the shipped verify policy grants for it. Most canaries get none on purpose:
+    # refused, the call is still recorded under its eventName, which is all their CIS filter reads
+    # (it then also trips CloudWatch.2), and a verify role must not be able to disable keys.
+    needs: tuple[Grant, ...] = ()
     region: Callable[[Target], str] = lambda t: t.region
     precondition: str = ""  # checked by the runner before the call (see verify.canary)
 
@@ -82,6 +83,7 @@ class Candidate:
 
 
 def _ec2(operation: str, action: str, **params: Any) -> Candidate:
+    """An EC2 create call with DryRun: checked, never performed; its permission is not granted."""
     return Candidate(
         "ec2",
         operation,
@@ -89,8 +91,7 @@ def _ec2(operation: str, action: str, **params: Any) -> Candidate:
         lambda _t: {"DryRun": True, **params},
         "Client.DryRunOperation",
         "DryRun=True: EC2 only checks the caller's permission and never performs the call "
-        "(answer DryRunOperation, or UnauthorizedOperation without the permission)",
-        grant(CANARY_EVENTS, action),
+        f"(DryRunOperation with {action}, UnauthorizedOperation without it)",
     )
 
 
@@ -104,7 +105,7 @@ CANDIDATES: tuple[Candidate, ...] = (
         None,
         "the trail is already logging (checked just before): StartLogging on a logging trail "
         "leaves its configuration and logging as they are",
-        grant(CANARY_EVENTS, "cloudtrail:StartLogging"),
+        (grant(CANARY_EVENTS, "cloudtrail:StartLogging"),),  # it can only turn logging on
         precondition="trail logging",
     ),
     Candidate(
@@ -117,7 +118,6 @@ CANDIDATES: tuple[Candidate, ...] = (
         },
         "AccessDenied",
         "the role does not exist, so STS refuses (AccessDenied) and issues no credentials",
-        grant(CANARY_EVENTS, "sts:AssumeRole"),
     ),
     Candidate(
         "iam",
@@ -128,9 +128,8 @@ CANDIDATES: tuple[Candidate, ...] = (
             "PolicyArn": f"arn:aws:iam::{t.account}:policy/{t.marker}",
         },
         "NoSuchEntity",
-        "neither the role nor the policy exists (random names): IAM answers NoSuchEntity and "
-        "detaches nothing",
-        grant(CANARY_EVENTS, "iam:DetachRolePolicy"),
+        "neither the role nor the policy exists (random names): IAM answers NoSuchEntity (or "
+        "AccessDenied without iam:DetachRolePolicy) and detaches nothing",
         region=lambda _t: "us-east-1",  # IAM's events are recorded in us-east-1
     ),
     Candidate(
@@ -139,9 +138,8 @@ CANDIDATES: tuple[Candidate, ...] = (
         "kms.amazonaws.com",
         lambda t: {"KeyId": t.nonce},
         "NotFoundException",
-        "the key id is a random UUID no key has: KMS answers NotFoundException and disables "
-        "nothing",
-        grant(CANARY_EVENTS, "kms:DisableKey"),
+        "the key id is a random UUID no key has: KMS answers NotFoundException (or "
+        "AccessDenied without kms:DisableKey) and disables nothing",
     ),
     Candidate(
         "s3",
@@ -150,8 +148,8 @@ CANDIDATES: tuple[Candidate, ...] = (
         lambda t: {"Bucket": t.bucket},
         None,
         "the trail bucket has no CORS configuration (GetBucketCors checked just before): "
-        "deleting none removes nothing",
-        grant(CANARY_EVENTS, "s3:GetBucketCORS", "s3:PutBucketCORS"),
+        "deleting none removes nothing (and without s3:PutBucketCORS S3 refuses it)",
+        (grant(CANARY_EVENTS, "s3:GetBucketCORS"),),  # the check before; the delete is not granted
         precondition="bucket without CORS",
     ),
     Candidate(
@@ -161,8 +159,7 @@ CANDIDATES: tuple[Candidate, ...] = (
         lambda t: {"ConfigurationRecorderName": t.marker},
         "NoSuchConfigurationRecorderException",
         "no recorder has that random name: AWS Config answers "
-        "NoSuchConfigurationRecorderException and stops nothing",
-        grant(CANARY_EVENTS, "config:StopConfigurationRecorder"),
+        "NoSuchConfigurationRecorderException (or AccessDenied) and stops nothing",
     ),
     _ec2(
         "CreateSecurityGroup",
