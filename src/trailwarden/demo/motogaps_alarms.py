@@ -95,7 +95,7 @@ def _teach_json_filter_patterns() -> None:
     def __init__(self: EventMessageFilter, pattern: str) -> None:
         own_init(self, pattern)
         self.__dict__["_tw_json"] = None
-        if pattern.strip().startswith("{"):
+        if (pattern or "").strip().startswith("{"):
             from trailwarden.filterpattern import compile_pattern, parse
 
             self.__dict__["_tw_json"] = compile_pattern(parse(pattern))
