@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.table import Table
+
 from trailwarden.apply import CountingAccess
 from trailwarden.cli.common import console
 from trailwarden.cli.progress import progress_bar
@@ -87,3 +89,25 @@ def print_canaries(report: CanaryReport) -> None:
     console.print(
         f"{verdict}: {passed}/{len(report.chains)} chain(s) reached the topic", markup=False
     )
+
+
+def canary_table(report: CanaryReport, title: str) -> Table:
+    """One row per chain: the time each link took after the previous one, and the total."""
+    table = Table(title=title, title_justify="left")
+    for col in ("account", "control", "event", "Logs", "metric", "alarm", "SNS", "total"):
+        table.add_column(col)
+    for chain in report.chains:
+        steps: list[str] = []
+        previous = chain.caused_at
+        for link in chain.links[:4]:
+            if link.at is None or previous is None:
+                steps.append(link.status)
+                continue
+            steps.append(f"+{_seconds(max(0.0, (link.at - previous).total_seconds()))}")
+            previous = link.at
+        steps += ["-"] * (4 - len(steps))
+        total = _seconds(chain.total_s()) if chain.ok else f"FAIL: {chain.broken}"
+        table.add_row(
+            chain.target.account, chain.control_id, chain.candidate.operation, *steps, total
+        )
+    return table
