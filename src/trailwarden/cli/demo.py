@@ -101,6 +101,24 @@ def _fix_summary(report: FixReport) -> Table:
     return table
 
 
+def _show_canary(report: FixReport) -> None:
+    from trailwarden.cli.canary import canary_table
+
+    if report.canary is None:
+        return
+    console.print(
+        "\n[dim]$ trailwarden verify --canary --yes[/dim]\n[dim](moto evaluates no metric "
+        "filter or alarm: the demo's simulated chain writes the log event, the datapoint, the "
+        "alarm history and the SNS publish as CloudWatch would, each labelled simulated, with "
+        "0.1 s per link instead of AWS's minutes)[/dim]"
+    )
+    title = "Canary: StartLogging on the logging trail -> CloudWatch.5 alarm -> SNS (simulated)"
+    console.print(canary_table(report.canary, title))
+    if report.canary.pages:
+        console.print("[dim]The page it sent:[/dim]")
+        console.print(report.canary.pages[0], markup=False, highlight=False)
+
+
 @app.command()
 def demo(
     output: OutputFormat = OUTPUT_OPTION,
@@ -164,6 +182,7 @@ def demo(
         )
         if text:
             console.print(_fix_summary(report))
+            _show_canary(report)
             console.print("\n[dim]$ trailwarden scan (again)[/dim]\n")
             render_text(after, console, verbose=verbose)
             verdict = (
@@ -183,8 +202,10 @@ def demo(
                     "fixed_accounts": targets,
                     "apply": report.apply.to_dict(),
                     "verify": report.verification.to_json(),
+                    "canary": report.canary.to_json() if report.canary else None,
                     "after": findings_document(after),
                 }
             )
-    ok = not still and report.verification.ok and report.apply.failed is None
+    canary_ok = report.canary is not None and report.canary.ok
+    ok = not still and report.verification.ok and report.apply.failed is None and canary_ok
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)

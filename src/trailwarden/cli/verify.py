@@ -8,6 +8,7 @@ import typer
 
 from trailwarden.apply import CountingAccess
 from trailwarden.cli import app
+from trailwarden.cli.canary import print_canaries, run_canary_cli
 from trailwarden.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -34,6 +35,19 @@ def verify(
     public_keys: list[str] = typer.Option(
         [], "--public-key", help="[FINGERPRINT=]FILE for digests; skips ListPublicKeys."
     ),
+    canary: bool = typer.Option(
+        False, "--canary", help="Cause one harmless CloudWatch.5 event and time it to the page."
+    ),
+    canary_all: bool = typer.Option(
+        False, "--canary-all", help="One harmless event per CIS filter that has one."
+    ),
+    canary_timeout: str = typer.Option(
+        "15m", "--canary-timeout", help="How long each canary link may take (90s, 15m)."
+    ),
+    canary_endpoint: str | None = typer.Option(
+        None, "--canary-endpoint", help="SQS queue ARN subscribed for the test: the message too."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Send the canary even if it pages people."),
     reach: AccessArgs = AccessArgs(),
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
@@ -44,6 +58,7 @@ def verify(
     if interval_s <= 0:
         raise UsageError("--interval must be positive")
     keys = [load_key_file(spec) for spec in public_keys] or None
+    canary_s = parse_duration(canary_timeout, "--canary-timeout")
     access = CountingAccess(reach.options())
     with progress_bar("verifying", counted="checks pass", tail="remaining", when=wait_s > 0) as bar:
 
@@ -59,8 +74,18 @@ def verify(
             interval_s=interval_s,
             on_attempt=progress,
         )
+    canaries = None
+    if canary or canary_all:
+        canaries = run_canary_cli(
+            access, the_plan, canary_all, canary_s, canary_endpoint, yes, interval_s
+        )
+    ok = report.ok and (canaries is None or canaries.ok)
     if output == OutputFormat.json:
-        emit_json(report.to_json())
+        doc = report.to_json()
+        if canaries is not None:
+            doc["canary"] = canaries.to_json()
+            doc["ok"] = ok
+        emit_json(doc)
     else:
         for check in report.checks:
             console.print(
@@ -75,4 +100,6 @@ def verify(
             f"{verdict}: {passed}/{len(report.checks)} after {report.attempts} attempt(s)",
             markup=False,
         )
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+        if canaries is not None:
+            print_canaries(canaries)
+    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)

@@ -9,7 +9,8 @@ generated here (``trailwarden.trailstore.fixtures``), whose public key is handed
 in place of CloudTrail's ListPublicKeys (which moto does not implement either).
 
 ``fix_accounts`` is what ``trailwarden demo`` calls after its first scan: plan -> apply ->
-(confirm the alarm e-mails as the recipient would) -> simulated delivery -> verify.
+(confirm the alarm e-mails as the recipient would) -> simulated delivery -> verify -> the
+CloudWatch.5 canary through the simulated alerting chain (``demo/alerting.py``).
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ from trailwarden.plan.steps import PlanOptions, build_plan
 from trailwarden.snapshot.model import Snapshot
 from trailwarden.trailstore.fixtures import FixtureKey, s3_sink, write_trail_delivery
 from trailwarden.verify import VerifyReport, verify_plan
+from trailwarden.verify.canary import CanaryReport, run_canary
 
 SIMULATED = {"trailwarden-simulated": "demo"}
+# AWS takes minutes per link; the demo's simulated chain takes this long so the demo stays short.
+CANARY_LINK_DELAY_S = 0.1
 
 
 @dataclass
@@ -135,6 +139,8 @@ class FixReport:
     deliveries: list[Delivery]
     verification: VerifyReport
     confirmed_subscriptions: list[str]
+    canary: CanaryReport | None = None
+    canary_calls: dict[str, int] = field(default_factory=dict)
 
     @property
     def api_calls(self) -> dict[str, dict[str, int]]:
@@ -146,6 +152,8 @@ class FixReport:
             out.setdefault(account, {})["apply"] = n
         for account, n in self.verification.api_calls.items():
             out.setdefault(account, {})["verify"] = n
+        for account, n in self.canary_calls.items():
+            out.setdefault(account, {})["canary"] = n
         return out
 
 
@@ -179,4 +187,20 @@ def fix_accounts(
         if account.baseline is not None and applied.failed is None
     ]
     verification = verify_plan(counting, plan, public_keys=[key.public()])
-    return FixReport(plan, applied, deliveries, verification, confirmed)
+    report = FixReport(plan, applied, deliveries, verification, confirmed)
+    if applied.failed is None and deliveries:
+        report.canary, report.canary_calls = _canary(counting, plan)
+    return report
+
+
+def _canary(counting: CountingAccess, plan: Plan) -> tuple[CanaryReport, dict[str, int]]:
+    """``verify --canary --yes``, unchanged, with the simulated chain standing in for CloudWatch.
+
+    --yes: the demo's only subscriber is the simulated security@example.com, which nobody reads.
+    """
+    from trailwarden.demo.alerting import simulated_alerting
+
+    before = counting.snapshot_counts()
+    with simulated_alerting(delay_s=CANARY_LINK_DELAY_S):
+        canary = run_canary(counting, plan, yes=True, timeout_s=30, poll_s=0.05)
+    return canary, counting.per_account(before)

@@ -35,8 +35,10 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.organizations.models import organizations_backends
 from moto.sns.exceptions import SNSInvalidParameter
-from moto.sns.models import SNSBackend, sns_backends
+from moto.sns.models import SNSBackend, Topic, sns_backends
 from moto.sns.responses import SNSResponse
+
+from trailwarden.demo.motogaps_alarms import teach_alerting
 
 MOTO_VERSION = "5.2.5"  # the version these patches were read against (pinned in pyproject)
 _lock = threading.Lock()
@@ -88,6 +90,7 @@ def teach_moto() -> None:
         _teach_organization_trails()
         _teach_sns_pending_confirmation()
         _teach_trail_delivery_status()
+        teach_alerting()  # (i)-(k), demo/motogaps_alarms.py
         _taught = True
 
 
@@ -314,6 +317,10 @@ def _teach_organization_trails() -> None:
 # (f) SNS: moto marks an e-mail subscription confirmed at once. AWS keeps it PendingConfirmation
 # (ListSubscriptionsByTopic shows SubscriptionArn "PendingConfirmation") until the recipient
 # calls ConfirmSubscription with the token from the e-mail. CloudWatch.x needs a confirmed one.
+# A message published meanwhile reaches the confirmed subscribers only.
+_publishing = threading.local()
+
+
 def _pending(sub: Any) -> bool:
     return bool(getattr(sub, "_tw_token", None)) and not sub.confirmed
 
@@ -341,6 +348,7 @@ def _teach_sns_pending_confirmation() -> None:
     own_by_topic = SNSBackend.list_subscriptions_by_topic
     own_list = SNSBackend.list_subscriptions
     own_subscribe_response = SNSResponse.subscribe
+    own_topic_publish = Topic.publish
 
     def subscribe(self: SNSBackend, topic_arn: str, endpoint: str, protocol: str) -> Any:
         before = set(self.subscriptions)
@@ -356,7 +364,17 @@ def _teach_sns_pending_confirmation() -> None:
         self: SNSBackend, topic_arn: str, next_token: str | None = None
     ) -> tuple[list[Any], int | None]:
         subs, token = own_by_topic(self, topic_arn, next_token=next_token)
+        if getattr(_publishing, "active", False):
+            # Topic.publish delivers to this list: AWS sends nothing to a pending endpoint.
+            return [s for s in subs if not _pending(s)], token
         return [_listed(s) for s in subs], token
+
+    def topic_publish(self: Topic, *args: Any, **kwargs: Any) -> str:
+        _publishing.active = True
+        try:
+            return str(own_topic_publish(self, *args, **kwargs))
+        finally:
+            _publishing.active = False
 
     def list_subscriptions(
         self: SNSBackend, next_token: str | None = None
@@ -383,6 +401,7 @@ def _teach_sns_pending_confirmation() -> None:
     setattr(SNSBackend, "subscribe", subscribe)  # noqa: B010
     setattr(SNSBackend, "list_subscriptions_by_topic", list_subscriptions_by_topic)  # noqa: B010
     setattr(SNSBackend, "list_subscriptions", list_subscriptions)  # noqa: B010
+    setattr(Topic, "publish", topic_publish)  # noqa: B010
     setattr(SNSResponse, "subscribe", subscribe_response)  # noqa: B010
     setattr(SNSResponse, "confirm_subscription", confirm_subscription)  # noqa: B010
 

@@ -1,11 +1,12 @@
 """Owns IAM policy documents: builders, merge, grammar, declared permissions, the shipped files.
-May import trailwarden.arns and the standard library; only the generate tool imports collect/apply.
+May import trailwarden.arns and the standard library; only the generate tool imports other stages.
 
 The builders follow docs/aws-facts/trail-setup.md.
 
 Pure: no AWS calls. The builders, the merge that keeps foreign statements and the grammar check
 serve plan and apply; ``permissions`` is what collect/ and apply/ declare their IAM actions with,
-and ``generate`` writes ``scan-policy.json`` and ``apply-policy.json`` from those declarations.
+and ``generate`` writes ``scan-policy.json``, ``apply-policy.json`` and ``verify-policy.json``
+from those declarations.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Write the shipped IAM policies from the permissions the code declares.
 
-    python -m trailwarden.policies.generate          # rewrite scan-policy.json, apply-policy.json
+    python -m trailwarden.policies.generate          # rewrite the scan, apply and verify policies
     python -m trailwarden.policies.generate --check  # exit 1 if a shipped file is out of date
 
 scan-policy.json grants what every collector read declares (``collect.reads.SCAN_READS``);
 apply-policy.json what every apply handler declares (``apply.operations.HANDLERS``) plus what the
-access itself needs (``apply.context.CountingAccess.needs``). This is the one module of
-``policies`` that imports collect/ and apply/: it gathers their declarations.
+access itself needs (``apply.context.CountingAccess.needs``); verify-policy.json what verify and
+its canaries declare (``verify.permissions.VERIFY_GRANTS``). This is the one module of
+``policies`` that imports collect/, apply/ and verify/: it gathers their declarations.
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from trailwarden.policies.permissions import APPLY_STATEMENTS, SCAN_STATEMENTS, policy_document
+from trailwarden.policies.permissions import (
+    APPLY_STATEMENTS,
+    SCAN_STATEMENTS,
+    VERIFY_STATEMENTS,
+    policy_document,
+)
 
 HERE = Path(__file__).resolve().parent
 SCAN_POLICY_FILE = "scan-policy.json"
 APPLY_POLICY_FILE = "apply-policy.json"
+VERIFY_POLICY_FILE = "verify-policy.json"
 
 
 def scan_policy() -> dict[str, Any]:
@@ -39,13 +46,23 @@ def apply_policy() -> dict[str, Any]:
     return policy_document(APPLY_STATEMENTS, grants)
 
 
+def verify_policy() -> dict[str, Any]:
+    from trailwarden.verify.permissions import VERIFY_GRANTS
+
+    return policy_document(VERIFY_STATEMENTS, VERIFY_GRANTS)
+
+
 def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
 def generated() -> dict[str, str]:
     """File name -> the text it must have."""
-    return {SCAN_POLICY_FILE: render(scan_policy()), APPLY_POLICY_FILE: render(apply_policy())}
+    return {
+        SCAN_POLICY_FILE: render(scan_policy()),
+        APPLY_POLICY_FILE: render(apply_policy()),
+        VERIFY_POLICY_FILE: render(verify_policy()),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,6 +91,17 @@ APPLY_STATEMENTS = (
 )
 
 
+# --- verify-policy.json: what verify reads, and apart, what its canaries call -----------------
+
+VERIFY_READ_ONLY = PolicyStatement("VerifyReadOnly")
+# The canary calls (verify --canary): each harmless, each declared by its candidate
+# (verify/canaries.py); an operator who never runs canaries drops this statement.
+VERIFY_CANARY_EVENTS = PolicyStatement("VerifyCanaryEvents")
+# --canary-endpoint: subscribe the test queue to the alarm topic, read its message, unsubscribe.
+VERIFY_CANARY_ENDPOINT = PolicyStatement("VerifyCanaryEndpoint")
+VERIFY_STATEMENTS = (VERIFY_READ_ONLY, VERIFY_CANARY_EVENTS, VERIFY_CANARY_ENDPOINT)
+
+
 class DeclarationError(ValueError):
     """The declared grants cannot make a policy (unknown statement, action in two statements)."""
 
