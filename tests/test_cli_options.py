@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
 import typer
+from botocore.exceptions import ProfileNotFound
 from typer.testing import CliRunner
 
-from trailwarden.cli.common import with_aws_options
 from trailwarden.cli.options import (
     AccessArgs,
     AthenaArgs,
+    AwsArgs,
+    ProfileArgs,
     ScanScope,
     option_group,
     with_option_groups,
@@ -65,14 +68,15 @@ def test_an_option_declared_twice_is_refused_when_the_command_is_defined() -> No
         with_option_groups(run)
 
 
-def test_aws_options_leave_a_command_its_own_region_filter() -> None:
+def test_profile_args_leave_a_command_its_own_region_filter() -> None:
     seen: list[Any] = []
 
-    @with_aws_options
+    @with_option_groups
     def run(
         region: Annotated[list[str] | None, typer.Option("--region", help="Only these.")] = None,
+        aws: ProfileArgs = ProfileArgs(),
     ) -> None:
-        seen.append((region, os.environ.get("AWS_PROFILE")))
+        seen.append((region, aws.profile, aws.region, os.environ.get("AWS_PROFILE")))
 
     app = _app(run)
     help_text = CliRunner().invoke(app, ["run", "--help"]).output
@@ -80,8 +84,19 @@ def test_aws_options_leave_a_command_its_own_region_filter() -> None:
     assert "AWS Region for the calls" not in help_text
     result = CliRunner().invoke(app, ["run", "--region", "eu-west-1", "--profile", "p"])
     assert result.exit_code == 0, result.output
-    assert seen == [(["eu-west-1"], "p")]
-    assert "AWS_PROFILE" not in os.environ  # restored afterwards
+    # The profile reaches the command as an option, never through the environment.
+    assert seen == [(["eu-west-1"], "p", None, None)]
+
+
+def test_aws_args_become_the_access_the_command_reads_with(tmp_path: Path) -> None:
+    access = AwsArgs(region="eu-west-2").access(in_flight=4)
+    assert access.options.region == "eu-west-2"
+    assert access.options.profile is None
+    assert access.options.pool_size == 4 + 8 + 4  # the GETs, the listings, a margin
+    assert AwsArgs().files(str(tmp_path)).source.remote is False
+    assert AwsArgs().files("s3://bucket/prefix").source.remote is True
+    with pytest.raises(ProfileNotFound, match="nope"):  # the session is built with it
+        AwsArgs(profile="nope").files("s3://bucket/prefix")
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import track
 
 from trailwarden.cli import app as _app
 from trailwarden.cli.common import (
@@ -17,13 +15,12 @@ from trailwarden.cli.common import (
     console,
     emit_json,
     err_console,
-    show_progress,
 )
+from trailwarden.cli.progress import progress_bar
 from trailwarden.errors import UsageError
 from trailwarden.filterpattern import canonical, compile_pattern, parse
 from trailwarden.filterpattern._events import EventFiles, looks_like_cloudtrail, read_events
 from trailwarden.filterpattern.cis import BY_ID
-from trailwarden.trailstore.files import FileRef
 from trailwarden.trailstore.records import ReadStats
 
 filter_app = typer.Typer(
@@ -56,17 +53,15 @@ def test_command(
     matched: list[dict[str, Any]] = []
     skipped: list[str] = []
     stats = ReadStats()
-    steps: Iterable[tuple[FileRef, list[dict[str, Any]]]] = read_events(files, stats)
-    if show_progress() and len(files) > 1:
-        steps = track(
-            steps, total=len(files), description="reading", transient=True, console=err_console
-        )
-    for ref, records in steps:
-        if walking and not looks_like_cloudtrail(records):
-            skipped.append(ref.name)  # e.g. a manifest next to the logs: not events
-            continue
-        total += len(records)
-        matched.extend(event for event in records if predicate(event))
+    with progress_bar("reading", when=len(files) > 1) as bar:
+        for done, (ref, records) in enumerate(read_events(files, stats), 1):
+            if bar is not None:
+                bar(done, len(files))
+            if walking and not looks_like_cloudtrail(records):
+                skipped.append(ref.name)  # e.g. a manifest next to the logs: not events
+                continue
+            total += len(records)
+            matched.extend(event for event in records if predicate(event))
     for name in skipped:
         err_console.print(f"skipped {name}: no CloudTrail records", markup=False, soft_wrap=True)
     for name, reason in stats.corrupt:

@@ -10,10 +10,10 @@ group built from them::
     @with_option_groups
     def scan(reach: AccessArgs = AccessArgs(), target: ScanScope = ScanScope(), ...) -> None:
 
-``common.with_aws_options`` adds ``EnvProfile``/``EnvRegion`` (declared here) to the commands
-that reach AWS through boto3's default session. Every command module imports this one through
-``common``, so it stays light: the AWS libraries are imported when a group becomes their
-options, not when a command is registered.
+Commands that read a trail's files or one account's settings take ``AwsArgs`` (or
+``ProfileArgs`` where ``--region`` is a filter): the options become an ``AwsAccess`` passed down,
+never environment variables. Every command module imports this one, so it stays light: the AWS
+libraries are imported when a group becomes their options, not when a command is registered.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from trailwarden.aws import DEFAULT_ROLE_NAME
 from trailwarden.errors import UsageError
 
 if TYPE_CHECKING:
-    from trailwarden.aws.session import AccessOptions
+    from trailwarden.aws.session import AccessOptions, AwsAccess
     from trailwarden.collect import ScanOptions
+    from trailwarden.trailstore.files import TrailFiles
 
 # --- reaching AWS through trailwarden's own sessions (scan, plan, apply, verify) -------------
 Profile = Annotated[
@@ -218,3 +219,50 @@ class AthenaArgs:
     athena_table: AthenaTable = "cloudtrail_logs"
     athena_workgroup: AthenaWorkgroup = "primary"
     athena_output: AthenaOutput = None
+
+    def where(self) -> dict[str, str | None]:
+        """As ``logs.athena.Athena`` keywords."""
+        return {
+            "database": self.athena_database,
+            "table": self.athena_table,
+            "workgroup": self.athena_workgroup,
+            "output": self.athena_output,
+        }
+
+
+class OwnAccountArgs:
+    """What ``AwsArgs`` and ``ProfileArgs`` share: their options become an ``AwsAccess``."""
+
+    profile: str | None = None
+    region: str | None = None  # the Region for the calls; None: the profile's or the chain's
+
+    def access(self, in_flight: int | None = None) -> AwsAccess:
+        """Sessions for these options, with ``in_flight`` GETs (default: the reader's)."""
+        from trailwarden.trailstore.s3 import READS_IN_FLIGHT, reader_access
+
+        return reader_access(self.profile, self.region, in_flight or READS_IN_FLIGHT)
+
+    def files(self, spec: str) -> TrailFiles:
+        """The trail files at ``spec`` (a local path, or ``s3://`` read with these options)."""
+        from trailwarden.trailstore.s3 import open_source
+
+        return open_source(spec, self.access() if spec.startswith("s3://") else None)
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class AwsArgs(OwnAccountArgs):
+    """How a command that reads one account (a trail's bucket, its alarms, Athena) reaches AWS:
+    the caller's own credentials, from ``--profile`` or the standard chain."""
+
+    profile: EnvProfile = None
+    region: EnvRegion = None
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class ProfileArgs(OwnAccountArgs):
+    """``AwsArgs`` for a command whose ``--region`` is a filter: the Region for the calls comes
+    from the profile or the standard chain."""
+
+    profile: EnvProfile = None

@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import (
-    OUTPUT_OPTION,
-    OutputFormat,
-    emit_json,
-    err_console,
-    with_aws_options,
-)
-from trailwarden.cli.common import show_progress as _show_progress
+from trailwarden.cli.common import OUTPUT_OPTION, OutputFormat, emit_json
+from trailwarden.cli.options import ProfileArgs, with_option_groups
+from trailwarden.cli.progress import files_tally
 from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import PublicKey, load_key_file
 from trailwarden.integrity.layout import Trail, fmt_display
 from trailwarden.integrity.model import Report
 from trailwarden.integrity.options import Options, Scope
-from trailwarden.integrity.validator import KeyLoader, Progress, validate
+from trailwarden.integrity.validator import KeyLoader, validate
 from trailwarden.trailstore.source import LocalSource, Source
 
 
@@ -49,34 +43,6 @@ def time_range(start_text: str, end_text: str | None) -> tuple[datetime, datetim
     return start, end
 
 
-@contextmanager
-def progress_bar(label: str) -> Iterator[Progress | None]:
-    """A files-and-MB bar on stderr when interactive; otherwise nothing."""
-    if not _show_progress():
-        yield None
-        return
-    from rich.progress import Progress as Bar
-    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Bar(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.fields[files]} files, {task.fields[mb]:.1f} MB"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None, files=0, mb=0.0)
-        totals = [0, 0]
-
-        def advance(files: int, size: int) -> None:
-            totals[0] += files
-            totals[1] += size
-            bar.update(task, files=totals[0], mb=totals[1] / 1e6)
-
-        yield advance
-
-
 def _static_keys(keys: list[PublicKey]) -> Callable[[str], KeyLoader]:
     def for_region(_region: str) -> KeyLoader:
         return lambda _start, _end: list(keys)
@@ -85,7 +51,7 @@ def _static_keys(keys: list[PublicKey]) -> Callable[[str], KeyLoader]:
 
 
 @app.command("validate")
-@with_aws_options
+@with_option_groups
 def validate_command(
     start_time: str = typer.Option(..., "--start-time", help="Validate digests from (UTC)."),
     end_time: str | None = typer.Option(None, "--end-time", help="Up to (default: now)."),
@@ -106,6 +72,7 @@ def validate_command(
     max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="GETs in flight."),
     verbose: bool = typer.Option(False, "--verbose", help="Also list valid files."),
     output: OutputFormat = OUTPUT_OPTION,
+    aws: ProfileArgs = ProfileArgs(),
 ) -> None:
     """Validate log files against the signed digest chains, with the AWS CLI's verdicts."""
     start, end = time_range(start_time, end_time)
@@ -121,9 +88,9 @@ def validate_command(
 
     source: Source
     if directory is None or not keys:
-        from trailwarden.trailstore.s3 import access_clients, reader_access
+        from trailwarden.trailstore.s3 import access_clients
 
-        clients = access_clients(reader_access(in_flight=max_workers))
+        clients = access_clients(aws.access(in_flight=max_workers))
     if directory is not None:
         source, bucket, prefix = _dir_source(directory, bucket, prefix)
     else:
@@ -162,7 +129,7 @@ def validate_command(
         latest_delivery=latest_delivery,
         trail_account=trail_arn.split(":")[4] if trail_arn else None,
     )
-    with progress_bar("validating") as progress:
+    with files_tally("validating") as progress:
         report = validate(source, scope, opts, key_loader, trail_arn, progress)
     if output is OutputFormat.json:
         emit_json(report.to_json())
