@@ -16,7 +16,7 @@ from trailwarden.cli.options import (
     AccessArgs,
     AthenaArgs,
     AwsArgs,
-    ProfileArgs,
+    Filters,
     ScanScope,
     option_group,
     with_option_groups,
@@ -68,24 +68,20 @@ def test_an_option_declared_twice_is_refused_when_the_command_is_defined() -> No
         with_option_groups(run)
 
 
-def test_profile_args_leave_a_command_its_own_region_filter() -> None:
+def test_aws_args_reach_the_command_as_options_not_environment() -> None:
     seen: list[Any] = []
 
     @with_option_groups
-    def run(
-        region: Annotated[list[str] | None, typer.Option("--region", help="Only these.")] = None,
-        aws: ProfileArgs = ProfileArgs(),
-    ) -> None:
-        seen.append((region, aws.profile, aws.region, os.environ.get("AWS_PROFILE")))
+    def run(filters: Filters = Filters(), aws: AwsArgs = AwsArgs()) -> None:
+        seen.append((filters.region_list(), aws.profile, aws.region, os.environ.get("AWS_PROFILE")))
 
     app = _app(run)
-    help_text = CliRunner().invoke(app, ["run", "--help"]).output
-    assert "--profile" in help_text
-    assert "AWS Region for the calls" not in help_text
-    result = CliRunner().invoke(app, ["run", "--region", "eu-west-1", "--profile", "p"])
+    args = ["run", "--regions", "eu-west-1,eu-west-2", "--regions", "us-east-1"]
+    result = CliRunner().invoke(app, [*args, "--profile", "p", "--region", "eu-west-3"])
     assert result.exit_code == 0, result.output
-    # The profile reaches the command as an option, never through the environment.
-    assert seen == [(["eu-west-1"], "p", None, None)]
+    # --regions filters (repeatable and comma-separated); --region is where calls go; the
+    # profile reaches the command as an option, never through the environment.
+    assert seen == [(["eu-west-1", "eu-west-2", "us-east-1"], "p", "eu-west-3", None)]
 
 
 def test_aws_args_become_the_access_the_command_reads_with(tmp_path: Path) -> None:

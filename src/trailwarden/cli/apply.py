@@ -14,9 +14,10 @@ from trailwarden.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     OUTPUT_OPTION,
+    Out,
     OutputFormat,
     console,
-    emit_json,
+    emit,
 )
 from trailwarden.cli.options import AccessArgs, with_option_groups
 from trailwarden.cli.progress import progress_bar
@@ -37,6 +38,7 @@ def apply(
     ),
     reach: AccessArgs = AccessArgs(),
     output: OutputFormat = OUTPUT_OPTION,
+    out: Out = None,
 ) -> None:
     """Apply a plan: each step is checked live first, so a rerun changes nothing or resumes."""
     the_plan = load_plan(plan_file)
@@ -63,10 +65,8 @@ def apply(
             on_progress=bar,
             on_result=_echo if text else None,
         ).run()
-    if text:
+    if emit(report.to_dict(), [], output, out):
         _summary(report, plan_file)
-    else:
-        emit_json(report.to_dict())
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
 

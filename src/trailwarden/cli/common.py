@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from trailwarden.terminal import console, err_console, show_progress
+from trailwarden.terminal import console, err_console, quiet, show_progress
 
 # Exit codes, the same for every command.
 EXIT_OK = 0
@@ -23,14 +25,31 @@ class OutputFormat(enum.StrEnum):
     json = "json"
 
 
+class ListFormat(enum.StrEnum):
+    """For a command whose document is a list of items (validation items...)."""
+
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+
+
 __all__ = ["console", "err_console", "show_progress"]
 
 OUTPUT_OPTION = typer.Option(OutputFormat.text, "--output", "-o", help="text or json")
+LIST_OUTPUT_OPTION = typer.Option(
+    ListFormat.text, "--output", "-o", help="text, json, or jsonl (one object per line)"
+)
+Out = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write the document to FILE (JSON unless -o says otherwise)."),
+]
 
 
 def note(text: str) -> None:
-    """What the user should know beside the results (a corrupt file skipped...), on stderr."""
-    err_console.print(text, markup=False)
+    """What the user should know beside the results (a corrupt file skipped...), on stderr;
+    nothing with ``--quiet``."""
+    if not quiet():
+        err_console.print(text, markup=False, soft_wrap=True)
 
 
 def emit_json(doc: Any, out: Path | None = None) -> None:
@@ -41,3 +60,23 @@ def emit_json(doc: Any, out: Path | None = None) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+def emit_jsonl(items: Iterable[Any], out: Path | None = None) -> None:
+    """One compact JSON object per line, to ``out`` or stdout, each line flushed as it is
+    written (a reader downstream sees items as they come)."""
+    with out.open("w") if out is not None else contextlib.nullcontext(sys.stdout) as stream:
+        for item in items:
+            stream.write(json.dumps(item, separators=(",", ":"), default=str) + "\n")
+            stream.flush()
+
+
+def emit(doc: Any, items: Iterable[Any], fmt: str, out: Path | None) -> bool:
+    """The document in a machine format: ``-o json`` (or ``--out`` with ``-o text``) writes
+    ``doc``, ``-o jsonl`` its ``items``, to ``out`` or stdout. True when stdout still wants the
+    text (``-o text``)."""
+    if fmt == "jsonl":
+        emit_jsonl(items, out)
+    elif fmt == "json" or out is not None:
+        emit_json(doc, out)
+    return fmt == "text"

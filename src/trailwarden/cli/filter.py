@@ -11,11 +11,13 @@ from trailwarden.cli import app as _app
 from trailwarden.cli.common import (
     EXIT_OK,
     OUTPUT_OPTION,
+    Out,
     OutputFormat,
     console,
-    emit_json,
-    err_console,
+    emit,
+    note,
 )
+from trailwarden.cli.options import with_option_groups
 from trailwarden.cli.progress import progress_bar
 from trailwarden.errors import UsageError
 from trailwarden.filterpattern import canonical, compile_pattern, parse
@@ -36,6 +38,7 @@ PATTERN_ARGUMENT = typer.Argument(
 
 
 @filter_app.command("test")
+@with_option_groups
 def test_command(
     pattern: str = PATTERN_ARGUMENT,
     events: Path = typer.Option(
@@ -44,6 +47,7 @@ def test_command(
         help="A CloudTrail log file or a directory of them (.json/.jsonl, gzipped or not).",
     ),
     output: OutputFormat = OUTPUT_OPTION,
+    out: Out = None,
 ) -> None:
     """Evaluate PATTERN on CloudTrail records, like TestMetricFilter over any amount of history."""
     predicate = compile_pattern(parse(pattern))  # a bad pattern stops here, before any reading
@@ -63,20 +67,17 @@ def test_command(
             total += len(records)
             matched.extend(event for event in records if predicate(event))
     for name in skipped:
-        err_console.print(f"skipped {name}: no CloudTrail records", markup=False, soft_wrap=True)
+        note(f"skipped {name}: no CloudTrail records")
     for name, reason in stats.corrupt:
-        err_console.print(f"skipped corrupt file {name}: {reason}", markup=False, soft_wrap=True)
-    if output is OutputFormat.json:
-        emit_json(
-            {
-                "schema": "trailwarden.filtertest/1",
-                "pattern": pattern,
-                "events": total,
-                "matches": len(matched),
-                "matched_event_ids": [event.get("eventID") for event in matched],
-            }
-        )
-    else:
+        note(f"skipped corrupt file {name}: {reason}")
+    doc = {
+        "schema": "trailwarden.filtertest/1",
+        "pattern": pattern,
+        "events": total,
+        "matches": len(matched),
+        "matched_event_ids": [event.get("eventID") for event in matched],
+    }
+    if emit(doc, [doc], output, out):
         for event in matched:
             identity = event.get("userIdentity")
             who = (
@@ -96,25 +97,25 @@ def test_command(
 
 
 @filter_app.command("canonical")
+@with_option_groups
 def canonical_command(
-    pattern: str = PATTERN_ARGUMENT, output: OutputFormat = OUTPUT_OPTION
+    pattern: str = PATTERN_ARGUMENT, output: OutputFormat = OUTPUT_OPTION, out: Out = None
 ) -> None:
     """Print PATTERN in canonical form (what Security Hub's exact comparison sees)."""
     text = canonical(pattern)
-    if output is OutputFormat.json:
-        emit_json(
-            {"schema": "trailwarden.filtercanonical/1", "pattern": pattern, "canonical": text}
-        )
-    else:
+    doc = {"schema": "trailwarden.filtercanonical/1", "pattern": pattern, "canonical": text}
+    if emit(doc, [doc], output, out):
         console.print(text, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_OK)
 
 
 @filter_app.command("compare")
+@with_option_groups
 def compare_command(
     pattern: str = PATTERN_ARGUMENT,
     control: str = typer.Option(..., "--control", help="CloudWatch.1 to CloudWatch.14."),
     output: OutputFormat = OUTPUT_OPTION,
+    out: Out = None,
 ) -> None:
     """Compare PATTERN with the CIS filter of a control: exact, equivalent, broader, narrower..."""
     from trailwarden.filterpattern.compare import compare  # builds the corpus: only when asked
@@ -122,21 +123,18 @@ def compare_command(
     if control not in BY_ID:
         raise UsageError(f"unknown control {control!r}; expected CloudWatch.1 to CloudWatch.14")
     result = compare(pattern, control)
-    if output is OutputFormat.json:
-        emit_json(
-            {
-                "schema": "trailwarden.filtercompare/1",
-                "pattern": pattern,
-                "control": control,
-                "cis_pattern": BY_ID[control].pattern,
-                "verdict": result.verdict,
-                "security_hub_pass": result.security_hub_pass,
-                "missed": result.missed,
-                "extra": result.extra,
-                "explanation": result.explanation,
-            }
-        )
-    else:
+    doc = {
+        "schema": "trailwarden.filtercompare/1",
+        "pattern": pattern,
+        "control": control,
+        "cis_pattern": BY_ID[control].pattern,
+        "verdict": result.verdict,
+        "security_hub_pass": result.security_hub_pass,
+        "missed": result.missed,
+        "extra": result.extra,
+        "explanation": result.explanation,
+    }
+    if emit(doc, [doc], output, out):
         console.print(f"{control}: {result.verdict}", markup=False)
         console.print(result.explanation, markup=False, soft_wrap=True)
         for label, names in (("missed", result.missed), ("extra", result.extra)):

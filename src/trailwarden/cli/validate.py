@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import OUTPUT_OPTION, OutputFormat, emit_json
-from trailwarden.cli.options import ProfileArgs, with_option_groups
+from trailwarden.cli.common import LIST_OUTPUT_OPTION, ListFormat, Out, emit
+from trailwarden.cli.options import AwsArgs, Filters, Window, option_group, with_option_groups
 from trailwarden.cli.progress import files_tally
 from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import PublicKey, load_key_file
@@ -20,6 +22,10 @@ from trailwarden.integrity.model import Report
 from trailwarden.integrity.options import Options, Scope
 from trailwarden.integrity.validator import KeyLoader, validate
 from trailwarden.trailstore.source import LocalSource, Source
+
+if TYPE_CHECKING:
+    from trailwarden.integrity.cloudtrail import TrailInfo
+    from trailwarden.trailstore.s3 import ClientFactory
 
 
 def parse_time(text: str, option: str) -> datetime:
@@ -50,19 +56,41 @@ def _static_keys(keys: list[PublicKey]) -> Callable[[str], KeyLoader]:
     return for_region
 
 
+@option_group
+@dataclasses.dataclass(frozen=True)
+class TrailBucket:
+    """The trail's bucket and prefix, given or read from the trail (DescribeTrails)."""
+
+    trail_arn: Annotated[
+        str | None,
+        typer.Option("--trail-arn", help="The trail (its bucket and prefix are read from it)."),
+    ] = None
+    bucket: Annotated[str | None, typer.Option("--bucket", help="The trail's bucket.")] = None
+    prefix: Annotated[str | None, typer.Option("--prefix", help="The trail's S3 key prefix.")] = (
+        None
+    )
+
+    def located(self, clients: ClientFactory, missing: str) -> tuple[str, str, TrailInfo | None]:
+        """(bucket, prefix, the trail's description when it was asked for)."""
+        from trailwarden.integrity.cloudtrail import describe_trail
+
+        if self.bucket is not None:
+            return self.bucket, self.prefix or "", None
+        if self.trail_arn is None:
+            raise UsageError(missing)
+        info = describe_trail(clients, self.trail_arn)
+        return info.bucket, self.prefix if self.prefix is not None else info.prefix, info
+
+
 @app.command("validate")
 @with_option_groups
 def validate_command(
-    start_time: str = typer.Option(..., "--start-time", help="Validate digests from (UTC)."),
-    end_time: str | None = typer.Option(None, "--end-time", help="Up to (default: now)."),
-    trail_arn: str | None = typer.Option(None, "--trail-arn", help="The trail to validate."),
-    bucket: str | None = typer.Option(None, "--bucket", help="The trail's bucket."),
-    prefix: str | None = typer.Option(None, "--prefix", help="The trail's S3 key prefix."),
+    window: Window = Window(),
+    trail: TrailBucket = TrailBucket(),
     directory: Path | None = typer.Option(
         None, "--dir", help="A local copy (from `trailwarden evidence download`)."
     ),
-    accounts: list[str] = typer.Option([], "--account", help="Only this account (repeatable)."),
-    regions: list[str] = typer.Option([], "--region", help="Only this Region (repeatable)."),
+    filters: Filters = Filters(),
     public_keys: list[str] = typer.Option(
         [],
         "--public-key",
@@ -70,16 +98,22 @@ def validate_command(
     ),
     strict: bool = typer.Option(False, "--strict", help="Also report what the AWS CLI misses."),
     max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="GETs in flight."),
-    verbose: bool = typer.Option(False, "--verbose", help="Also list valid files."),
-    output: OutputFormat = OUTPUT_OPTION,
-    aws: ProfileArgs = ProfileArgs(),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list valid files."),
+    output: ListFormat = LIST_OUTPUT_OPTION,
+    out: Out = None,
+    aws: AwsArgs = AwsArgs(),
 ) -> None:
-    """Validate log files against the signed digest chains, with the AWS CLI's verdicts."""
-    start, end = time_range(start_time, end_time)
-    trail = None
+    """Validate log files against the signed digest chains, with the AWS CLI's verdicts.
+
+    --start-time is required; --end-time defaults to now.
+    """
+    start_time, end_time = window.bounds(start_required=True)
+    start, end = time_range(start_time or "", end_time)
+    trail_arn = trail.trail_arn
+    the_trail = None
     if trail_arn:
         try:
-            trail = Trail.from_arn(trail_arn)
+            the_trail = Trail.from_arn(trail_arn)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     keys = [load_key_file(spec) for spec in public_keys]
@@ -92,19 +126,14 @@ def validate_command(
 
         clients = access_clients(aws.access(in_flight=max_workers))
     if directory is not None:
-        source, bucket, prefix = _dir_source(directory, bucket, prefix)
+        source, bucket, prefix = _dir_source(directory, trail.bucket, trail.prefix)
     else:
-        from trailwarden.integrity.cloudtrail import describe_trail
         from trailwarden.trailstore.s3 import S3Source
 
-        if bucket is None:
-            if trail_arn is None:
-                raise UsageError("give --trail-arn, --bucket or --dir")
-            info = describe_trail(clients, trail_arn)
-            bucket, prefix = info.bucket, prefix if prefix is not None else info.prefix
-            if strict and info.latest_digest is not None:
-                expected_until = min(end, info.latest_digest)
-                latest_delivery = info.latest_digest
+        bucket, prefix, info = trail.located(clients, "give --trail-arn, --bucket or --dir")
+        if strict and info is not None and info.latest_digest is not None:
+            expected_until = min(end, info.latest_digest)
+            latest_delivery = info.latest_digest
         source = S3Source(clients, max_workers)
     if keys:
         key_loader = _static_keys(keys)
@@ -113,10 +142,11 @@ def validate_command(
 
         key_loader = public_key_loader(clients)
 
+    accounts, regions = filters.account_list(), filters.region_list()
     scope = Scope(
         bucket=bucket,
         prefix=(prefix or "").strip("/"),
-        trail=trail,
+        trail=the_trail,
         accounts=frozenset(accounts) if accounts else None,
         regions=frozenset(regions) if regions else None,
     )
@@ -131,9 +161,8 @@ def validate_command(
     )
     with files_tally("validating") as progress:
         report = validate(source, scope, opts, key_loader, trail_arn, progress)
-    if output is OutputFormat.json:
-        emit_json(report.to_json())
-    else:
+    items = (item.to_json() for item in report.items)
+    if emit(report.to_json(), items, output, out):
         _print_text(report, verbose)
     raise typer.Exit(report.exit_code)
 

@@ -12,9 +12,10 @@ from trailwarden.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     OUTPUT_OPTION,
+    Out,
     OutputFormat,
     console,
-    emit_json,
+    emit,
 )
 from trailwarden.cli.options import AccessArgs, with_option_groups
 from trailwarden.cli.progress import progress_bar
@@ -36,6 +37,7 @@ def verify(
     ),
     reach: AccessArgs = AccessArgs(),
     output: OutputFormat = OUTPUT_OPTION,
+    out: Out = None,
 ) -> None:
     """Prove the planned trail is logging, validated and alarming (each check with evidence)."""
     the_plan = load_plan(plan_file)
@@ -59,9 +61,7 @@ def verify(
             interval_s=interval_s,
             on_attempt=progress,
         )
-    if output == OutputFormat.json:
-        emit_json(report.to_json())
-    else:
+    if emit(report.to_json(), [], output, out):
         for check in report.checks:
             console.print(
                 f"{check.status} {check.account} {check.name}: {check.evidence}",

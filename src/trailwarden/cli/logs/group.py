@@ -1,4 +1,5 @@
-"""The ``logs`` command group and what its commands share: options, notes, where Athena runs."""
+"""The ``logs`` command group and what its commands share: options, where the records are, where
+Athena runs, how rows are shown."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ import duckdb
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import note
-from trailwarden.cli.options import AthenaArgs, OwnAccountArgs, option_group
-from trailwarden.cli.tables import TableFormat
+from trailwarden.cli.common import Out, note
+from trailwarden.cli.options import AthenaArgs, AwsArgs, Filters, Window, option_group
+from trailwarden.cli.tables import TableFormat, render
 from trailwarden.errors import UsageError
-from trailwarden.logs import ask, questions
-from trailwarden.logs.ask import Question, Rows, RunSql
+from trailwarden.logs import ask
+from trailwarden.logs.ask import RunSql
 from trailwarden.logs.layout import Scope, make_scope
 
 logs_app = typer.Typer(
@@ -36,65 +37,72 @@ class Engine(enum.StrEnum):
 Db = Annotated[Path | None, typer.Option("--db", help="DuckDB database written by `logs ingest`.")]
 Source = Annotated[
     str | None,
-    typer.Option("--source", help="Read files directly (folder, file or s3://bucket/prefix)."),
+    typer.Option("--source", help="CloudTrail files: a folder, a file or s3://bucket/prefix."),
 ]
-Start = Annotated[
-    str | None, typer.Option("--start", help="From this time (YYYY-MM-DD or ISO time, UTC).")
+# SOURCE was positional in ingest, sigma and alarms replay: still taken there, for one release.
+OldSource = Annotated[str | None, typer.Argument(hidden=True, metavar="SOURCE", show_default=False)]
+TableOutput = Annotated[
+    TableFormat,
+    typer.Option("--output", "-o", help="table, json, jsonl (one object per line) or csv"),
 ]
-End = Annotated[
-    str | None,
-    typer.Option("--end", help="Until this time (an end date includes the whole day)."),
-]
-AccountFilter = Annotated[
-    list[str] | None, typer.Option("--account", help="Only these accounts (repeatable).")
-]
-RegionFilter = Annotated[
-    list[str] | None, typer.Option("--region", help="Only these Regions (repeatable).")
-]
-TableOutput = Annotated[TableFormat, typer.Option("--output", "-o", help="table, json or csv")]
 EngineChoice = Annotated[
     Engine,
-    typer.Option("--engine", help="duckdb (local) or athena (where the logs are; needs --source)"),
+    typer.Option(
+        "--engine", help="duckdb (local) or athena (where the logs are; needs --source s3://)"
+    ),
 ]
-
-
-def database(
-    db: Path | None, source: str | None, aws: OwnAccountArgs, scope: Scope
-) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-    """``--db`` as is, or ``--source`` ingested into a throwaway database."""
-    return ask.database(db, source, aws.files, scope, note)
-
-
-def athena(source: str | None, where: AthenaArgs, aws: OwnAccountArgs) -> RunSql:
-    """Run statements on Athena over the trail's bucket (its table and view put in place)."""
-    from trailwarden.logs.athena import Athena
-    from trailwarden.trailstore.s3 import open_source
-
-    if source is None or not source.startswith("s3://"):
-        raise UsageError("--engine athena needs --source s3://trail-bucket[/prefix]")
-    access = aws.access()
-    client = access.own_client("athena")
-    return Athena.over(open_source(source, access), client, **where.where()).run
 
 
 @option_group
 @dataclasses.dataclass(frozen=True)
-class Asked:
-    """Where ``who`` and ``actor`` ask, over which window, and how they show the answer."""
+class Records:
+    """Where the records are: a database from ``logs ingest``, or the files themselves."""
 
     db: Db = None
     source: Source = None
-    start: Start = None
-    end: End = None
-    output: TableOutput = TableFormat.table
-    engine: EngineChoice = Engine.duckdb
 
-    def answer(
-        self, question: Question, subject: str, where: AthenaArgs, aws: OwnAccountArgs
-    ) -> Rows:
-        """The question asked of DuckDB or, with --engine athena, of Athena."""
-        scope = make_scope(None, None, self.start, self.end)
-        if self.engine == Engine.athena:
-            return ask.answer_on_athena(question, athena(self.source, where, aws), subject, scope)
-        with database(self.db, self.source, aws, scope) as con:
-            return question(questions.duckdb_runner(con), subject, scope)
+    def database(
+        self, aws: AwsArgs, scope: Scope
+    ) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """``--db`` as is, or ``--source`` ingested into a throwaway database."""
+        return ask.database(self.db, self.source, aws.files, scope, note)
+
+    def athena(self, where: AthenaArgs, aws: AwsArgs) -> RunSql:
+        """Run statements on Athena over the trail's bucket (its table and view put in place)."""
+        from trailwarden.logs.athena import Athena
+        from trailwarden.trailstore.s3 import open_source
+
+        if self.source is None or not self.source.startswith("s3://"):
+            raise UsageError("--engine athena needs --source s3://trail-bucket[/prefix]")
+        access = aws.access()
+        client = access.own_client("athena")
+        return Athena.over(open_source(self.source, access), client, **where.where()).run
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """How the rows are shown, and the file they are written to."""
+
+    output: TableOutput = TableFormat.table
+    out: Out = None
+
+    def render(self, rows: ask.Rows, title: str | None = None) -> None:
+        render(rows, self.output, title, self.out)
+
+
+def scope(window: Window, filters: Filters | None = None, *, required: bool = False) -> Scope:
+    """The accounts, Regions and time the question is about."""
+    start, end = window.bounds(start_required=required, end_required=required)
+    if filters is None:
+        return make_scope(None, None, start, end)
+    return make_scope(filters.account_list(), filters.region_list(), start, end)
+
+
+def source_of(records: Records, positional: str | None) -> Records:
+    """``--source``, or SOURCE given the old way (positional)."""
+    if positional is not None and records.source is not None:
+        raise UsageError("give SOURCE once, as --source")
+    if positional is None:
+        return records
+    return dataclasses.replace(records, source=positional)

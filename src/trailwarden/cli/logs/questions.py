@@ -6,36 +6,34 @@ import typer
 
 from trailwarden.cli.common import EXIT_OK
 from trailwarden.cli.logs.group import (
-    AccountFilter,
-    Asked,
-    Db,
     Engine,
     EngineChoice,
-    RegionFilter,
-    Source,
-    TableOutput,
-    athena,
-    database,
+    Records,
+    Shown,
     logs_app,
+    scope,
 )
-from trailwarden.cli.options import AthenaArgs, AwsArgs, ProfileArgs, with_option_groups
-from trailwarden.cli.tables import TableFormat, render
+from trailwarden.cli.options import AthenaArgs, AwsArgs, Filters, Window, with_option_groups
 from trailwarden.errors import UsageError
 from trailwarden.logs import ask, questions
-from trailwarden.logs.layout import Scope, make_scope
+from trailwarden.logs.ask import Question, Rows
+from trailwarden.logs.layout import Scope
 
 
 @logs_app.command("who")
 @with_option_groups
 def who_cmd(
     resource: str = typer.Option(..., "--resource", help="Resource ARN or name."),
-    asked: Asked = Asked(),
+    records: Records = Records(),
+    window: Window = Window(),
+    shown: Shown = Shown(),
+    engine: EngineChoice = Engine.duckdb,
     where: AthenaArgs = AthenaArgs(),
     aws: AwsArgs = AwsArgs(),
 ) -> None:
     """Every principal that touched a resource: first and last time, actions, source IPs."""
-    rows = asked.answer(questions.who, resource, where, aws)
-    render(rows, asked.output, f"who touched {resource}")
+    rows = _answer(questions.who, resource, records, scope(window), engine, where, aws)
+    shown.render(rows, f"who touched {resource}")
     raise typer.Exit(EXIT_OK)
 
 
@@ -43,39 +41,55 @@ def who_cmd(
 @with_option_groups
 def actor_cmd(
     principal: str = typer.Argument(..., help="User/role/session ARN, user name or access key."),
-    asked: Asked = Asked(),
+    records: Records = Records(),
+    window: Window = Window(),
+    shown: Shown = Shown(),
+    engine: EngineChoice = Engine.duckdb,
     where: AthenaArgs = AthenaArgs(),
     aws: AwsArgs = AwsArgs(),
 ) -> None:
     """Everything a principal did; `origin` follows role sessions back through AssumeRole."""
-    rows = asked.answer(questions.actor, principal, where, aws)
-    render(rows, asked.output, f"actions of {principal}")
+    rows = _answer(questions.actor, principal, records, scope(window), engine, where, aws)
+    shown.render(rows, f"actions of {principal}")
     raise typer.Exit(EXIT_OK)
+
+
+def _answer(
+    question: Question,
+    subject: str,
+    records: Records,
+    when: Scope,
+    engine: Engine,
+    where: AthenaArgs,
+    aws: AwsArgs,
+) -> Rows:
+    """who or actor, asked of DuckDB or, with --engine athena, of Athena."""
+    if engine == Engine.athena:
+        return ask.answer_on_athena(question, records.athena(where, aws), subject, when)
+    with records.database(aws, when) as con:
+        return question(questions.duckdb_runner(con), subject, when)
 
 
 @logs_app.command("timeline")
 @with_option_groups
 def timeline_cmd(
-    start: str = typer.Option(..., "--start", help="From (YYYY-MM-DD or ISO time, UTC)."),
-    end: str = typer.Option(..., "--end", help="Until (an end date includes the whole day)."),
-    db: Db = None,
-    source: Source = None,
-    account: AccountFilter = None,
-    region: RegionFilter = None,
+    window: Window = Window(),
+    records: Records = Records(),
+    filters: Filters = Filters(),
     limit: int = typer.Option(10000, "--limit", min=1, help="At most this many events."),
-    output: TableOutput = TableFormat.table,
+    shown: Shown = Shown(),
     engine: EngineChoice = Engine.duckdb,
     where: AthenaArgs = AthenaArgs(),
-    aws: ProfileArgs = ProfileArgs(),
+    aws: AwsArgs = AwsArgs(),
 ) -> None:
-    """Events in a time window, oldest first."""
-    scope = make_scope(account, region, start, end)
+    """Events in a time window (--start-time and --end-time required), oldest first."""
+    when = scope(window, filters, required=True)
     if engine == Engine.athena:
-        rows = ask.timeline_on_athena(athena(source, where, aws), scope, limit)
+        rows = ask.timeline_on_athena(records.athena(where, aws), when, limit)
     else:
-        with database(db, source, aws, scope) as con:
-            rows = questions.timeline(con, scope, limit)
-    render(rows, output, "timeline")
+        with records.database(aws, when) as con:
+            rows = questions.timeline(con, when, limit)
+    shown.render(rows, "timeline")
     raise typer.Exit(EXIT_OK)
 
 
@@ -83,9 +97,8 @@ def timeline_cmd(
 @with_option_groups
 def query_cmd(
     sql: str = typer.Argument(..., help="SQL over the view `events` (CloudTrail field names)."),
-    db: Db = None,
-    source: Source = None,
-    output: TableOutput = TableFormat.table,
+    records: Records = Records(),
+    shown: Shown = Shown(),
     engine: EngineChoice = Engine.duckdb,
     where: AthenaArgs = AthenaArgs(),
     aws: AwsArgs = AwsArgs(),
@@ -97,9 +110,9 @@ def query_cmd(
     if engine == Engine.athena:
         if not sql.strip():
             raise UsageError("the query is empty")
-        rows = athena(source, where, aws)(sql)
+        rows = records.athena(where, aws)(sql)
     else:
-        with database(db, source, aws, Scope()) as con:
+        with records.database(aws, Scope()) as con:
             rows = questions.query(con, sql)
-    render(rows, output)
+    shown.render(rows)
     raise typer.Exit(EXIT_OK)
