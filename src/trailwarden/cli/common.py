@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import json
 import sys
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trailwarden.cli.options import option_group
 from trailwarden.terminal import console, err_console, quiet, show_progress
 
 # Exit codes, the same for every command.
@@ -36,13 +38,42 @@ class ListFormat(enum.StrEnum):
 __all__ = ["console", "err_console", "show_progress"]
 
 OUTPUT_OPTION = typer.Option(OutputFormat.text, "--output", "-o", help="text or json")
-LIST_OUTPUT_OPTION = typer.Option(
-    ListFormat.text, "--output", "-o", help="text, json, or jsonl (one object per line)"
-)
 Out = Annotated[
     Path | None,
     typer.Option("--out", help="Write the document to FILE (JSON unless -o says otherwise)."),
 ]
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class Output:
+    """``-o/--output text|json`` and ``--out FILE``: how a command gives its document."""
+
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text or json")] = (
+        OutputFormat.text
+    )
+    out: Out = None
+
+    def document(self, doc: Any) -> bool:
+        """Write ``doc`` where the options say; True when stdout still wants the text."""
+        return emit(doc, [doc], self.output, self.out)
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class ListOutput:
+    """``Output`` for a document that is a list of items: ``-o jsonl`` gives one a line."""
+
+    output: Annotated[
+        ListFormat,
+        typer.Option("--output", "-o", help="text, json, or jsonl (one object per line)"),
+    ] = ListFormat.text
+    out: Out = None
+
+    def document(self, doc: Any, items: Iterable[Any]) -> bool:
+        """Write ``doc`` (or its ``items``) where the options say; True when stdout still
+        wants the text."""
+        return emit(doc, items, self.output, self.out)
 
 
 def note(text: str) -> None:

@@ -8,15 +8,7 @@ from typing import Any
 import typer
 
 from trailwarden.cli import app as _app
-from trailwarden.cli.common import (
-    EXIT_OK,
-    OUTPUT_OPTION,
-    Out,
-    OutputFormat,
-    console,
-    emit,
-    note,
-)
+from trailwarden.cli.common import EXIT_OK, Output, console, note
 from trailwarden.cli.options import with_option_groups
 from trailwarden.cli.progress import progress_bar
 from trailwarden.errors import UsageError
@@ -46,8 +38,7 @@ def test_command(
         "--events",
         help="A CloudTrail log file or a directory of them (.json/.jsonl, gzipped or not).",
     ),
-    output: OutputFormat = OUTPUT_OPTION,
-    out: Out = None,
+    shown: Output = Output(),
 ) -> None:
     """Evaluate PATTERN on CloudTrail records, like TestMetricFilter over any amount of history."""
     predicate = compile_pattern(parse(pattern))  # a bad pattern stops here, before any reading
@@ -77,7 +68,7 @@ def test_command(
         "matches": len(matched),
         "matched_event_ids": [event.get("eventID") for event in matched],
     }
-    if emit(doc, [doc], output, out):
+    if shown.document(doc):
         for event in matched:
             identity = event.get("userIdentity")
             who = (
@@ -98,13 +89,11 @@ def test_command(
 
 @filter_app.command("canonical")
 @with_option_groups
-def canonical_command(
-    pattern: str = PATTERN_ARGUMENT, output: OutputFormat = OUTPUT_OPTION, out: Out = None
-) -> None:
+def canonical_command(pattern: str = PATTERN_ARGUMENT, shown: Output = Output()) -> None:
     """Print PATTERN in canonical form (what Security Hub's exact comparison sees)."""
     text = canonical(pattern)
     doc = {"schema": "trailwarden.filtercanonical/1", "pattern": pattern, "canonical": text}
-    if emit(doc, [doc], output, out):
+    if shown.document(doc):
         console.print(text, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_OK)
 
@@ -114,8 +103,7 @@ def canonical_command(
 def compare_command(
     pattern: str = PATTERN_ARGUMENT,
     control: str = typer.Option(..., "--control", help="CloudWatch.1 to CloudWatch.14."),
-    output: OutputFormat = OUTPUT_OPTION,
-    out: Out = None,
+    shown: Output = Output(),
 ) -> None:
     """Compare PATTERN with the CIS filter of a control: exact, equivalent, broader, narrower..."""
     from trailwarden.filterpattern.compare import compare  # builds the corpus: only when asked
@@ -134,7 +122,7 @@ def compare_command(
         "extra": result.extra,
         "explanation": result.explanation,
     }
-    if emit(doc, [doc], output, out):
+    if shown.document(doc):
         console.print(f"{control}: {result.verdict}", markup=False)
         console.print(result.explanation, markup=False, soft_wrap=True)
         for label, names in (("missed", result.missed), ("extra", result.extra)):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import LIST_OUTPUT_OPTION, ListFormat, Out, emit
+from trailwarden.cli.common import ListOutput
 from trailwarden.cli.options import AwsArgs, Filters, Window, option_group, with_option_groups
 from trailwarden.cli.progress import files_tally
 from trailwarden.errors import UsageError
@@ -99,8 +99,7 @@ def validate_command(
     strict: bool = typer.Option(False, "--strict", help="Also report what the AWS CLI misses."),
     max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="GETs in flight."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list valid files."),
-    output: ListFormat = LIST_OUTPUT_OPTION,
-    out: Out = None,
+    shown: ListOutput = ListOutput(),
     aws: AwsArgs = AwsArgs(),
 ) -> None:
     """Validate log files against the signed digest chains, with the AWS CLI's verdicts.
@@ -162,7 +161,7 @@ def validate_command(
     with files_tally("validating") as progress:
         report = validate(source, scope, opts, key_loader, trail_arn, progress)
     items = (item.to_json() for item in report.items)
-    if emit(report.to_json(), items, output, out):
+    if shown.document(report.to_json(), items):
         _print_text(report, verbose)
     raise typer.Exit(report.exit_code)
 

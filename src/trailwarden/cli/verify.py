@@ -8,15 +8,7 @@ import typer
 
 from trailwarden.apply import CountingAccess
 from trailwarden.cli import app
-from trailwarden.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    OUTPUT_OPTION,
-    Out,
-    OutputFormat,
-    console,
-    emit,
-)
+from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, Output, console
 from trailwarden.cli.options import AccessArgs, with_option_groups
 from trailwarden.cli.progress import progress_bar
 from trailwarden.errors import UsageError
@@ -36,8 +28,7 @@ def verify(
         [], "--public-key", help="[FINGERPRINT=]FILE for digests; skips ListPublicKeys."
     ),
     reach: AccessArgs = AccessArgs(),
-    output: OutputFormat = OUTPUT_OPTION,
-    out: Out = None,
+    shown: Output = Output(),
 ) -> None:
     """Prove the planned trail is logging, validated and alarming (each check with evidence)."""
     the_plan = load_plan(plan_file)
@@ -61,7 +52,7 @@ def verify(
             interval_s=interval_s,
             on_attempt=progress,
         )
-    if emit(report.to_json(), [], output, out):
+    if shown.document(report.to_json()):
         for check in report.checks:
             console.print(
                 f"{check.status} {check.account} {check.name}: {check.evidence}",

@@ -7,15 +7,7 @@ from pathlib import Path
 
 import typer
 
-from trailwarden.cli.common import (
-    EXIT_OK,
-    OUTPUT_OPTION,
-    Out,
-    OutputFormat,
-    console,
-    emit,
-    note,
-)
+from trailwarden.cli.common import EXIT_OK, Output, console, note
 from trailwarden.cli.logs.group import OldSource, Source, logs_app, scope
 from trailwarden.cli.options import AwsArgs, Filters, Window, with_option_groups
 from trailwarden.cli.progress import progress_tally
@@ -37,8 +29,7 @@ def ingest_cmd(
     db: Path = typer.Option(..., "--db", help="DuckDB database file (created if absent)."),
     window: Window = Window(),
     filters: Filters = Filters(),
-    output: OutputFormat = OUTPUT_OPTION,
-    out: Out = None,
+    shown: Output = Output(),
     aws: AwsArgs = AwsArgs(),
 ) -> None:
     """Load CloudTrail records (--source) into DuckDB; a second run reads only new files."""
@@ -69,7 +60,7 @@ def ingest_cmd(
         "mb_decompressed": round(st.bytes_out / 1e6, 3),
         "seconds": round(result.seconds, 3),
     }
-    if emit(summary, [summary], output, out):
+    if shown.document(summary):
         rate = st.bytes_out / 1e6 / max(result.seconds, 1e-9)
         console.print(
             f"ingested {result.inserted:,} events from {st.files:,} files into {db} "
