@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
 import typer
+from botocore.exceptions import ProfileNotFound
 from typer.testing import CliRunner
 
-from trailwarden.cli.common import with_aws_options
 from trailwarden.cli.options import (
     AccessArgs,
     AthenaArgs,
+    AwsArgs,
+    Filters,
     ScanScope,
     option_group,
     with_option_groups,
@@ -65,23 +68,31 @@ def test_an_option_declared_twice_is_refused_when_the_command_is_defined() -> No
         with_option_groups(run)
 
 
-def test_aws_options_leave_a_command_its_own_region_filter() -> None:
+def test_aws_args_reach_the_command_as_options_not_environment() -> None:
     seen: list[Any] = []
 
-    @with_aws_options
-    def run(
-        region: Annotated[list[str] | None, typer.Option("--region", help="Only these.")] = None,
-    ) -> None:
-        seen.append((region, os.environ.get("AWS_PROFILE")))
+    @with_option_groups
+    def run(filters: Filters = Filters(), aws: AwsArgs = AwsArgs()) -> None:
+        seen.append((filters.region_list(), aws.profile, aws.region, os.environ.get("AWS_PROFILE")))
 
     app = _app(run)
-    help_text = CliRunner().invoke(app, ["run", "--help"]).output
-    assert "--profile" in help_text
-    assert "AWS Region for the calls" not in help_text
-    result = CliRunner().invoke(app, ["run", "--region", "eu-west-1", "--profile", "p"])
+    args = ["run", "--regions", "eu-west-1,eu-west-2", "--regions", "us-east-1"]
+    result = CliRunner().invoke(app, [*args, "--profile", "p", "--region", "eu-west-3"])
     assert result.exit_code == 0, result.output
-    assert seen == [(["eu-west-1"], "p")]
-    assert "AWS_PROFILE" not in os.environ  # restored afterwards
+    # --regions filters (repeatable and comma-separated); --region is where calls go; the
+    # profile reaches the command as an option, never through the environment.
+    assert seen == [(["eu-west-1", "eu-west-2", "us-east-1"], "p", "eu-west-3", None)]
+
+
+def test_aws_args_become_the_access_the_command_reads_with(tmp_path: Path) -> None:
+    access = AwsArgs(region="eu-west-2").access(in_flight=4)
+    assert access.options.region == "eu-west-2"
+    assert access.options.profile is None
+    assert access.options.pool_size == 4 + 8 + 4  # the GETs, the listings, a margin
+    assert AwsArgs().files(str(tmp_path)).source.remote is False
+    assert AwsArgs().files("s3://bucket/prefix").source.remote is True
+    with pytest.raises(ProfileNotFound, match="nope"):  # the session is built with it
+        AwsArgs(profile="nope").files("s3://bucket/prefix")
 
 
 @pytest.mark.parametrize(

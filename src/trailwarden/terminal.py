@@ -7,12 +7,42 @@ import sys
 from rich.console import Console
 
 # Human output goes to stderr when stdout carries JSON, so pipes stay machine-readable.
-# Not on a terminal (CI logs, files), rich would wrap at 80 columns; reports read better wider.
-_WIDTH = None if sys.stdout.isatty() else 120
-console = Console(stderr=False, highlight=False, width=_WIDTH)
-err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+# On a terminal rich wraps to its width. Anywhere else (a file, a pipe, a CI log) nothing is
+# wrapped: an ARN or an eventID split across two lines is one that grep cannot find. The width
+# then only bounds tables, which are drawn as wide as their widest values.
+UNWRAPPED = 10_000
+
+
+def _console(stderr: bool) -> Console:
+    tty = (sys.stderr if stderr else sys.stdout).isatty()
+    return Console(
+        stderr=stderr, highlight=False, width=None if tty else UNWRAPPED, soft_wrap=not tty
+    )
+
+
+console = _console(stderr=False)
+err_console = _console(stderr=True)
+
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> bool:
+    """``--quiet``: no progress and no notes. Returns the previous setting (to restore it)."""
+    global _quiet
+    previous, _quiet = _quiet, quiet
+    return previous
+
+
+def quiet() -> bool:
+    return _quiet
+
+
+def piped() -> bool:
+    """stdout is not a terminal: tables become tab-separated rows with their full values."""
+    return not sys.stdout.isatty()
 
 
 def show_progress() -> bool:
-    """Progress bars only on an interactive terminal: CI logs and pipes stay clean."""
-    return sys.stderr.isatty()
+    """Progress bars only on an interactive terminal (CI logs and pipes stay clean), unless
+    ``--quiet``."""
+    return sys.stderr.isatty() and not _quiet

@@ -254,11 +254,12 @@ def test_region_and_account_filters_and_verbose_text(
     pem = tmp_path / "key.pem"
     pem.write_bytes(signing_key.pem())
     base = ["validate", "--dir", str(root), "--bucket", BUCKET, "--public-key", str(pem), *WINDOW]
-    res = cli([*base, "--region", "eu-west-1", "--account", "111122223333", "--output", "json"])
+    # --regions filters (--region is where calls go); --account is the old, hidden spelling.
+    res = cli([*base, "--regions", "eu-west-1", "--account", "111122223333", "--output", "json"])
     doc = json.loads(res.stdout)
     assert {(i["account"], i["region"]) for i in doc["items"]} == {("111122223333", "eu-west-1")}
     assert doc["summary"]["digests_total"] == 3
-    res = cli([*base, "--region", "eu-west-1", "--verbose"])
+    res = cli([*base, "--regions", "eu-west-1", "--verbose"])
     assert res.code == 0
     lines = res.stdout.splitlines()
     assert (

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoRegionError
 
 from trailwarden import arns
 from trailwarden.aws import DEFAULT_ROLE_NAME, OWN
@@ -58,6 +58,15 @@ class AwsAccess:
     @property
     def default_region(self) -> str:
         return self._base.region_name or "us-east-1"
+
+    def own_client(self, service: str) -> Any:
+        """The caller's own client of a regional service (Athena, CloudWatch...) in the Region
+        the options, the profile or the environment name; with none named, botocore's
+        NoRegionError, as a plain boto3 client would raise (no guessing where to ask)."""
+        region = self._base.region_name
+        if region is None:
+            raise NoRegionError()
+        return self.client(OWN, region, service)
 
     def caller_account(self) -> str:
         if self._caller is None:

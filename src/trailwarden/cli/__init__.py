@@ -32,9 +32,11 @@ app = typer.Typer(
     name="trailwarden",
     help="A complete, trustworthy, queryable CloudTrail audit trail for an AWS organisation.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for the user's shell
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # Every command and group inherits it from the root's context.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -69,7 +71,7 @@ def _register(argv: Sequence[str]) -> None:
     it must answer even where an optional dependency is missing.
     """
     first = next((a for a in argv if not a.startswith("-")), None)
-    if first is None and "--version" in argv:
+    if first is None and any(a in argv for a in ("--version", "--show-completion")):
         return
     names = [first] if first in COMMAND_MODULES else list(COMMAND_MODULES)
     for name in names:
@@ -83,6 +85,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     else a user can cause arrives here as an exception and leaves as one line on stderr.
     """
     args = list(argv) if argv is not None else sys.argv[1:]
+    if not args:
+        args = ["--help"]  # bare `trailwarden`: the help, on stdout, exit 0
     _register(args)
     command = typer.main.get_command(app)
     try:

@@ -10,14 +10,7 @@ import typer
 from trailwarden.apply import CountingAccess, Journal, Runner, StepResult
 from trailwarden.apply.runner import ApplyReport, refuse_unknown_steps
 from trailwarden.cli import app
-from trailwarden.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    OUTPUT_OPTION,
-    OutputFormat,
-    console,
-    emit_json,
-)
+from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, Output, OutputFormat, console
 from trailwarden.cli.options import AccessArgs, with_option_groups
 from trailwarden.cli.progress import progress_bar
 from trailwarden.errors import UsageError
@@ -36,13 +29,13 @@ def apply(
         None, "--journal", help="Journal file (default: PLAN.journal.jsonl beside the plan)."
     ),
     reach: AccessArgs = AccessArgs(),
-    output: OutputFormat = OUTPUT_OPTION,
+    shown: Output = Output(),
 ) -> None:
     """Apply a plan: each step is checked live first, so a rerun changes nothing or resumes."""
     the_plan = load_plan(plan_file)
     refuse_unknown_steps(the_plan)
     access_options = reach.options()  # a bad option fails before anything is shown
-    text = output == OutputFormat.text
+    text = shown.output == OutputFormat.text
     changes = the_plan.changes()
     if text:
         console.print(f"{len(changes)} planned change(s) in {len(the_plan.accounts)} account(s):")
@@ -63,10 +56,8 @@ def apply(
             on_progress=bar,
             on_result=_echo if text else None,
         ).run()
-    if text:
+    if shown.document(report.to_dict()):
         _summary(report, plan_file)
-    else:
-        emit_json(report.to_dict())
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import enum
-import functools
-import inspect
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from trailwarden.cli.options import EnvProfile, EnvRegion
-from trailwarden.terminal import console, err_console, show_progress
+from trailwarden.cli.options import option_group
+from trailwarden.terminal import console, err_console, quiet, show_progress
 
 # Exit codes, the same for every command.
 EXIT_OK = 0
@@ -29,15 +27,60 @@ class OutputFormat(enum.StrEnum):
     json = "json"
 
 
-class TableFormat(enum.StrEnum):
-    table = "table"
+class ListFormat(enum.StrEnum):
+    """For a command whose document is a list of items (validation items...)."""
+
+    text = "text"
     json = "json"
-    csv = "csv"
+    jsonl = "jsonl"
 
 
 __all__ = ["console", "err_console", "show_progress"]
 
 OUTPUT_OPTION = typer.Option(OutputFormat.text, "--output", "-o", help="text or json")
+Out = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write the document to FILE (JSON unless -o says otherwise)."),
+]
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class Output:
+    """``-o/--output text|json`` and ``--out FILE``: how a command gives its document."""
+
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text or json")] = (
+        OutputFormat.text
+    )
+    out: Out = None
+
+    def document(self, doc: Any) -> bool:
+        """Write ``doc`` where the options say; True when stdout still wants the text."""
+        return emit(doc, [doc], self.output, self.out)
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class ListOutput:
+    """``Output`` for a document that is a list of items: ``-o jsonl`` gives one a line."""
+
+    output: Annotated[
+        ListFormat,
+        typer.Option("--output", "-o", help="text, json, or jsonl (one object per line)"),
+    ] = ListFormat.text
+    out: Out = None
+
+    def document(self, doc: Any, items: Iterable[Any]) -> bool:
+        """Write ``doc`` (or its ``items``) where the options say; True when stdout still
+        wants the text."""
+        return emit(doc, items, self.output, self.out)
+
+
+def note(text: str) -> None:
+    """What the user should know beside the results (a corrupt file skipped...), on stderr;
+    nothing with ``--quiet``."""
+    if not quiet():
+        err_console.print(text, markup=False, soft_wrap=True)
 
 
 def emit_json(doc: Any, out: Path | None = None) -> None:
@@ -50,61 +93,21 @@ def emit_json(doc: Any, out: Path | None = None) -> None:
         sys.stdout.flush()
 
 
-@contextmanager
-def aws_environment(profile: str | None, region: str | None) -> Iterator[None]:
-    """Apply ``--profile``/``--region`` to every boto3 session the command creates (standard chain),
-    and restore the environment afterwards (commands also run in-process, in tests)."""
-    saved = {k: os.environ.get(k) for k in ("AWS_PROFILE", "AWS_DEFAULT_REGION")}
-    try:
-        if profile:
-            os.environ["AWS_PROFILE"] = profile
-        if region:
-            os.environ["AWS_DEFAULT_REGION"] = region
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def emit_jsonl(items: Iterable[Any], out: Path | None = None) -> None:
+    """One compact JSON object per line, to ``out`` or stdout, each line flushed as it is
+    written (a reader downstream sees items as they come)."""
+    with out.open("w") if out is not None else contextlib.nullcontext(sys.stdout) as stream:
+        for item in items:
+            stream.write(json.dumps(item, separators=(",", ":"), default=str) + "\n")
+            stream.flush()
 
 
-def _flags(parameter: inspect.Parameter) -> set[str]:
-    """The option names a command parameter declares (``--region`` -> ``region``), whether
-    given as its default or, ``Annotated``, in its type (where the first flag is "default")."""
-    decls: list[object] = []
-    if isinstance(parameter.default, typer.models.ParameterInfo):
-        decls += parameter.default.param_decls or ()
-    for info in getattr(parameter.annotation, "__metadata__", ()):
-        if isinstance(info, typer.models.ParameterInfo):
-            decls += [info.default, *(info.param_decls or ())]
-    return {flag.lstrip("-") for d in decls if isinstance(d, str) for flag in d.split("/")}
-
-
-def with_aws_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a command ``--profile`` and ``--region`` (for commands that reach AWS through boto3's
-    default session). A command whose ``--region`` already means something else (a filter) only
-    gets ``--profile``; the Region then comes from the profile or the standard chain."""
-    signature = inspect.signature(fn, eval_str=True)
-    options = {"profile": EnvProfile, "region": EnvRegion}
-    taken = set(signature.parameters)
-    for parameter in signature.parameters.values():
-        taken.update(_flags(parameter))
-    added = [name for name in options if name not in taken]
-    extra = [
-        inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=options[name]
-        )
-        for name in added
-    ]
-
-    @functools.wraps(fn)
-    def command(*args: Any, **kw: Any) -> Any:
-        ours = {name: kw.pop(name, None) for name in added}
-        with aws_environment(ours.get("profile"), ours.get("region")):
-            return fn(*args, **kw)
-
-    command.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*signature.parameters.values(), *extra]
-    )
-    return command
+def emit(doc: Any, items: Iterable[Any], fmt: str, out: Path | None) -> bool:
+    """The document in a machine format: ``-o json`` (or ``--out`` with ``-o text``) writes
+    ``doc``, ``-o jsonl`` its ``items``, to ``out`` or stdout. True when stdout still wants the
+    text (``-o text``)."""
+    if fmt == "jsonl":
+        emit_jsonl(items, out)
+    elif fmt == "json" or out is not None:
+        emit_json(doc, out)
+    return fmt == "text"

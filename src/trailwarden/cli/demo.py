@@ -22,7 +22,7 @@ from trailwarden.cli.common import (
     console,
     emit_json,
 )
-from trailwarden.cli.options import AccessArgs, MaxWorkers, ScanScope
+from trailwarden.cli.options import AccessArgs, MaxWorkers, ScanScope, with_option_groups
 from trailwarden.cli.scan import scan_snapshot
 from trailwarden.controls import Evaluation, Status, evaluate
 from trailwarden.errors import UsageError
@@ -66,8 +66,8 @@ def _scan(org: DemoOrg, max_workers: int) -> tuple[Snapshot, Evaluation]:
     snapshot = scan_snapshot(
         AccessArgs(role_name="OrganizationAccountAccessRole"),
         ScanScope(
-            accounts=",".join(org.account_ids),
-            regions=",".join(org.regions),
+            accounts=list(org.account_ids),
+            regions=list(org.regions),
             max_workers=max_workers,
         ),
     )
@@ -120,6 +120,7 @@ def _show_canary(report: FixReport) -> None:
 
 
 @app.command()
+@with_option_groups
 def demo(
     output: OutputFormat = OUTPUT_OPTION,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every failed finding."),

@@ -7,7 +7,10 @@ from pathlib import Path
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import console, with_aws_options
+from trailwarden.cli.common import console
+from trailwarden.cli.options import AwsArgs, Window, with_option_groups
+from trailwarden.cli.progress import files_tally
+from trailwarden.cli.validate import TrailBucket, parse_time
 from trailwarden.errors import UsageError
 
 evidence_app = typer.Typer(help="Evidence kept offline.", no_args_is_help=True)
@@ -15,33 +18,26 @@ app.add_typer(evidence_app, name="evidence")
 
 
 @evidence_app.command("download")
-@with_aws_options
+@with_option_groups
 def download_command(
     directory: Path = typer.Option(..., "--dir", help="Folder to write the copy into."),
-    trail_arn: str | None = typer.Option(None, "--trail-arn", help="Bucket from the trail."),
-    bucket: str | None = typer.Option(None, "--bucket", help="The trail's bucket."),
-    prefix: str | None = typer.Option(None, "--prefix", help="The trail's S3 key prefix."),
-    start_time: str | None = typer.Option(None, "--start-time", help="Only days from (UTC)."),
-    end_time: str | None = typer.Option(None, "--end-time", help="Only days up to (UTC)."),
+    trail: TrailBucket = TrailBucket(),
+    window: Window = Window(),
     max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="GETs in flight."),
+    aws: AwsArgs = AwsArgs(),
 ) -> None:
     """Copy log and digest files (with each digest's signature metadata) into --dir."""
-    from trailwarden.cli.validate import parse_time, progress_bar
-    from trailwarden.integrity.cloudtrail import describe_trail
     from trailwarden.integrity.evidence import download
-    from trailwarden.trailstore.s3 import S3Source, access_clients, reader_access
+    from trailwarden.trailstore.s3 import S3Source, access_clients
 
+    start_time, end_time = window.bounds()
     start = parse_time(start_time, "--start-time") if start_time else None
     end = parse_time(end_time, "--end-time") if end_time else None
     if start and end and start > end:
         raise UsageError("Invalid time range specified: start-time must occur before end-time")
-    clients = access_clients(reader_access(in_flight=max_workers))
-    if bucket is None:
-        if trail_arn is None:
-            raise UsageError("give --trail-arn or --bucket")
-        info = describe_trail(clients, trail_arn)
-        bucket, prefix = info.bucket, prefix if prefix is not None else info.prefix
-    with progress_bar("downloading") as progress:
+    clients = access_clients(aws.access(in_flight=max_workers))
+    bucket, prefix, _ = trail.located(clients, "give --trail-arn or --bucket")
+    with files_tally("downloading") as progress:
         copied = download(
             S3Source(clients, max_workers),
             bucket,
@@ -50,7 +46,7 @@ def download_command(
             start=start,
             end=end,
             max_workers=max_workers,
-            trail_arn=trail_arn,
+            trail_arn=trail.trail_arn,
             progress=progress,
         )
     console.print(

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import track
 
 from trailwarden.cli import app as _app
-from trailwarden.cli.common import (
-    EXIT_OK,
-    OUTPUT_OPTION,
-    OutputFormat,
-    console,
-    emit_json,
-    err_console,
-    show_progress,
-)
+from trailwarden.cli.common import EXIT_OK, Output, console, note
+from trailwarden.cli.options import with_option_groups
+from trailwarden.cli.progress import progress_bar
 from trailwarden.errors import UsageError
 from trailwarden.filterpattern import canonical, compile_pattern, parse
 from trailwarden.filterpattern._events import EventFiles, looks_like_cloudtrail, read_events
 from trailwarden.filterpattern.cis import BY_ID
-from trailwarden.trailstore.files import FileRef
 from trailwarden.trailstore.records import ReadStats
 
 filter_app = typer.Typer(
@@ -39,6 +30,7 @@ PATTERN_ARGUMENT = typer.Argument(
 
 
 @filter_app.command("test")
+@with_option_groups
 def test_command(
     pattern: str = PATTERN_ARGUMENT,
     events: Path = typer.Option(
@@ -46,7 +38,7 @@ def test_command(
         "--events",
         help="A CloudTrail log file or a directory of them (.json/.jsonl, gzipped or not).",
     ),
-    output: OutputFormat = OUTPUT_OPTION,
+    shown: Output = Output(),
 ) -> None:
     """Evaluate PATTERN on CloudTrail records, like TestMetricFilter over any amount of history."""
     predicate = compile_pattern(parse(pattern))  # a bad pattern stops here, before any reading
@@ -56,32 +48,27 @@ def test_command(
     matched: list[dict[str, Any]] = []
     skipped: list[str] = []
     stats = ReadStats()
-    steps: Iterable[tuple[FileRef, list[dict[str, Any]]]] = read_events(files, stats)
-    if show_progress() and len(files) > 1:
-        steps = track(
-            steps, total=len(files), description="reading", transient=True, console=err_console
-        )
-    for ref, records in steps:
-        if walking and not looks_like_cloudtrail(records):
-            skipped.append(ref.name)  # e.g. a manifest next to the logs: not events
-            continue
-        total += len(records)
-        matched.extend(event for event in records if predicate(event))
+    with progress_bar("reading", when=len(files) > 1) as bar:
+        for done, (ref, records) in enumerate(read_events(files, stats), 1):
+            if bar is not None:
+                bar(done, len(files))
+            if walking and not looks_like_cloudtrail(records):
+                skipped.append(ref.name)  # e.g. a manifest next to the logs: not events
+                continue
+            total += len(records)
+            matched.extend(event for event in records if predicate(event))
     for name in skipped:
-        err_console.print(f"skipped {name}: no CloudTrail records", markup=False, soft_wrap=True)
+        note(f"skipped {name}: no CloudTrail records")
     for name, reason in stats.corrupt:
-        err_console.print(f"skipped corrupt file {name}: {reason}", markup=False, soft_wrap=True)
-    if output is OutputFormat.json:
-        emit_json(
-            {
-                "schema": "trailwarden.filtertest/1",
-                "pattern": pattern,
-                "events": total,
-                "matches": len(matched),
-                "matched_event_ids": [event.get("eventID") for event in matched],
-            }
-        )
-    else:
+        note(f"skipped corrupt file {name}: {reason}")
+    doc = {
+        "schema": "trailwarden.filtertest/1",
+        "pattern": pattern,
+        "events": total,
+        "matches": len(matched),
+        "matched_event_ids": [event.get("eventID") for event in matched],
+    }
+    if shown.document(doc):
         for event in matched:
             identity = event.get("userIdentity")
             who = (
@@ -101,25 +88,22 @@ def test_command(
 
 
 @filter_app.command("canonical")
-def canonical_command(
-    pattern: str = PATTERN_ARGUMENT, output: OutputFormat = OUTPUT_OPTION
-) -> None:
+@with_option_groups
+def canonical_command(pattern: str = PATTERN_ARGUMENT, shown: Output = Output()) -> None:
     """Print PATTERN in canonical form (what Security Hub's exact comparison sees)."""
     text = canonical(pattern)
-    if output is OutputFormat.json:
-        emit_json(
-            {"schema": "trailwarden.filtercanonical/1", "pattern": pattern, "canonical": text}
-        )
-    else:
+    doc = {"schema": "trailwarden.filtercanonical/1", "pattern": pattern, "canonical": text}
+    if shown.document(doc):
         console.print(text, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_OK)
 
 
 @filter_app.command("compare")
+@with_option_groups
 def compare_command(
     pattern: str = PATTERN_ARGUMENT,
     control: str = typer.Option(..., "--control", help="CloudWatch.1 to CloudWatch.14."),
-    output: OutputFormat = OUTPUT_OPTION,
+    shown: Output = Output(),
 ) -> None:
     """Compare PATTERN with the CIS filter of a control: exact, equivalent, broader, narrower..."""
     from trailwarden.filterpattern.compare import compare  # builds the corpus: only when asked
@@ -127,21 +111,18 @@ def compare_command(
     if control not in BY_ID:
         raise UsageError(f"unknown control {control!r}; expected CloudWatch.1 to CloudWatch.14")
     result = compare(pattern, control)
-    if output is OutputFormat.json:
-        emit_json(
-            {
-                "schema": "trailwarden.filtercompare/1",
-                "pattern": pattern,
-                "control": control,
-                "cis_pattern": BY_ID[control].pattern,
-                "verdict": result.verdict,
-                "security_hub_pass": result.security_hub_pass,
-                "missed": result.missed,
-                "extra": result.extra,
-                "explanation": result.explanation,
-            }
-        )
-    else:
+    doc = {
+        "schema": "trailwarden.filtercompare/1",
+        "pattern": pattern,
+        "control": control,
+        "cis_pattern": BY_ID[control].pattern,
+        "verdict": result.verdict,
+        "security_hub_pass": result.security_hub_pass,
+        "missed": result.missed,
+        "extra": result.extra,
+        "explanation": result.explanation,
+    }
+    if shown.document(doc):
         console.print(f"{control}: {result.verdict}", markup=False)
         console.print(result.explanation, markup=False, soft_wrap=True)
         for label, names in (("missed", result.missed), ("extra", result.extra)):

@@ -10,10 +10,10 @@ group built from them::
     @with_option_groups
     def scan(reach: AccessArgs = AccessArgs(), target: ScanScope = ScanScope(), ...) -> None:
 
-``common.with_aws_options`` adds ``EnvProfile``/``EnvRegion`` (declared here) to the commands
-that reach AWS through boto3's default session. Every command module imports this one through
-``common``, so it stays light: the AWS libraries are imported when a group becomes their
-options, not when a command is registered.
+Commands that read a trail's files or one account's settings take ``AwsArgs`` (or
+``ProfileArgs`` where ``--region`` is a filter): the options become an ``AwsAccess`` passed down,
+never environment variables. Every command module imports this one, so it stays light: the AWS
+libraries are imported when a group becomes their options, not when a command is registered.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from trailwarden.aws import DEFAULT_ROLE_NAME
 from trailwarden.errors import UsageError
 
 if TYPE_CHECKING:
-    from trailwarden.aws.session import AccessOptions
+    from trailwarden.aws.session import AccessOptions, AwsAccess
     from trailwarden.collect import ScanOptions
+    from trailwarden.trailstore.files import TrailFiles
 
 # --- reaching AWS through trailwarden's own sessions (scan, plan, apply, verify) -------------
 Profile = Annotated[
@@ -51,22 +52,46 @@ MaxAttempts = Annotated[
 ]
 
 # --- what a scan reads ------------------------------------------------------------------------
+# Lists are repeatable and comma-separated alike: `--accounts A --accounts B,C` is three.
 Accounts = Annotated[
-    str | None, typer.Option("--accounts", help="Comma-separated account IDs to scan.")
+    list[str] | None,
+    typer.Option("--accounts", help="Account IDs to scan (repeatable, or comma-separated)."),
 ]
 Org = Annotated[bool, typer.Option("--org", help="Scan every active account of the organisation.")]
 Regions = Annotated[
-    str | None, typer.Option("--regions", help="Comma-separated Regions (default: all enabled).")
+    list[str] | None,
+    typer.Option(
+        "--regions", help="Regions (repeatable, or comma-separated; default: all enabled)."
+    ),
 ]
 MaxWorkers = Annotated[int, typer.Option("--max-workers", help="API calls in flight at once.")]
 
-# --- reaching AWS through boto3's default session (validate, evidence, logs, alarms) ----------
-# The help differs from Profile's by a word only because the two were written apart; keeping
-# it keeps every command's --help as it was.
-EnvProfile = Annotated[
-    str | None, typer.Option("--profile", help="AWS profile (default: standard chain).")
-]
+# --- reaching one account (validate, evidence, logs, alarms) ------------------------------------
 EnvRegion = Annotated[str | None, typer.Option("--region", help="AWS Region for the calls.")]
+
+# --- filters of what is read (validate, logs) ---------------------------------------------------
+AccountFilter = Annotated[
+    list[str] | None,
+    typer.Option("--accounts", help="Only these accounts (repeatable, or comma-separated)."),
+]
+RegionFilter = Annotated[
+    list[str] | None,
+    typer.Option("--regions", help="Only these Regions (repeatable, or comma-separated)."),
+]
+# The old spelling, kept hidden for one release.
+OldAccountFilter = Annotated[list[str] | None, typer.Option("--account", hidden=True)]
+
+# --- a time window (validate, evidence, logs, alarms), spelt as the AWS CLI's cloudtrail commands
+StartTime = Annotated[
+    str | None,
+    typer.Option("--start-time", help="From this time (ISO 8601 time or YYYY-MM-DD, UTC)."),
+]
+EndTime = Annotated[
+    str | None,
+    typer.Option("--end-time", help="Until this time (ISO 8601 time or YYYY-MM-DD, UTC)."),
+]
+OldStart = Annotated[str | None, typer.Option("--start", hidden=True)]
+OldEnd = Annotated[str | None, typer.Option("--end", hidden=True)]
 
 # --- Athena (logs --engine athena) ------------------------------------------------------------
 AthenaDatabase = Annotated[str, typer.Option("--athena-database", help="Athena database.")]
@@ -74,6 +99,18 @@ AthenaTable = Annotated[str, typer.Option("--athena-table", help="Athena table n
 AthenaWorkgroup = Annotated[str, typer.Option("--athena-workgroup", help="Athena workgroup.")]
 AthenaOutput = Annotated[
     str | None, typer.Option("--athena-output", help="s3:// location for Athena results.")
+]
+
+# --- how much a command says (every command) ---------------------------------------------------
+Verbose = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Say more (on stderr: where the credentials came from)."),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress and no notes on stderr; errors only.")
+]
+Debug = Annotated[
+    bool, typer.Option("--debug", help="Log every AWS request and response (botocore) on stderr.")
 ]
 
 G = TypeVar("G")
@@ -113,13 +150,24 @@ def _group_parameters(group: type[Any]) -> list[inspect.Parameter]:
 
 
 def with_option_groups(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Expand each option-group parameter of a command into the group's options, in place."""
+    """Expand each option-group parameter of a command into the group's options, in place.
+
+    Every command also gets ``-v/--verbose``, ``-q/--quiet`` and ``--debug`` (``Chatter``; a
+    command with a ``verbose`` of its own keeps it and gets ``Hush``), applied while it runs.
+    """
     signature = inspect.signature(fn, eval_str=True)
-    groups = {
-        p.name: p.annotation for p in signature.parameters.values() if _is_group(p.annotation)
-    }
+    given = list(signature.parameters.values())
+    if not any(p.annotation in (Chatter, Hush) for p in given):
+        chatter = Hush if "verbose" in signature.parameters else Chatter
+        default = chatter()
+        given.append(
+            inspect.Parameter(
+                _CHATTER, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=chatter
+            )
+        )
+    groups = {p.name: p.annotation for p in given if _is_group(p.annotation)}
     parameters: list[inspect.Parameter] = []
-    for parameter in signature.parameters.values():
+    for parameter in given:
         if parameter.name in groups:
             parameters += _group_parameters(groups[parameter.name])
         else:  # typer passes every value by name, so all may be keyword-only
@@ -133,22 +181,51 @@ def with_option_groups(fn: Callable[..., Any]) -> Callable[..., Any]:
     def command(**kw: Any) -> Any:
         for name, group in groups.items():
             kw[name] = group(**{f.name: kw.pop(f.name) for f in dataclasses.fields(group)})
-        return fn(**kw)
+        said = next(v for v in kw.values() if isinstance(v, Chatter | Hush))
+        kw.pop(_CHATTER, None)
+        from trailwarden.cli.chatter import chatter
+
+        with chatter(getattr(said, "verbose", False), said.quiet, said.debug):
+            return fn(**kw)
 
     command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     return command
 
 
-def split_list(value: str | None, what: str) -> list[str] | None:
-    if value is None:
+_CHATTER = "chatter"  # the parameter name of the group added to a command that has none
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class Chatter:
+    """How much a command says besides its results."""
+
+    verbose: Verbose = False
+    quiet: Quiet = False
+    debug: Debug = False
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class Hush:
+    """``Chatter`` for a command whose ``--verbose`` is its own (a longer listing)."""
+
+    quiet: Quiet = False
+    debug: Debug = False
+
+
+def split_list(value: str | list[str] | None, what: str) -> list[str] | None:
+    """A list option's values, each of which may hold several separated by commas."""
+    if value is None or (not isinstance(value, str) and not value):
         return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
+    joined = value if isinstance(value, str) else ",".join(value)
+    items = [v.strip() for v in joined.split(",") if v.strip()]
     if not items:
         raise UsageError(f"--{what} needs at least one value")
     return items
 
 
-def parse_accounts(value: str | None) -> list[str] | None:
+def parse_accounts(value: str | list[str] | None) -> list[str] | None:
     accounts = split_list(value, "accounts")
     for a in accounts or []:
         if not (a.isdigit() and len(a) == 12):
@@ -218,3 +295,78 @@ class AthenaArgs:
     athena_table: AthenaTable = "cloudtrail_logs"
     athena_workgroup: AthenaWorkgroup = "primary"
     athena_output: AthenaOutput = None
+
+    def where(self) -> dict[str, str | None]:
+        """As ``logs.athena.Athena`` keywords."""
+        return {
+            "database": self.athena_database,
+            "table": self.athena_table,
+            "workgroup": self.athena_workgroup,
+            "output": self.athena_output,
+        }
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class AwsArgs:
+    """How a command that reads one account (a trail's bucket, its alarms, Athena) reaches AWS:
+    the caller's own credentials, from ``--profile`` or the standard chain; ``--region`` is the
+    Region for the calls (None: the profile's or the chain's). They become an ``AwsAccess``
+    passed down, never environment variables."""
+
+    profile: Profile = None
+    region: EnvRegion = None
+
+    def access(self, in_flight: int | None = None) -> AwsAccess:
+        """Sessions for these options, with ``in_flight`` GETs (default: the reader's)."""
+        from trailwarden.trailstore.s3 import READS_IN_FLIGHT, reader_access
+
+        return reader_access(self.profile, self.region, in_flight or READS_IN_FLIGHT)
+
+    def files(self, spec: str) -> TrailFiles:
+        """The trail files at ``spec`` (a local path, or ``s3://`` read with these options)."""
+        from trailwarden.trailstore.s3 import open_source
+
+        return open_source(spec, self.access() if spec.startswith("s3://") else None)
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """Which accounts and Regions of a trail a command reads."""
+
+    accounts: AccountFilter = None
+    regions: RegionFilter = None
+    account: OldAccountFilter = None
+
+    def account_list(self) -> list[str] | None:
+        return split_list([*(self.accounts or []), *(self.account or [])], "accounts")
+
+    def region_list(self) -> list[str] | None:
+        return split_list(self.regions, "regions")
+
+
+@option_group
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """A time window; each command reads its ends as its library does (a logs end date takes
+    the whole day)."""
+
+    start_time: StartTime = None
+    end_time: EndTime = None
+    start: OldStart = None
+    end: OldEnd = None
+
+    def bounds(
+        self, *, start_required: bool = False, end_required: bool = False
+    ) -> tuple[str | None, str | None]:
+        """(start, end) as given, whichever spelling was used; a missing required end is a
+        usage error, as click says it."""
+        start, end = self.start_time or self.start, self.end_time or self.end
+        for value, flag, required in (
+            (start, "--start-time", start_required),
+            (end, "--end-time", end_required),
+        ):
+            if required and value is None:
+                raise UsageError(f"Missing option '{flag}'.")
+        return start, end

@@ -8,6 +8,7 @@ callback is then ``None``, which every library function accepts as "nobody is wa
   ``apply``'s ``(finished, total, step)``.
 - ``progress_tally``: work of unknown size (files read, bytes, events): running totals, re-rendered
   as one line of text. It yields a ``Tally``; ``tally.add(files=1, bytes=n)`` is thread-safe.
+  ``files_tally`` is the one for reading a trail's files: ``(files, bytes)`` callbacks.
 """
 
 from __future__ import annotations
@@ -134,3 +135,22 @@ def progress_tally(
         tally = Tally(live, live.add_task(""), render)
         tally.add()  # the first line at once, with zero totals
         yield tally
+
+
+def _files_and_mb(totals: Counter[str], _seconds: float) -> str:
+    return f"{totals['files']} files, {totals['bytes'] / 1e6:.1f} MB"
+
+
+@contextmanager
+def files_tally(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """``⠋ label 12 files, 3.4 MB 0:00:02`` while a trail's files are read; the callback takes
+    ``(files, bytes)`` more (``integrity``'s progress)."""
+    with progress_tally(label, _files_and_mb) as tally:
+        if tally is None:
+            yield None
+            return
+
+        def advance(files: int, size: int) -> None:
+            tally.add(files=files, bytes=size)
+
+        yield advance

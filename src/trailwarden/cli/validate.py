@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import (
-    OUTPUT_OPTION,
-    OutputFormat,
-    emit_json,
-    err_console,
-    with_aws_options,
-)
-from trailwarden.cli.common import show_progress as _show_progress
+from trailwarden.cli.common import ListOutput
+from trailwarden.cli.options import AwsArgs, Filters, Window, option_group, with_option_groups
+from trailwarden.cli.progress import files_tally
 from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import PublicKey, load_key_file
 from trailwarden.integrity.layout import Trail, fmt_display
 from trailwarden.integrity.model import Report
 from trailwarden.integrity.options import Options, Scope
-from trailwarden.integrity.validator import KeyLoader, Progress, validate
+from trailwarden.integrity.validator import KeyLoader, validate
 from trailwarden.trailstore.source import LocalSource, Source
+
+if TYPE_CHECKING:
+    from trailwarden.integrity.cloudtrail import TrailInfo
+    from trailwarden.trailstore.s3 import ClientFactory
 
 
 def parse_time(text: str, option: str) -> datetime:
@@ -49,34 +49,6 @@ def time_range(start_text: str, end_text: str | None) -> tuple[datetime, datetim
     return start, end
 
 
-@contextmanager
-def progress_bar(label: str) -> Iterator[Progress | None]:
-    """A files-and-MB bar on stderr when interactive; otherwise nothing."""
-    if not _show_progress():
-        yield None
-        return
-    from rich.progress import Progress as Bar
-    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Bar(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.fields[files]} files, {task.fields[mb]:.1f} MB"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None, files=0, mb=0.0)
-        totals = [0, 0]
-
-        def advance(files: int, size: int) -> None:
-            totals[0] += files
-            totals[1] += size
-            bar.update(task, files=totals[0], mb=totals[1] / 1e6)
-
-        yield advance
-
-
 def _static_keys(keys: list[PublicKey]) -> Callable[[str], KeyLoader]:
     def for_region(_region: str) -> KeyLoader:
         return lambda _start, _end: list(keys)
@@ -84,19 +56,41 @@ def _static_keys(keys: list[PublicKey]) -> Callable[[str], KeyLoader]:
     return for_region
 
 
+@option_group
+@dataclasses.dataclass(frozen=True)
+class TrailBucket:
+    """The trail's bucket and prefix, given or read from the trail (DescribeTrails)."""
+
+    trail_arn: Annotated[
+        str | None,
+        typer.Option("--trail-arn", help="The trail (its bucket and prefix are read from it)."),
+    ] = None
+    bucket: Annotated[str | None, typer.Option("--bucket", help="The trail's bucket.")] = None
+    prefix: Annotated[str | None, typer.Option("--prefix", help="The trail's S3 key prefix.")] = (
+        None
+    )
+
+    def located(self, clients: ClientFactory, missing: str) -> tuple[str, str, TrailInfo | None]:
+        """(bucket, prefix, the trail's description when it was asked for)."""
+        from trailwarden.integrity.cloudtrail import describe_trail
+
+        if self.bucket is not None:
+            return self.bucket, self.prefix or "", None
+        if self.trail_arn is None:
+            raise UsageError(missing)
+        info = describe_trail(clients, self.trail_arn)
+        return info.bucket, self.prefix if self.prefix is not None else info.prefix, info
+
+
 @app.command("validate")
-@with_aws_options
+@with_option_groups
 def validate_command(
-    start_time: str = typer.Option(..., "--start-time", help="Validate digests from (UTC)."),
-    end_time: str | None = typer.Option(None, "--end-time", help="Up to (default: now)."),
-    trail_arn: str | None = typer.Option(None, "--trail-arn", help="The trail to validate."),
-    bucket: str | None = typer.Option(None, "--bucket", help="The trail's bucket."),
-    prefix: str | None = typer.Option(None, "--prefix", help="The trail's S3 key prefix."),
+    window: Window = Window(),
+    trail: TrailBucket = TrailBucket(),
     directory: Path | None = typer.Option(
         None, "--dir", help="A local copy (from `trailwarden evidence download`)."
     ),
-    accounts: list[str] = typer.Option([], "--account", help="Only this account (repeatable)."),
-    regions: list[str] = typer.Option([], "--region", help="Only this Region (repeatable)."),
+    filters: Filters = Filters(),
     public_keys: list[str] = typer.Option(
         [],
         "--public-key",
@@ -104,15 +98,21 @@ def validate_command(
     ),
     strict: bool = typer.Option(False, "--strict", help="Also report what the AWS CLI misses."),
     max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="GETs in flight."),
-    verbose: bool = typer.Option(False, "--verbose", help="Also list valid files."),
-    output: OutputFormat = OUTPUT_OPTION,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list valid files."),
+    shown: ListOutput = ListOutput(),
+    aws: AwsArgs = AwsArgs(),
 ) -> None:
-    """Validate log files against the signed digest chains, with the AWS CLI's verdicts."""
-    start, end = time_range(start_time, end_time)
-    trail = None
+    """Validate log files against the signed digest chains, with the AWS CLI's verdicts.
+
+    --start-time is required; --end-time defaults to now.
+    """
+    start_time, end_time = window.bounds(start_required=True)
+    start, end = time_range(start_time or "", end_time)
+    trail_arn = trail.trail_arn
+    the_trail = None
     if trail_arn:
         try:
-            trail = Trail.from_arn(trail_arn)
+            the_trail = Trail.from_arn(trail_arn)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     keys = [load_key_file(spec) for spec in public_keys]
@@ -121,23 +121,18 @@ def validate_command(
 
     source: Source
     if directory is None or not keys:
-        from trailwarden.trailstore.s3 import access_clients, reader_access
+        from trailwarden.trailstore.s3 import access_clients
 
-        clients = access_clients(reader_access(in_flight=max_workers))
+        clients = access_clients(aws.access(in_flight=max_workers))
     if directory is not None:
-        source, bucket, prefix = _dir_source(directory, bucket, prefix)
+        source, bucket, prefix = _dir_source(directory, trail.bucket, trail.prefix)
     else:
-        from trailwarden.integrity.cloudtrail import describe_trail
         from trailwarden.trailstore.s3 import S3Source
 
-        if bucket is None:
-            if trail_arn is None:
-                raise UsageError("give --trail-arn, --bucket or --dir")
-            info = describe_trail(clients, trail_arn)
-            bucket, prefix = info.bucket, prefix if prefix is not None else info.prefix
-            if strict and info.latest_digest is not None:
-                expected_until = min(end, info.latest_digest)
-                latest_delivery = info.latest_digest
+        bucket, prefix, info = trail.located(clients, "give --trail-arn, --bucket or --dir")
+        if strict and info is not None and info.latest_digest is not None:
+            expected_until = min(end, info.latest_digest)
+            latest_delivery = info.latest_digest
         source = S3Source(clients, max_workers)
     if keys:
         key_loader = _static_keys(keys)
@@ -146,10 +141,11 @@ def validate_command(
 
         key_loader = public_key_loader(clients)
 
+    accounts, regions = filters.account_list(), filters.region_list()
     scope = Scope(
         bucket=bucket,
         prefix=(prefix or "").strip("/"),
-        trail=trail,
+        trail=the_trail,
         accounts=frozenset(accounts) if accounts else None,
         regions=frozenset(regions) if regions else None,
     )
@@ -162,11 +158,10 @@ def validate_command(
         latest_delivery=latest_delivery,
         trail_account=trail_arn.split(":")[4] if trail_arn else None,
     )
-    with progress_bar("validating") as progress:
+    with files_tally("validating") as progress:
         report = validate(source, scope, opts, key_loader, trail_arn, progress)
-    if output is OutputFormat.json:
-        emit_json(report.to_json())
-    else:
+    items = (item.to_json() for item in report.items)
+    if shown.document(report.to_json(), items):
         _print_text(report, verbose)
     raise typer.Exit(report.exit_code)
 

@@ -9,14 +9,7 @@ import typer
 from trailwarden.apply import CountingAccess
 from trailwarden.cli import app
 from trailwarden.cli.canary import print_canaries, run_canary_cli
-from trailwarden.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    OUTPUT_OPTION,
-    OutputFormat,
-    console,
-    emit_json,
-)
+from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, Output, console
 from trailwarden.cli.options import AccessArgs, with_option_groups
 from trailwarden.cli.progress import progress_bar
 from trailwarden.errors import UsageError
@@ -49,7 +42,7 @@ def verify(
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Send the canary even if it pages people."),
     reach: AccessArgs = AccessArgs(),
-    output: OutputFormat = OUTPUT_OPTION,
+    shown: Output = Output(),
 ) -> None:
     """Prove the planned trail is logging, validated and alarming (each check with evidence)."""
     the_plan = load_plan(plan_file)
@@ -80,13 +73,11 @@ def verify(
             access, the_plan, canary_all, canary_s, canary_endpoint, yes, interval_s
         )
     ok = report.ok and (canaries is None or canaries.ok)
-    if output == OutputFormat.json:
-        doc = report.to_json()
-        if canaries is not None:
-            doc["canary"] = canaries.to_json()
-            doc["ok"] = ok
-        emit_json(doc)
-    else:
+    doc = report.to_json()
+    if canaries is not None:
+        doc["canary"] = canaries.to_json()
+        doc["ok"] = ok
+    if shown.document(doc):
         for check in report.checks:
             console.print(
                 f"{check.status} {check.account} {check.name}: {check.evidence}",

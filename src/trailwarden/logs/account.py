@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from trailwarden.aws.errors import error_code
@@ -29,9 +28,8 @@ def _pages(client: Any, op: str, key: str, **kwargs: Any) -> list[dict[str, Any]
     return out
 
 
-def account_specs(log_group: str | None = None) -> list[AlarmSpec]:
-    logs = boto3.client("logs")
-    cloudwatch = boto3.client("cloudwatch")
+def account_specs(logs: Any, cloudwatch: Any, log_group: str | None = None) -> list[AlarmSpec]:
+    """From the account's CloudWatch Logs and CloudWatch clients (the caller builds them)."""
     kwargs = {"logGroupName": log_group} if log_group else {}
     filters = _pages(logs, "describe_metric_filters", "metricFilters", **kwargs)
     alarms = _pages(cloudwatch, "describe_alarms", "MetricAlarms")

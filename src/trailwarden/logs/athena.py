@@ -88,6 +88,14 @@ class Athena:
                 rows.append(dict(zip(names, values, strict=False)))
         return rows
 
+    @classmethod
+    def over(cls, files: TrailFiles, client: Any, **where: Any) -> Athena:
+        """A runner over the trail's bucket (``where``: database, table, workgroup, output),
+        with the trail's table and ``events`` view in place."""
+        runner = cls(client=client, **where)
+        runner.ensure(files)
+        return runner
+
     def ensure(self, source: TrailFiles) -> None:
         """Create the database, the projected table (if absent) and the ``events`` view."""
         org, accounts, regions = discover(source)

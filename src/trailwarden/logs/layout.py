@@ -109,7 +109,7 @@ def make_scope(
     s = parse_time(start) if start else None
     e = parse_time(end, end=True) if end else None
     if s is not None and e is not None and e < s:
-        raise UsageError(f"--end {end} is before --start {start}")
+        raise UsageError(f"--end-time {end} is before --start-time {start}")
     for acct in accounts or []:
         if not re.fullmatch(r"\d{12}", acct):
             raise UsageError(f"invalid account id {acct!r}: expected 12 digits")

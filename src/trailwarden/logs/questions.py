@@ -167,7 +167,7 @@ def duckdb_runner(con: duckdb.DuckDBPyConnection) -> Runner:
 
 def timeline_sql(scope: Scope, limit: int, extra: str = "TRUE") -> str:
     if scope.start is None or scope.end is None:
-        raise UsageError("timeline needs both --start and --end")
+        raise UsageError("timeline needs both --start-time and --end-time")
     return (
         f"SELECT {EVENT_COLUMNS} FROM events WHERE {window_sql(scope)} AND {extra} "
         f"ORDER BY eventTime, eventID LIMIT {int(limit)}"
