@@ -31,6 +31,7 @@ SURFACE: dict[str, tuple[str, ...]] = {
     "apply": (*AWS, *OUT),
     "verify": (*AWS, *OUT),
     "demo": (),
+    "report": (*OUT, "--compliance", "--suppressions"),
     "validate": (*AWS, *WINDOW, *FILTERS, *OUT, "text|json|jsonl"),
     "evidence download": (*AWS, *WINDOW),
     "filter test": OUT,

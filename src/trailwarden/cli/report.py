@@ -9,6 +9,7 @@ import typer
 
 from trailwarden.cli import app
 from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, console
+from trailwarden.cli.options import with_option_groups
 from trailwarden.cli.scan import (
     COMPLIANCE_OPTION,
     FAIL_ON_OPTION,
@@ -22,8 +23,11 @@ from trailwarden.report.text import render_text_document
 
 
 @app.command("report")
+@with_option_groups
 def report_command(
-    findings: Path = typer.Argument(..., help="A findings file (scan --output json)."),
+    findings: Path = typer.Argument(
+        ..., metavar="FINDINGS", help="A findings file (scan --output json)."
+    ),
     output: ReportFormat = typer.Option(
         ReportFormat.text,
         "--output",
