@@ -19,6 +19,7 @@ from trailwarden.controls.model import (
     Status,
     Verdict,
 )
+from trailwarden.controls.publicpolicy import policy_is_public
 from trailwarden.controls.registry import register
 from trailwarden.snapshot.model import Bucket, Trail
 
@@ -107,16 +108,13 @@ def _flag(bucket: Bucket, name: str) -> bool | None:
 
 
 def _policy_public(bucket: Bucket) -> bool | None:
+    """S3's own verdict (GetBucketPolicyStatus) first; else S3's documented rule applied to the
+    policy text, which says None rather than guess (publicpolicy.py)."""
     if bucket.policy_is_public is not None:
         return bucket.policy_is_public
     if bucket.policy is None:
         return None
-    for st in bucket.policy.get("Statement", []):
-        principal = st.get("Principal")
-        star = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        if st.get("Effect") == "Allow" and star and not st.get("Condition"):
-            return True
-    return False
+    return policy_is_public(bucket.policy)
 
 
 def _acl_public(bucket: Bucket) -> bool | None:
@@ -141,11 +139,11 @@ def _not_public(bucket: Bucket) -> Verdict:
         return Status.FAILED, f"bucket {bucket.name} is public through {how}", Gap.BUCKET_PUBLIC
     if via_policy is False and via_acl is False:
         return Status.PASSED, f"bucket {bucket.name} is not publicly accessible", None
-    return (
-        Status.NOT_AVAILABLE,
-        f"could not read the policy, ACL or Block Public Access of {bucket.name}",
-        None,
-    )
+    if via_policy is None and bucket.policy is not None and bucket.policy_is_public is None:
+        why = "GetBucketPolicyStatus failed and S3's documented rule does not decide its policy"
+    else:
+        why = "could not read its policy, ACL or Block Public Access"
+    return Status.NOT_AVAILABLE, f"bucket {bucket.name}: {why}", None
 
 
 def _access_logged(bucket: Bucket) -> Verdict:
