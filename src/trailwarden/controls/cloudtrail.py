@@ -170,19 +170,20 @@ CT10 = ControlMeta(
 
 
 def _ct1_problems(trail: Trail) -> list[str] | None:
-    """What keeps this trail from satisfying CloudTrail.1 (empty: nothing); None when unknown."""
+    """What keeps this trail from satisfying CloudTrail.1 (empty: nothing); None when unknown.
+
+    Every fact that was read is judged before asking what could not be: a single-Region trail
+    fails whatever its unreadable status says (issue 14: a certain FAIL wins over an unknown)."""
     problems = []
     if not trail.is_multi_region:
         problems.append("single-Region")
-    if trail.status is None:
-        return None
-    if not trail.status.is_logging:
+    if trail.status is not None and not trail.status.is_logging:
         problems.append("not logging")
-    if trail.selectors is None:
-        return problems or None  # a known problem already decides; else unknown
-    if not covers_all_management(trail.selectors):
+    if trail.selectors is not None and not covers_all_management(trail.selectors):
         problems.append(f"records {describe_management(trail.selectors)}")
-    return problems
+    if problems:
+        return problems
+    return None if trail.status is None or trail.selectors is None else []
 
 
 def _not_opted_in(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:

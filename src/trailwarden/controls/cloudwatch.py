@@ -46,14 +46,16 @@ def _canonical(pattern: str) -> str | None:
 
 
 def _trail_link(trail: Trail, cis: CisControl) -> Outcome | None:
+    """The trail's own links. Facts that were read decide before reads that failed: a stopped
+    trail fails even when its selectors could not be read."""
     if not trail.is_multi_region:
         return _failed(Gap.NOT_MULTI_REGION, f"{trail.name} is not multi-Region", 0)
-    if trail.status is None or trail.selectors is None:
-        return Outcome(Status.NOT_AVAILABLE, f"could not read {trail.name}'s status/selectors", 0)
-    if not trail.status.is_logging:
+    if trail.status is not None and not trail.status.is_logging:
         return _failed(Gap.NOT_LOGGING, f"{trail.name} is not logging", 0)
     kms = "kms.amazonaws.com" if cis.control_id == "CloudWatch.7" else ""
-    if not records_read_write_management(trail.selectors, must_include=kms):
+    if trail.selectors is not None and not records_read_write_management(
+        trail.selectors, must_include=kms
+    ):
         extra = " (or excludes KMS events)" if kms else ""
         return _failed(
             Gap.INCOMPLETE_SELECTORS,
@@ -99,6 +101,15 @@ def _chain(view: AccountView, trail: Trail, cis: CisControl) -> Outcome:
     early = _trail_link(trail, cis)
     if early is not None:
         return early
+    rest = _group_chain(view, trail, cis)
+    if (trail.status is None or trail.selectors is None) and rest.status != Status.FAILED:
+        # Only now does the unread status/selectors matter: a later missing link already failed.
+        return Outcome(Status.NOT_AVAILABLE, f"could not read {trail.name}'s status/selectors", 0)
+    return rest
+
+
+def _group_chain(view: AccountView, trail: Trail, cis: CisControl) -> Outcome:
+    """Log group -> exact filter -> alarm -> subscribed topic, for a trail that could qualify."""
     group, problem = _group_link(view, trail)
     if problem is not None or group is None:
         return problem or Outcome(Status.NOT_AVAILABLE, "log group unknown", 1)
