@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from trailwarden.arns import arn_account, arn_region, log_group_name
+from trailwarden.arns import arn_account, arn_region, arn_service, log_group_name
 from trailwarden.aws.errors import AWS_ERRORS, error_code
 from trailwarden.collect.reads import Read, ReadContext, declare
 from trailwarden.snapshot.model import (
@@ -355,7 +355,8 @@ LIST_SUBSCRIPTIONS_BY_TOPIC = declare("sns:ListSubscriptionsByTopic")
 
 def _topics(c: ReadContext, account: str, alarms: list[Alarm]) -> list[Topic]:
     topics = []
-    arns = sorted({a for alarm in alarms for a in alarm.actions if a.startswith("arn:aws:sns:")})
+    # Any partition: an alarm in aws-us-gov notifies arn:aws-us-gov:sns:... (arns.py).
+    arns = sorted({a for alarm in alarms for a in alarm.actions if arn_service(a) == "sns"})
     for arn in arns:
         pages = c.client(account, arn_region(arn), "sns").get_paginator(
             "list_subscriptions_by_topic"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from trailwarden.arns import bucket_arn, partition_for_region
 from trailwarden.controls.context import AccountView, trail_cause
 from trailwarden.controls.model import (
     ControlMeta,
@@ -62,8 +63,8 @@ def _bucket_findings(
             continue
         seen.add(name)
         bucket = _bucket_of(view, trail)
-        resource = f"arn:aws:s3:::{name}"
         region = (bucket.region if bucket else None) or trail.home_region
+        resource = bucket_arn(name, partition_for_region(region))
         verdict: Verdict
         if bucket is None or bucket.owned is None:
             verdict = Status.NOT_AVAILABLE, f"could not establish who owns bucket {name}", None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from trailwarden.arns import arn_service
 from trailwarden.controls.causes import TrailCause
 from trailwarden.controls.context import AccountView, account_resource, repair_target, trail_cause
 from trailwarden.controls.model import ControlMeta, Finding, Gap, Remediation, Severity, Status
@@ -137,7 +138,7 @@ def _group_chain(view: AccountView, trail: Trail, cis: CisControl) -> Outcome:
         listed = ", ".join(f"{ns}/{name}" for name, ns in sorted(metrics))
         return _failed(Gap.NO_ALARM, f"no alarm on metric {listed}{hint}", 3)
     topics = {t.arn: t for t in group.topics or []}
-    sns = [a for alarm in alarms for a in alarm.actions if a.startswith("arn:aws:sns:")]
+    sns = [a for alarm in alarms for a in alarm.actions if arn_service(a) == "sns"]
     if not sns:
         return _failed(Gap.NO_SNS_ACTION, f"alarm {alarms[0].name} has no SNS action", 4)
     states = [topics.get(arn) for arn in sns]
