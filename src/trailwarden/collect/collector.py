@@ -201,7 +201,7 @@ class Collector(ReadContext):
                 GET_EVENT_DATA_STORE,
                 partial(cloudtrail.get_event_data_store, EventDataStore=arn),
             )
-            store = EventDataStore(arn=arn, name=item.get("Name", ""))
+            store = EventDataStore(arn=arn, name=item.get("Name", ""), described=got is not None)
             if got is not None:
                 store.kms_key_id = got.get("KmsKeyId")
                 if store.kms_key_id:

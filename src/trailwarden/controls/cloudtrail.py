@@ -391,11 +391,10 @@ def cloudtrail_9(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
 
 @register(CT10)
 def cloudtrail_10(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    """Only where event data stores exist: an account without any gets no finding."""
+    """Only where event data stores exist: an account without any gets no finding. Stores are
+    listed by their own call, so a Region whose DescribeTrails failed still has them graded."""
     cause = LakeStores(view.account)
     for region in view.scanned_regions:
-        if region.state == RegionState.ERROR:
-            continue
         if region.event_data_stores is None:
             yield view.finding(
                 meta,
@@ -421,6 +420,8 @@ def cloudtrail_10(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
 
 def _store_key(store: EventDataStore) -> Verdict:
     label = store.name or store.arn
+    if not store.described:
+        return Status.NOT_AVAILABLE, f"could not read event data store {label}", None
     if not store.kms_key_id:
         return Status.FAILED, f"{label} uses the default key", Gap.NO_CUSTOMER_MANAGED_KEY
     if store.key_manager == "CUSTOMER":
