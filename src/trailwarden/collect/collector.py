@@ -50,6 +50,18 @@ def classify(trail_arn: str, home_region: str, account: str, region: str) -> Tra
     return TrailClass.OWNED_HOME if home_region == region else TrailClass.OWNED_SHADOW
 
 
+def log_group_needs(account: str, trails: list[Trail]) -> dict[str, bool]:
+    """Each log group the account's own trails deliver to, read once for what every one of them
+    needs: the CloudWatch.x chain (filters, alarms, topics) if any of them is multi-Region. Read
+    for whichever trail came first, a group shared with a single-Region trail lost its chain."""
+    needs: dict[str, bool] = {}
+    for trail in trails:
+        arn = trail.cloudwatch_logs_log_group_arn
+        if arn and arn_account(trail.arn) == account:
+            needs[arn] = needs.get(arn, False) or trail.is_multi_region
+    return needs
+
+
 @dataclass(frozen=True)
 class ScanOptions:
     accounts: list[str] | None = None  # None: the caller's account (or the org with ``org``)
@@ -176,8 +188,11 @@ class Collector(ReadContext):
                 state.regions_left -= 1
                 last = state.regions_left == 0
             if last:
-                for trail in list(state.trails.values()):
+                trails = list(state.trails.values())
+                for trail in trails:
                     self.runner.submit(self._trail_task(account, trail))
+                for arn, chain in log_group_needs(account, trails).items():
+                    self.runner.submit(self._log_group_task(account, arn, chain))
 
         return task
 
@@ -225,17 +240,15 @@ class Collector(ReadContext):
                 key = details.describe_key(self, account, trail.home_region, trail.kms_key_id)
                 with self.lock:
                     state.scan.kms_keys.append(key)
-            group_arn = trail.cloudwatch_logs_log_group_arn
-            if group_arn and self.claim((account, "log-group", group_arn)):
-                group = details.read_log_group(
-                    self,
-                    account,
-                    group_arn,
-                    with_alarm_chain=trail.is_multi_region,
-                )
-                if group is not None:
-                    with self.lock:
-                        state.scan.log_groups.append(group)
+
+        return task
+
+    def _log_group_task(self, account: str, arn: str, with_alarm_chain: bool) -> Callable[[], None]:
+        def task() -> None:
+            group = details.read_log_group(self, account, arn, with_alarm_chain=with_alarm_chain)
+            if group is not None:
+                with self.lock:
+                    self.accounts[account].scan.log_groups.append(group)
 
         return task
 
