@@ -85,6 +85,7 @@ class Collector(ReadContext):
         self.region_scans: list[RegionScan] = []
         self.accounts: dict[str, _AccountState] = {}
         self.runner = TaskGroup(options.max_workers, options.on_progress)
+        self.accounts_listing = 0  # accounts whose trails are not all described yet
 
     # -- stages --------------------------------------------------------------------------------
 
@@ -93,6 +94,7 @@ class Collector(ReadContext):
         targets = self._targets(caller)
         for account, name in targets:
             self.accounts[account] = _AccountState(AccountScan(account=account, name=name))
+        self.accounts_listing = len(self.accounts)
         self.runner.run([self._account_task(account) for account, _ in targets])
         accounts = []
         for state in self.accounts.values():
@@ -128,6 +130,7 @@ class Collector(ReadContext):
             except AccessError as exc:
                 self.record(account, "-", ASSUME_ROLE, exc.__cause__ or exc)
                 state.scan.reachable = False
+                self._account_listed()
                 return
             regions = self.options.regions
             if regions is None:
@@ -150,6 +153,8 @@ class Collector(ReadContext):
                             self.region_scans.append(scan)
             state.scan.regions_enabled = list(regions)
             state.regions_left = len(regions)
+            if not regions:
+                self._account_listed()
             for region in regions:
                 self.runner.submit(self._region_task(account, region))
 
@@ -193,6 +198,34 @@ class Collector(ReadContext):
                     self.runner.submit(self._trail_task(account, trail))
                 for arn, chain in log_group_needs(account, trails).items():
                     self.runner.submit(self._log_group_task(account, arn, chain))
+                self._account_listed()
+
+        return task
+
+    def _account_listed(self) -> None:
+        """Once every account's trails are described, each account looks for the buckets other
+        accounts' trails deliver to that it owns (a central log bucket is graded where it is)."""
+        with self.lock:
+            self.accounts_listing -= 1
+            done = self.accounts_listing == 0
+        if done:
+            for account, state in self.accounts.items():
+                if state.scan.reachable:
+                    self.runner.submit(self._central_buckets_task(account))
+
+    def _central_buckets_task(self, account: str) -> Callable[[], None]:
+        def task() -> None:
+            with self.lock:
+                every = [t for s in self.accounts.values() for t in s.trails.values()]
+            own = {t.s3_bucket_name for t in every if arn_account(t.arn) == account}
+            others = {t.s3_bucket_name for t in every if t.s3_bucket_name} - own
+            for name in sorted(n for n in others if n):
+                if not self.claim((account, "bucket", name)):
+                    continue
+                bucket = details.read_central_bucket(self, account, name)
+                if bucket is not None:
+                    with self.lock:
+                        self.accounts[account].scan.buckets.append(bucket)
 
         return task
 

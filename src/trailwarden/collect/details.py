@@ -133,6 +133,16 @@ def _owned_buckets(c: ReadContext, account: str) -> set[str] | None:
     return c.memo((account, "owned-buckets"), compute)
 
 
+def read_central_bucket(c: ReadContext, account: str, name: str) -> Bucket | None:
+    """A bucket another account's trail delivers to, read only if this account owns it (it is
+    graded where it lives); ``owned=None`` when ListBuckets failed, so whether it does is
+    unknown; None when it is someone else's."""
+    owned = _owned_buckets(c, account)
+    if owned is None:
+        return Bucket(name=name, owned=None)
+    return read_bucket(c, account, name) if name in owned else None
+
+
 HEAD_BUCKET = declare("s3:HeadBucket", "s3:ListBucket")
 GET_BUCKET_LOCATION = declare("s3:GetBucketLocation")
 GET_PUBLIC_ACCESS_BLOCK = declare("s3:GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock")

@@ -2,7 +2,8 @@
 (docs/aws-facts/controls.md#bucket-in-another-account).
 
 Each bucket is evaluated once, from the first owned trail that names it, and only in the account
-that owns it: another account's bucket (or one of unknown owner) is NOT_AVAILABLE here.
+that owns it: another account's bucket (or one of unknown owner) is NOT_AVAILABLE here. A bucket
+this account owns that only other accounts' trails use (a central log bucket) is graded here.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from trailwarden.arns import bucket_arn, partition_for_region
+from trailwarden.controls.causes import BucketCause
 from trailwarden.controls.context import AccountView, trail_cause
 from trailwarden.controls.model import (
     ControlMeta,
@@ -90,6 +92,38 @@ def _bucket_findings(
             resource=resource,
             reason=reason,
             root_cause=trail_cause(trail),
+            gap=gap,
+        )
+    yield from _central_findings(view, meta, check, seen)
+
+
+def _central_findings(
+    view: AccountView, meta: ControlMeta, check: Callable[[Bucket], Verdict], seen: set[str]
+) -> Iterator[Finding]:
+    """Buckets this account owns (or may own) that only other accounts' trails deliver to: a
+    central log bucket is graded in the account and Region where it is, as Security Hub does
+    (docs/aws-facts/controls.md#bucket-in-another-account); the collector read only those."""
+    for bucket in view.scan.buckets:
+        if bucket.name in seen:
+            continue
+        seen.add(bucket.name)
+        cause = BucketCause(view.account, bucket_arn(bucket.name, view.partition))
+        if bucket.owned is None:
+            status, reason, gap = (
+                Status.NOT_AVAILABLE,
+                f"could not establish whether this account owns bucket {bucket.name}, to which "
+                "another account's trail delivers",
+                None,
+            )
+        else:
+            status, reason, gap = check(bucket)
+        yield view.finding(
+            meta,
+            status,
+            region=bucket.region or "-",
+            resource=cause.arn,
+            reason=reason,
+            root_cause=cause,
             gap=gap,
         )
 

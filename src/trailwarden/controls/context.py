@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from trailwarden.arns import partition_for_region
 from trailwarden.controls.causes import MissingTrail, RegionNotScanned, RootCause, TrailCause
 from trailwarden.controls.model import ControlMeta, ControlParams, Finding, Gap, Status
 from trailwarden.snapshot.model import (
@@ -39,6 +40,11 @@ class AccountView:
     @property
     def account(self) -> str:
         return self.scan.account
+
+    @property
+    def partition(self) -> str:
+        """The partition of the account's Regions (one scan never spans two partitions)."""
+        return partition_for_region(self.regions[0].region if self.regions else "")
 
     @property
     def scanned_regions(self) -> list[RegionScan]:
