@@ -81,3 +81,45 @@ def test_ct10_unreadable_store_is_not_available_never_no_key(proxy: Any, cli: An
     assert ("us-east-1", "cloudtrail:GetEventDataStore") in {
         (e["region"], e["operation"]) for e in doc["errors"]
     }
+
+
+# -- item 7: every scope that could not be read is NOT_AVAILABLE, with its error ------------------
+
+PER_TRAIL = ["CloudTrail.2", "CloudTrail.4", "CloudTrail.5", "CloudTrail.6", "CloudTrail.7"]
+
+
+def test_region_whose_trails_could_not_be_listed_is_never_silent(proxy: Any, cli: Any) -> None:
+    """A single-Region trail homed in eu-west-1 is invisible anywhere else: when DescribeTrails
+    fails there, each per-trail control must say so for that Region."""
+    create_trail(session_for(MANAGEMENT), "main")
+    create_trail(session_for(MANAGEMENT), "irish", multi=False, home="eu-west-1")
+    proxy.add_fault(Fault(region="eu-west-1", service="cloudtrail", operation="DescribeTrails"))
+    doc = scan(cli)
+    for control in [*PER_TRAIL, "CloudTrail.9", "CloudTrail.1", "CloudTrail.3"]:
+        got = findings(doc, control, "eu-west-1")
+        assert [f["status"] for f in got] == ["NOT_AVAILABLE"], control
+        assert "DescribeTrails" in got[0]["reason"] and "AccessDenied" in got[0]["reason"]
+
+
+def test_unknowns_name_the_error_behind_them(proxy: Any, cli: Any) -> None:
+    create_trail(session_for(MANAGEMENT), "main")
+    proxy.add_fault(Fault(service="cloudtrail", operation="ListTags"))
+    proxy.add_fault(Fault(service="cloudtrail", operation="GetTrailStatus"))
+    doc = scan(cli)
+    ct9 = findings(doc, "CloudTrail.9", "us-east-1")
+    assert [f["status"] for f in ct9] == ["NOT_AVAILABLE"]
+    assert "cloudtrail:ListTags: AccessDenied" in ct9[0]["reason"]
+    ct1 = findings(doc, "CloudTrail.1", "eu-west-1")
+    assert "cloudtrail:GetTrailStatus: AccessDenied" in ct1[0]["reason"]
+
+
+def test_regions_that_could_not_be_listed_are_one_unknown_per_control(proxy: Any, cli: Any) -> None:
+    create_trail(session_for(MANAGEMENT), "main")
+    proxy.add_fault(Fault(service="ec2", operation="DescribeRegions"))
+    result = cli(["scan", "--output", "json", "--max-attempts", "2"])  # every enabled Region
+    doc = json.loads(result.stdout)
+    unlisted = [f for f in doc["findings"] if f["region"] == "-"]
+    controls = {f["control"] for f in doc["findings"]}
+    assert sorted(f["control"] for f in unlisted) == sorted(controls)
+    assert all("ec2:DescribeRegions: UnauthorizedOperation" in f["reason"] for f in unlisted)
+    assert {f["status"] for f in unlisted} == {"NOT_AVAILABLE"}

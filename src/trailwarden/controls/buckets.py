@@ -85,6 +85,8 @@ def _bucket_findings(
         else:
             verdict = check(bucket)
         status, reason, gap = verdict
+        if status == Status.NOT_AVAILABLE and bucket is not None and bucket.owned is not False:
+            reason += view.why(None, "s3:")
         yield view.finding(
             meta,
             status,
@@ -95,6 +97,7 @@ def _bucket_findings(
             gap=gap,
         )
     yield from _central_findings(view, meta, check, seen)
+    yield from view.unlisted_regions(meta)
 
 
 def _central_findings(
@@ -117,6 +120,8 @@ def _central_findings(
             )
         else:
             status, reason, gap = check(bucket)
+        if status == Status.NOT_AVAILABLE:
+            reason += view.why(None, "s3:")
         yield view.finding(
             meta,
             status,

@@ -169,6 +169,10 @@ CT10 = ControlMeta(
 )
 
 
+# The per-trail reads CloudTrail.1 and CloudWatch.x depend on (their failures explain unknowns).
+_TRAIL_READS = ("cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors")
+
+
 def _ct1_problems(trail: Trail) -> list[str] | None:
     """What keeps this trail from satisfying CloudTrail.1 (empty: nothing); None when unknown.
 
@@ -220,13 +224,15 @@ def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
                 root_cause=trail_cause(best),
             )
         elif any(v is None for v in verdicts.values()):
-            unknown = [t.name for t in trails if verdicts[t.arn] is None]
+            unknown = [t for t in trails if verdicts[t.arn] is None]
+            names = ", ".join(t.name for t in unknown)
+            why = view.why(unknown[0].home_region, *_TRAIL_READS)
             yield view.finding(
                 meta,
                 Status.NOT_AVAILABLE,
                 region=region.region,
                 resource=resource,
-                reason=f"could not read status or selectors of {', '.join(unknown)}; see errors",
+                reason=f"could not read status or selectors of {names}{why}",
                 root_cause=repair_target(view, trails),
             )
         else:
@@ -273,7 +279,8 @@ def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
                 Status.NOT_AVAILABLE,
                 region=region.region,
                 resource=resource,
-                reason=f"could not read the status of {', '.join(t.name for t in unknown)}",
+                reason=f"could not read the status of {', '.join(t.name for t in unknown)}"
+                + view.why(unknown[0].home_region, "cloudtrail:GetTrailStatus"),
                 root_cause=repair_target(view, trails),
             )
         else:
@@ -319,6 +326,7 @@ def _per_owned_trail(
             gap=None if ok else gap,
         )
     yield from _foreign(view, meta)
+    yield from view.unlisted_regions(meta)
 
 
 @register(CT2)
@@ -377,6 +385,8 @@ def _tags_verdict(trail: Trail, required: tuple[str, ...]) -> Verdict:
 def cloudtrail_9(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
     for trail in view.owned_trails():
         status, reason, gap = _tags_verdict(trail, view.params.required_tag_keys)
+        if status == Status.NOT_AVAILABLE:
+            reason += view.why(trail.home_region, "cloudtrail:ListTags")
         yield view.finding(
             meta,
             status,
@@ -387,6 +397,7 @@ def cloudtrail_9(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
             gap=gap,
         )
     yield from _foreign(view, meta)
+    yield from view.unlisted_regions(meta)
 
 
 @register(CT10)
@@ -401,12 +412,15 @@ def cloudtrail_10(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
                 Status.NOT_AVAILABLE,
                 region=region.region,
                 resource=account_resource(view.account),
-                reason="could not list CloudTrail Lake event data stores",
+                reason="could not list CloudTrail Lake event data stores"
+                + view.why(region.region, "cloudtrail:ListEventDataStores"),
                 root_cause=cause,
             )
             continue
         for store in region.event_data_stores:
             status, reason, gap = _store_key(store)
+            if status == Status.NOT_AVAILABLE:
+                reason += view.why(None, "cloudtrail:GetEventDataStore", "kms:DescribeKey")
             yield view.finding(
                 meta,
                 status,

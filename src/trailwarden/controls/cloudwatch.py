@@ -23,6 +23,15 @@ from trailwarden.filterpattern.cis import CIS_CONTROLS, CisControl
 from trailwarden.filterpattern.compare import compare
 from trailwarden.snapshot.model import LogGroup, RegionScan, RegionState, Trail, TrailClass
 
+# The reads along the chain, in the trail's home Region: their failures explain an unknown.
+_CHAIN_READS = (
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+    "logs:",
+    "cloudwatch:",
+    "sns:",
+)
+
 # Outcomes ordered from worst to best: the best trail in a Region decides the verdict.
 _RANK = {Status.FAILED: 0, Status.NOT_AVAILABLE: 1, Status.WARNING: 2, Status.PASSED: 3}
 
@@ -197,12 +206,15 @@ def _region_finding(
     trail, best = max(outcomes, key=lambda o: (_RANK[o[1].status], o[1].depth))
     if best.status == Status.FAILED:  # explain with the trail that got furthest
         trail, best = max(outcomes, key=lambda o: (o[1].depth, _RANK[o[1].status]))
+    reason = best.reason
+    if best.status in (Status.NOT_AVAILABLE, Status.WARNING):
+        reason += view.why(region.region, *_CHAIN_READS)
     return view.finding(
         meta,
         best.status,
         region=region.region,
         resource=resource,
-        reason=best.reason,
+        reason=reason,
         root_cause=trail_cause(trail),
         gap=best.gap,
     )
