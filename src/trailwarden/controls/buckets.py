@@ -77,8 +77,9 @@ def _bucket_findings(
                 Gap.BUCKET_MISSING,
             )
         elif not bucket.owned:
+            # Security Hub grades a central bucket only where it lives; elsewhere "No data".
             verdict = (
-                Status.NOT_AVAILABLE,
+                Status.NO_DATA,
                 f"bucket {name} is in another account: evaluated in that account",
                 None,
             )

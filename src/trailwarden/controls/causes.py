@@ -1,7 +1,7 @@
 """Root causes: what one change must touch to clear a finding (pure data, imports nothing).
 
 Every finding names one. The report groups FAILED findings by it, so a trail with eight failing
-controls is one line of work, not eight. ``text`` is the form ``trailwarden.findings/1`` writes.
+controls is one line of work, not eight. ``text`` is the form the findings JSON writes (/1 and /2).
 """
 
 from __future__ import annotations

@@ -191,12 +191,15 @@ def _ct1_problems(trail: Trail) -> list[str] | None:
 
 
 def _not_opted_in(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    """Opt-in Regions the account has not enabled are listed, never scanned: their verdict is
-    unknown (CloudTrail cannot record there until the Region is enabled)."""
+    """Opt-in Regions the account has not enabled are listed, never scanned: Security Hub does
+    not run there either, so NO_DATA (CloudTrail cannot record there until it is enabled)."""
     for region in view.regions:
         if region.state == RegionState.NOT_OPTED_IN:
             yield view.not_scanned(
-                meta, region.region, "opt-in Region not enabled for this account: not scanned"
+                meta,
+                region.region,
+                "opt-in Region not enabled for this account: not scanned",
+                Status.NO_DATA,
             )
 
 
@@ -298,11 +301,12 @@ def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
 
 
 def _foreign(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    """Organisation trails seen from a member: not evaluable here, never PASSED or FAILED."""
+    """Organisation trails seen from a member: Security Hub grades them only for their owner,
+    so here they are NO_DATA, never PASSED or FAILED."""
     for trail in view.foreign_trails():
         yield view.finding(
             meta,
-            Status.NOT_AVAILABLE,
+            Status.NO_DATA,
             region=trail.home_region,
             resource=trail.arn,
             reason=f"organisation trail owned by account {trail.account}: evaluated in that "

@@ -185,9 +185,12 @@ def _region_finding(
                 where, cause = f"organisation trail of account {first.account}", trail_cause(first)
             else:
                 where, cause = f"trail homed in {first.home_region}", trail_cause(first)
+            # Security Hub evaluates the chain only in the trail's home Region and owner account
+            # (docs/aws-facts/controls.md#cloudwatch-controls): NO_DATA, unless nothing is known
+            # about the trail at all.
             return view.finding(
                 meta,
-                Status.NOT_AVAILABLE,
+                Status.NOT_AVAILABLE if first is None else Status.NO_DATA,
                 region=region.region,
                 resource=resource,
                 reason=f"{where}: evaluated there",

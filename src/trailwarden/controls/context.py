@@ -139,11 +139,13 @@ class AccountView:
             compliance=meta.compliance,
         )
 
-    def not_scanned(self, meta: ControlMeta, region: str, reason: str) -> Finding:
-        """Nothing is known in the Region, so never PASSED."""
+    def not_scanned(
+        self, meta: ControlMeta, region: str, reason: str, status: Status = Status.NOT_AVAILABLE
+    ) -> Finding:
+        """Nothing is known in the Region, so never PASSED (NO_DATA where that is by design)."""
         return self.finding(
             meta,
-            Status.NOT_AVAILABLE,
+            status,
             region=region,
             resource=account_resource(self.account),
             reason=reason,

@@ -26,7 +26,7 @@ organisation trail logs. The demo therefore has two groups:
 
 ``expected_failures`` lists the CloudTrail controls expected to FAIL in at least one scanned
 Region of the account; ``cloudwatch_fails`` says whether CloudWatch.1-14 are expected to FAIL
-(the member covered only by the organisation trail gets NOT_AVAILABLE: the trail is not its own).
+(the member covered only by the organisation trail gets NO_DATA: the trail is not its own).
 """
 
 from __future__ import annotations
