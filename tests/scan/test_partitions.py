@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from tests.scan.build import make_snapshot, make_trail
+from tests.scan.seed import put_cis_alarm, put_cis_filter
 from tests.scan.test_controls_cloudwatch import chain
 
 from trailwarden.arns import arn_partition, arn_service, bucket_arn, partition_for_region
@@ -68,29 +69,8 @@ def _gov_chain() -> None:
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     cloudwatch = boto3.client("cloudwatch", region_name=GOV)
     for cis in CIS_CONTROLS:
-        logs.put_metric_filter(
-            logGroupName="ct",
-            filterName=cis.metric_name,
-            filterPattern=cis.pattern,
-            metricTransformations=[
-                {
-                    "metricName": cis.metric_name,
-                    "metricNamespace": cis.namespace,
-                    "metricValue": "1",
-                }
-            ],
-        )
-        cloudwatch.put_metric_alarm(
-            AlarmName=f"{cis.metric_name}-alarm",
-            MetricName=cis.metric_name,
-            Namespace=cis.namespace,
-            Statistic="Sum",
-            Period=300,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            AlarmActions=[topic],
-        )
+        put_cis_filter(logs, "ct", cis)
+        put_cis_alarm(cloudwatch, cis, topic)
     ct = boto3.client("cloudtrail", region_name=GOV)
     ct.create_trail(
         Name="main",

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 from tests.scan.build import MEMBER, MGMT, make_snapshot, make_trail, owned_bucket
-from tests.scan.seed import MANAGEMENT, create_org, create_trail, session_for
+from tests.scan.seed import MANAGEMENT, create_org, create_trail, put_cis_filter, session_for
 
 from trailwarden.controls import Status, evaluate
 from trailwarden.controls.causes import BucketCause
@@ -42,18 +42,7 @@ def test_log_group_shared_with_a_single_region_trail_is_read_for_the_cloudwatch_
     logs = boto3.client("logs", region_name="us-east-1")
     logs.create_log_group(logGroupName="shared")
     group_arn = logs.describe_log_groups(logGroupNamePrefix="shared")["logGroups"][0]["arn"]
-    logs.put_metric_filter(
-        logGroupName="shared",
-        filterName=ROOT_USAGE.metric_name,
-        filterPattern=ROOT_USAGE.pattern,
-        metricTransformations=[
-            {
-                "metricName": ROOT_USAGE.metric_name,
-                "metricNamespace": ROOT_USAGE.namespace,
-                "metricValue": "1",
-            }
-        ],
-    )
+    put_cis_filter(logs, "shared", ROOT_USAGE)
     session = session_for(MANAGEMENT)
     # The single-Region trail first: it is listed (and used to be read) before the other.
     for name, multi in (("a-local", False), ("main", True)):
