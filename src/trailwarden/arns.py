@@ -1,5 +1,9 @@
 """Every ARN trailwarden builds or takes apart (pure: no AWS, no other trailwarden module).
 
+The partition (``aws``, ``aws-cn``, ``aws-us-gov``) comes from the Region, in
+``partition_for_region`` alone; nothing here defaults to ``aws``, and parsing never assumes it
+(an alarm action ``arn:aws-us-gov:sns:...`` is an SNS topic like any other).
+
 ARNs are built from names, never looked up: CloudTrail validates bucket and key policies
 synchronously in CreateTrail, and those policies name the trail by ARN (``aws:SourceArn``), so
 the ARNs must exist before the resources do (docs/aws-facts/trail-setup.md#trail-bucket-policy).
@@ -13,6 +17,17 @@ from __future__ import annotations
 def arn_parts(arn: str) -> list[str]:
     """``arn:partition:service:region:account:resource...`` split into at most 6 fields."""
     return arn.split(":", 5)
+
+
+def arn_partition(arn: str) -> str:
+    parts = arn_parts(arn)
+    return parts[1] if len(parts) > 1 and parts[0] == "arn" else ""
+
+
+def arn_service(arn: str) -> str:
+    """``sns`` for ``arn:<any partition>:sns:...``; ``""`` for anything that is not an ARN."""
+    parts = arn_parts(arn)
+    return parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
 
 
 def arn_account(arn: str) -> str:
@@ -50,12 +65,12 @@ def trail_arn(region: str, account_id: str, trail_name: str) -> str:
     return f"arn:{partition_for_region(region)}:cloudtrail:{region}:{account_id}:trail/{trail_name}"
 
 
-def any_trail_arn(account_id: str, partition: str = "aws") -> str:
+def any_trail_arn(account_id: str, partition: str) -> str:
     """Every trail of the account, in every Region (a policy's ARN pattern)."""
     return f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
 
 
-def bucket_arn(bucket: str, partition: str = "aws") -> str:
+def bucket_arn(bucket: str, partition: str) -> str:
     return f"arn:{partition}:s3:::{bucket}"
 
 
@@ -66,11 +81,11 @@ def log_group_arn(region: str, account_id: str, log_group: str, *, streams: bool
     return f"{group}:*" if streams else group
 
 
-def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
+def role_arn(account_id: str, role_name: str, partition: str) -> str:
     return f"arn:{partition}:iam::{account_id}:role/{role_name}"
 
 
-def account_root_arn(account_id: str, partition: str = "aws") -> str:
+def account_root_arn(account_id: str, partition: str) -> str:
     return f"arn:{partition}:iam::{account_id}:root"
 
 

@@ -56,7 +56,7 @@ def confirm_all(report: ApplyReport) -> None:
 
 def statuses(evaluation: Evaluation) -> dict[str, set[Status]]:
     """Control -> the statuses of its findings: CloudTrail.x in every Region, CloudWatch.x in the
-    home Region (elsewhere they are NOT_AVAILABLE by design: evaluated where the trail lives)."""
+    home Region (elsewhere they are NO_DATA by design: evaluated where the trail lives)."""
     found: dict[str, set[Status]] = {}
     for f in evaluation.findings:
         if f.control.startswith("CloudTrail.") or f.region == HOME:

@@ -36,4 +36,4 @@ def test_demo_fixes_the_failing_accounts_and_proves_it(cli: Any) -> None:
 def test_demo_scan_only_prints_the_findings(cli: Any) -> None:
     result = cli(["demo", "--scan-only", "--output", "json"])
     assert result.code == 0
-    assert json.loads(result.stdout)["schema"] == "trailwarden.findings/1"
+    assert json.loads(result.stdout)["schema"] == "trailwarden.findings/2"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
+
+from trailwarden.filterpattern.cis import CisControl
 
 MANAGEMENT = "123456789012"  # moto's default account: the caller
 
@@ -62,3 +66,29 @@ def create_trail(
     if start:
         ct.start_logging(Name=name)
     return arn
+
+
+def put_cis_filter(logs: Any, group: str, cis: CisControl) -> None:
+    """The CIS metric filter of one CloudWatch.x control on ``group``, exactly as CIS writes it."""
+    metric = {"metricName": cis.metric_name, "metricNamespace": cis.namespace, "metricValue": "1"}
+    logs.put_metric_filter(
+        logGroupName=group,
+        filterName=cis.metric_name,
+        filterPattern=cis.pattern,
+        metricTransformations=[metric],
+    )
+
+
+def put_cis_alarm(cloudwatch: Any, cis: CisControl, topic: str) -> None:
+    """An alarm on the filter's metric (its name and namespace) notifying ``topic``."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=f"{cis.metric_name}-alarm",
+        MetricName=cis.metric_name,
+        Namespace=cis.namespace,
+        Statistic=cis.statistic,
+        Period=cis.period,
+        EvaluationPeriods=cis.evaluation_periods,
+        Threshold=cis.threshold,
+        ComparisonOperator=cis.comparison_operator,
+        AlarmActions=[topic],
+    )

@@ -156,7 +156,7 @@ def test_without_regions_every_enabled_region_is_scanned(aws: str, cli: Any) -> 
     doc = json.loads(result.stdout)
     ct1 = {f["region"]: f["status"] for f in doc["findings"] if f["control"] == "CloudTrail.1"}
     assert {r for r, s in ct1.items() if s == "PASSED"} == enabled
-    assert {r for r, s in ct1.items() if s == "NOT_AVAILABLE"} == others
+    assert {r for r, s in ct1.items() if s == "NO_DATA"} == others
 
 
 def test_deleted_bucket_fails_the_bucket_controls_and_signals_it(aws: str, cli: Any) -> None:

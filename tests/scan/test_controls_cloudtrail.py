@@ -224,10 +224,10 @@ def test_resource_controls_pass_and_fail(control: str, field: str, bad: Any) -> 
 @pytest.mark.parametrize(
     "control", ["CloudTrail.2", "CloudTrail.4", "CloudTrail.5", "CloudTrail.9"]
 )
-def test_resource_controls_give_not_available_for_org_trails_in_members(control: str) -> None:
+def test_resource_controls_give_no_data_for_org_trails_in_members(control: str) -> None:
     org = make_trail("org", org=True, kms_key_id=None, log_file_validation_enabled=False)
     snap = make_snapshot([org], accounts=[MGMT, MEMBER])
-    assert only_status(snap, control, MEMBER) == Status.NOT_AVAILABLE
+    assert only_status(snap, control, MEMBER) == Status.NO_DATA
 
 
 def test_resource_controls_evaluate_each_owned_trail_once_in_its_home_region() -> None:
@@ -311,8 +311,10 @@ def test_ct6_unreadable_inputs_are_not_available() -> None:
 
 
 @pytest.mark.parametrize("control", ["CloudTrail.6", "CloudTrail.7"])
-def test_bucket_in_another_account_or_unknown_owner_is_not_available(control: str) -> None:
-    assert bucket_status(control, Bucket(name="b", owned=False)) == Status.NOT_AVAILABLE
+def test_bucket_in_another_account_is_no_data_and_of_unknown_owner_not_available(
+    control: str,
+) -> None:
+    assert bucket_status(control, Bucket(name="b", owned=False)) == Status.NO_DATA
     assert bucket_status(control, Bucket(name="b", owned=None)) == Status.NOT_AVAILABLE
 
 
@@ -364,7 +366,7 @@ def test_ct10_listing_failed_is_not_available() -> None:
     assert verdicts(snap, "CloudTrail.10") == {"us-east-1": Status.NOT_AVAILABLE}
 
 
-def test_opt_in_regions_not_enabled_are_not_available_for_account_level_controls() -> None:
+def test_opt_in_regions_not_enabled_are_no_data_for_account_level_controls() -> None:
     from trailwarden.snapshot.model import RegionScan, RegionState
 
     snap = make_snapshot([make_trail()])
@@ -372,7 +374,7 @@ def test_opt_in_regions_not_enabled_are_not_available_for_account_level_controls
         RegionScan(account=MGMT, region="af-south-1", state=RegionState.NOT_OPTED_IN)
     )
     for control in ("CloudTrail.1", "CloudTrail.3"):
-        assert verdicts(snap, control)["af-south-1"] == Status.NOT_AVAILABLE
+        assert verdicts(snap, control)["af-south-1"] == Status.NO_DATA
     assert "af-south-1" not in verdicts(snap, "CloudWatch.1")
 
 

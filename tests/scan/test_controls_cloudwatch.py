@@ -52,13 +52,13 @@ def results(snap: Snapshot, control: str, account: str = MGMT) -> dict[str, tupl
     }
 
 
-def test_full_chain_passes_in_home_region_and_is_not_available_elsewhere() -> None:
+def test_full_chain_passes_in_home_region_and_is_no_data_elsewhere() -> None:
     trail = make_trail()
     snap = snap_with(trail, chain(trail))
     for cis in CIS_CONTROLS:
         got = results(snap, cis.control_id)
         assert got["us-east-1"][0] == Status.PASSED, (cis.control_id, got)
-        assert got["eu-west-1"][0] == Status.NOT_AVAILABLE
+        assert got["eu-west-1"][0] == Status.NO_DATA
         assert "homed in us-east-1" in got["eu-west-1"][1]
 
 
@@ -178,11 +178,11 @@ def test_missing_log_group_fails() -> None:
     assert got[0] == Status.FAILED and "does not exist" in got[1]
 
 
-def test_org_trail_seen_from_member_is_not_available() -> None:
+def test_org_trail_seen_from_member_is_no_data() -> None:
     org = make_trail("org", org=True)
     snap = make_snapshot([org], accounts=[MGMT, MEMBER], groups={MGMT: [chain(org)]})
     member = results(snap, "CloudWatch.1", MEMBER)
-    assert {s for s, _ in member.values()} == {Status.NOT_AVAILABLE}
+    assert {s for s, _ in member.values()} == {Status.NO_DATA}
     assert "organisation trail" in member["us-east-1"][1]
     assert results(snap, "CloudWatch.1", MGMT)["us-east-1"][0] == Status.PASSED
 

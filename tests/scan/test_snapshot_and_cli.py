@@ -59,7 +59,7 @@ def test_json_output_follows_the_contract(tmp_path: Path, cli: Any) -> None:
     save_snapshot(make_snapshot([make_trail(multi=False)]), path)
     result = cli(["scan", "--from-snapshot", str(path), "--output", "json"])
     doc = json.loads(result.stdout)
-    assert doc["schema"] == "trailwarden.findings/1"
+    assert doc["schema"] == "trailwarden.findings/2"
     assert set(doc) >= {"generated_at", "accounts", "regions", "findings", "signals", "errors"}
     keys = {
         "control",

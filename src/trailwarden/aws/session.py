@@ -94,7 +94,9 @@ class AwsAccess:
         with lock:  # one AssumeRole per account even when many Regions ask at once
             if account in self._sessions:
                 return self._sessions[account]
-            role_arn = arns.role_arn(account, self.options.role_name)
+            # The role lives in the caller's partition (GovCloud and China have their own).
+            partition = arns.partition_for_region(self.default_region)
+            role_arn = arns.role_arn(account, self.options.role_name, partition)
             params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "trailwarden-scan"}
             if self.options.external_id:
                 params["ExternalId"] = self.options.external_id

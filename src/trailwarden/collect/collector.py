@@ -50,6 +50,18 @@ def classify(trail_arn: str, home_region: str, account: str, region: str) -> Tra
     return TrailClass.OWNED_HOME if home_region == region else TrailClass.OWNED_SHADOW
 
 
+def log_group_needs(account: str, trails: list[Trail]) -> dict[str, bool]:
+    """Each log group the account's own trails deliver to, read once for what every one of them
+    needs: the CloudWatch.x chain (filters, alarms, topics) if any of them is multi-Region. Read
+    for whichever trail came first, a group shared with a single-Region trail lost its chain."""
+    needs: dict[str, bool] = {}
+    for trail in trails:
+        arn = trail.cloudwatch_logs_log_group_arn
+        if arn and arn_account(trail.arn) == account:
+            needs[arn] = needs.get(arn, False) or trail.is_multi_region
+    return needs
+
+
 @dataclass(frozen=True)
 class ScanOptions:
     accounts: list[str] | None = None  # None: the caller's account (or the org with ``org``)
@@ -73,6 +85,7 @@ class Collector(ReadContext):
         self.region_scans: list[RegionScan] = []
         self.accounts: dict[str, _AccountState] = {}
         self.runner = TaskGroup(options.max_workers, options.on_progress)
+        self.accounts_listing = 0  # accounts whose trails are not all described yet
 
     # -- stages --------------------------------------------------------------------------------
 
@@ -81,6 +94,7 @@ class Collector(ReadContext):
         targets = self._targets(caller)
         for account, name in targets:
             self.accounts[account] = _AccountState(AccountScan(account=account, name=name))
+        self.accounts_listing = len(self.accounts)
         self.runner.run([self._account_task(account) for account, _ in targets])
         accounts = []
         for state in self.accounts.values():
@@ -116,6 +130,7 @@ class Collector(ReadContext):
             except AccessError as exc:
                 self.record(account, "-", ASSUME_ROLE, exc.__cause__ or exc)
                 state.scan.reachable = False
+                self._account_listed()
                 return
             regions = self.options.regions
             if regions is None:
@@ -138,6 +153,8 @@ class Collector(ReadContext):
                             self.region_scans.append(scan)
             state.scan.regions_enabled = list(regions)
             state.regions_left = len(regions)
+            if not regions:
+                self._account_listed()
             for region in regions:
                 self.runner.submit(self._region_task(account, region))
 
@@ -176,8 +193,39 @@ class Collector(ReadContext):
                 state.regions_left -= 1
                 last = state.regions_left == 0
             if last:
-                for trail in list(state.trails.values()):
+                trails = list(state.trails.values())
+                for trail in trails:
                     self.runner.submit(self._trail_task(account, trail))
+                for arn, chain in log_group_needs(account, trails).items():
+                    self.runner.submit(self._log_group_task(account, arn, chain))
+                self._account_listed()
+
+        return task
+
+    def _account_listed(self) -> None:
+        """Once every account's trails are described, each account looks for the buckets other
+        accounts' trails deliver to that it owns (a central log bucket is graded where it is)."""
+        with self.lock:
+            self.accounts_listing -= 1
+            done = self.accounts_listing == 0
+        if done:
+            for account, state in self.accounts.items():
+                if state.scan.reachable:
+                    self.runner.submit(self._central_buckets_task(account))
+
+    def _central_buckets_task(self, account: str) -> Callable[[], None]:
+        def task() -> None:
+            with self.lock:
+                every = [t for s in self.accounts.values() for t in s.trails.values()]
+            own = {t.s3_bucket_name for t in every if arn_account(t.arn) == account}
+            others = {t.s3_bucket_name for t in every if t.s3_bucket_name} - own
+            for name in sorted(n for n in others if n):
+                if not self.claim((account, "bucket", name)):
+                    continue
+                bucket = details.read_central_bucket(self, account, name)
+                if bucket is not None:
+                    with self.lock:
+                        self.accounts[account].scan.buckets.append(bucket)
 
         return task
 
@@ -201,7 +249,7 @@ class Collector(ReadContext):
                 GET_EVENT_DATA_STORE,
                 partial(cloudtrail.get_event_data_store, EventDataStore=arn),
             )
-            store = EventDataStore(arn=arn, name=item.get("Name", ""))
+            store = EventDataStore(arn=arn, name=item.get("Name", ""), described=got is not None)
             if got is not None:
                 store.kms_key_id = got.get("KmsKeyId")
                 if store.kms_key_id:
@@ -225,17 +273,15 @@ class Collector(ReadContext):
                 key = details.describe_key(self, account, trail.home_region, trail.kms_key_id)
                 with self.lock:
                     state.scan.kms_keys.append(key)
-            group_arn = trail.cloudwatch_logs_log_group_arn
-            if group_arn and self.claim((account, "log-group", group_arn)):
-                group = details.read_log_group(
-                    self,
-                    account,
-                    group_arn,
-                    with_alarm_chain=trail.is_multi_region,
-                )
-                if group is not None:
-                    with self.lock:
-                        state.scan.log_groups.append(group)
+
+        return task
+
+    def _log_group_task(self, account: str, arn: str, with_alarm_chain: bool) -> Callable[[], None]:
+        def task() -> None:
+            group = details.read_log_group(self, account, arn, with_alarm_chain=with_alarm_chain)
+            if group is not None:
+                with self.lock:
+                    self.accounts[account].scan.log_groups.append(group)
 
         return task
 

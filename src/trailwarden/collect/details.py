@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from trailwarden.arns import arn_account, arn_region, log_group_name
+from trailwarden.arns import arn_account, arn_region, arn_service, log_group_name
 from trailwarden.aws.errors import AWS_ERRORS, error_code
 from trailwarden.collect.reads import Read, ReadContext, declare
 from trailwarden.snapshot.model import (
@@ -131,6 +131,16 @@ def _owned_buckets(c: ReadContext, account: str) -> set[str] | None:
         return None if listed is None else {b["Name"] for b in listed.get("Buckets", [])}
 
     return c.memo((account, "owned-buckets"), compute)
+
+
+def read_central_bucket(c: ReadContext, account: str, name: str) -> Bucket | None:
+    """A bucket another account's trail delivers to, read only if this account owns it (it is
+    graded where it lives); ``owned=None`` when ListBuckets failed, so whether it does is
+    unknown; None when it is someone else's."""
+    owned = _owned_buckets(c, account)
+    if owned is None:
+        return Bucket(name=name, owned=None)
+    return read_bucket(c, account, name) if name in owned else None
 
 
 HEAD_BUCKET = declare("s3:HeadBucket", "s3:ListBucket")
@@ -355,7 +365,8 @@ LIST_SUBSCRIPTIONS_BY_TOPIC = declare("sns:ListSubscriptionsByTopic")
 
 def _topics(c: ReadContext, account: str, alarms: list[Alarm]) -> list[Topic]:
     topics = []
-    arns = sorted({a for alarm in alarms for a in alarm.actions if a.startswith("arn:aws:sns:")})
+    # Any partition: an alarm in aws-us-gov notifies arn:aws-us-gov:sns:... (arns.py).
+    arns = sorted({a for alarm in alarms for a in alarm.actions if arn_service(a) == "sns"})
     for arn in arns:
         pages = c.client(account, arn_region(arn), "sns").get_paginator(
             "list_subscriptions_by_topic"

@@ -12,9 +12,17 @@ from dataclasses import dataclass, field
 from trailwarden.controls import buckets as _buckets  # noqa: F401  (registers controls)
 from trailwarden.controls import cloudtrail as _cloudtrail  # noqa: F401
 from trailwarden.controls import cloudwatch as _cloudwatch  # noqa: F401
-from trailwarden.controls.causes import RootCause, UnreachableAccount
+from trailwarden.controls.causes import RegionNotScanned, RootCause, UnreachableAccount
 from trailwarden.controls.context import AccountView, account_resource
-from trailwarden.controls.model import ControlParams, Finding, Gap, Severity, Signal, Status
+from trailwarden.controls.model import (
+    ControlMeta,
+    ControlParams,
+    Finding,
+    Gap,
+    Severity,
+    Signal,
+    Status,
+)
 from trailwarden.controls.registry import REGISTRY, control_sort_key
 from trailwarden.controls.signals import account_signals
 from trailwarden.snapshot.model import Snapshot
@@ -63,11 +71,29 @@ def evaluate(
                         Status.NOT_AVAILABLE,
                         region="-",
                         resource=account_resource(view.account),
-                        reason="the account could not be reached (AssumeRole failed; see errors)",
+                        reason="the account could not be reached"
+                        + view.why(None, "sts:AssumeRole"),
                         root_cause=UnreachableAccount(view.account),
                     )
                 )
                 continue
+            if view.errors(prefix="ec2:DescribeRegions"):
+                result.findings.append(_regions_unlisted(view, control.meta))
             result.findings.extend(control.evaluate(view, control.meta))
         result.signals.extend(account_signals(view))
     return result
+
+
+def _regions_unlisted(view: AccountView, meta: ControlMeta) -> Finding:
+    """DescribeRegions failed, so only the default Region was scanned: every other Region of the
+    account is a scope that could not be read, and says so once per control."""
+    scanned = ", ".join(r.region for r in view.regions) or "none"
+    return view.finding(
+        meta,
+        Status.NOT_AVAILABLE,
+        region="-",
+        resource=account_resource(view.account),
+        reason=f"could not list the account's Regions; only {scanned} scanned"
+        + view.why(None, "ec2:DescribeRegions"),
+        root_cause=RegionNotScanned(view.account, "-"),
+    )

@@ -2,13 +2,16 @@
 (docs/aws-facts/controls.md#bucket-in-another-account).
 
 Each bucket is evaluated once, from the first owned trail that names it, and only in the account
-that owns it: another account's bucket (or one of unknown owner) is NOT_AVAILABLE here.
+that owns it: another account's bucket (or one of unknown owner) is NOT_AVAILABLE here. A bucket
+this account owns that only other accounts' trails use (a central log bucket) is graded here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from trailwarden.arns import bucket_arn, partition_for_region
+from trailwarden.controls.causes import BucketCause
 from trailwarden.controls.context import AccountView, trail_cause
 from trailwarden.controls.model import (
     ControlMeta,
@@ -19,6 +22,7 @@ from trailwarden.controls.model import (
     Status,
     Verdict,
 )
+from trailwarden.controls.publicpolicy import policy_is_public
 from trailwarden.controls.registry import register
 from trailwarden.snapshot.model import Bucket, Trail
 
@@ -61,8 +65,8 @@ def _bucket_findings(
             continue
         seen.add(name)
         bucket = _bucket_of(view, trail)
-        resource = f"arn:aws:s3:::{name}"
         region = (bucket.region if bucket else None) or trail.home_region
+        resource = bucket_arn(name, partition_for_region(region))
         verdict: Verdict
         if bucket is None or bucket.owned is None:
             verdict = Status.NOT_AVAILABLE, f"could not establish who owns bucket {name}", None
@@ -73,14 +77,17 @@ def _bucket_findings(
                 Gap.BUCKET_MISSING,
             )
         elif not bucket.owned:
+            # Security Hub grades a central bucket only where it lives; elsewhere "No data".
             verdict = (
-                Status.NOT_AVAILABLE,
+                Status.NO_DATA,
                 f"bucket {name} is in another account: evaluated in that account",
                 None,
             )
         else:
             verdict = check(bucket)
         status, reason, gap = verdict
+        if status == Status.NOT_AVAILABLE and bucket is not None and bucket.owned is not False:
+            reason += view.why(None, "s3:")
         yield view.finding(
             meta,
             status,
@@ -88,6 +95,41 @@ def _bucket_findings(
             resource=resource,
             reason=reason,
             root_cause=trail_cause(trail),
+            gap=gap,
+        )
+    yield from _central_findings(view, meta, check, seen)
+    yield from view.unlisted_regions(meta)
+
+
+def _central_findings(
+    view: AccountView, meta: ControlMeta, check: Callable[[Bucket], Verdict], seen: set[str]
+) -> Iterator[Finding]:
+    """Buckets this account owns (or may own) that only other accounts' trails deliver to: a
+    central log bucket is graded in the account and Region where it is, as Security Hub does
+    (docs/aws-facts/controls.md#bucket-in-another-account); the collector read only those."""
+    for bucket in view.scan.buckets:
+        if bucket.name in seen:
+            continue
+        seen.add(bucket.name)
+        cause = BucketCause(view.account, bucket_arn(bucket.name, view.partition))
+        if bucket.owned is None:
+            status, reason, gap = (
+                Status.NOT_AVAILABLE,
+                f"could not establish whether this account owns bucket {bucket.name}, to which "
+                "another account's trail delivers",
+                None,
+            )
+        else:
+            status, reason, gap = check(bucket)
+        if status == Status.NOT_AVAILABLE:
+            reason += view.why(None, "s3:")
+        yield view.finding(
+            meta,
+            status,
+            region=bucket.region or "-",
+            resource=cause.arn,
+            reason=reason,
+            root_cause=cause,
             gap=gap,
         )
 
@@ -107,16 +149,13 @@ def _flag(bucket: Bucket, name: str) -> bool | None:
 
 
 def _policy_public(bucket: Bucket) -> bool | None:
+    """S3's own verdict (GetBucketPolicyStatus) first; else S3's documented rule applied to the
+    policy text, which says None rather than guess (publicpolicy.py)."""
     if bucket.policy_is_public is not None:
         return bucket.policy_is_public
     if bucket.policy is None:
         return None
-    for st in bucket.policy.get("Statement", []):
-        principal = st.get("Principal")
-        star = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        if st.get("Effect") == "Allow" and star and not st.get("Condition"):
-            return True
-    return False
+    return policy_is_public(bucket.policy)
 
 
 def _acl_public(bucket: Bucket) -> bool | None:
@@ -141,11 +180,11 @@ def _not_public(bucket: Bucket) -> Verdict:
         return Status.FAILED, f"bucket {bucket.name} is public through {how}", Gap.BUCKET_PUBLIC
     if via_policy is False and via_acl is False:
         return Status.PASSED, f"bucket {bucket.name} is not publicly accessible", None
-    return (
-        Status.NOT_AVAILABLE,
-        f"could not read the policy, ACL or Block Public Access of {bucket.name}",
-        None,
-    )
+    if via_policy is None and bucket.policy is not None and bucket.policy_is_public is None:
+        why = "GetBucketPolicyStatus failed and S3's documented rule does not decide its policy"
+    else:
+        why = "could not read its policy, ACL or Block Public Access"
+    return Status.NOT_AVAILABLE, f"bucket {bucket.name}: {why}", None
 
 
 def _access_logged(bucket: Bucket) -> Verdict:

@@ -1,7 +1,7 @@
 """Root causes: what one change must touch to clear a finding (pure data, imports nothing).
 
 Every finding names one. The report groups FAILED findings by it, so a trail with eight failing
-controls is one line of work, not eight. ``text`` is the form ``trailwarden.findings/1`` writes.
+controls is one line of work, not eight. ``text`` is the form the findings JSON writes (/1 and /2).
 """
 
 from __future__ import annotations
@@ -69,4 +69,23 @@ class UnreachableAccount(_OfAccount):
     PREFIX = "unreachable"
 
 
-RootCause = TrailCause | MissingTrail | RegionNotScanned | LakeStores | UnreachableAccount
+@dataclass(frozen=True, slots=True)
+class BucketCause:
+    """A bucket this account owns that another account's trail delivers to (a central log
+    bucket): the change is on the bucket, in this account, not on the trail."""
+
+    account: str
+    arn: str  # arn:<partition>:s3:::<name>
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit(":", 1)[-1]
+
+    @property
+    def text(self) -> str:
+        return self.arn
+
+
+RootCause = (
+    TrailCause | MissingTrail | RegionNotScanned | LakeStores | UnreachableAccount | BucketCause
+)

@@ -169,29 +169,37 @@ CT10 = ControlMeta(
 )
 
 
+# The per-trail reads CloudTrail.1 and CloudWatch.x depend on (their failures explain unknowns).
+_TRAIL_READS = ("cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors")
+
+
 def _ct1_problems(trail: Trail) -> list[str] | None:
-    """What keeps this trail from satisfying CloudTrail.1 (empty: nothing); None when unknown."""
+    """What keeps this trail from satisfying CloudTrail.1 (empty: nothing); None when unknown.
+
+    Every fact that was read is judged before asking what could not be: a single-Region trail
+    fails whatever its unreadable status says (issue 14: a certain FAIL wins over an unknown)."""
     problems = []
     if not trail.is_multi_region:
         problems.append("single-Region")
-    if trail.status is None:
-        return None
-    if not trail.status.is_logging:
+    if trail.status is not None and not trail.status.is_logging:
         problems.append("not logging")
-    if trail.selectors is None:
-        return problems or None  # a known problem already decides; else unknown
-    if not covers_all_management(trail.selectors):
+    if trail.selectors is not None and not covers_all_management(trail.selectors):
         problems.append(f"records {describe_management(trail.selectors)}")
-    return problems
+    if problems:
+        return problems
+    return None if trail.status is None or trail.selectors is None else []
 
 
 def _not_opted_in(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    """Opt-in Regions the account has not enabled are listed, never scanned: their verdict is
-    unknown (CloudTrail cannot record there until the Region is enabled)."""
+    """Opt-in Regions the account has not enabled are listed, never scanned: Security Hub does
+    not run there either, so NO_DATA (CloudTrail cannot record there until it is enabled)."""
     for region in view.regions:
         if region.state == RegionState.NOT_OPTED_IN:
             yield view.not_scanned(
-                meta, region.region, "opt-in Region not enabled for this account: not scanned"
+                meta,
+                region.region,
+                "opt-in Region not enabled for this account: not scanned",
+                Status.NO_DATA,
             )
 
 
@@ -219,13 +227,15 @@ def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
                 root_cause=trail_cause(best),
             )
         elif any(v is None for v in verdicts.values()):
-            unknown = [t.name for t in trails if verdicts[t.arn] is None]
+            unknown = [t for t in trails if verdicts[t.arn] is None]
+            names = ", ".join(t.name for t in unknown)
+            why = view.why(unknown[0].home_region, *_TRAIL_READS)
             yield view.finding(
                 meta,
                 Status.NOT_AVAILABLE,
                 region=region.region,
                 resource=resource,
-                reason=f"could not read status or selectors of {', '.join(unknown)}; see errors",
+                reason=f"could not read status or selectors of {names}{why}",
                 root_cause=repair_target(view, trails),
             )
         else:
@@ -272,7 +282,8 @@ def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
                 Status.NOT_AVAILABLE,
                 region=region.region,
                 resource=resource,
-                reason=f"could not read the status of {', '.join(t.name for t in unknown)}",
+                reason=f"could not read the status of {', '.join(t.name for t in unknown)}"
+                + view.why(unknown[0].home_region, "cloudtrail:GetTrailStatus"),
                 root_cause=repair_target(view, trails),
             )
         else:
@@ -290,11 +301,12 @@ def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
 
 
 def _foreign(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    """Organisation trails seen from a member: not evaluable here, never PASSED or FAILED."""
+    """Organisation trails seen from a member: Security Hub grades them only for their owner,
+    so here they are NO_DATA, never PASSED or FAILED."""
     for trail in view.foreign_trails():
         yield view.finding(
             meta,
-            Status.NOT_AVAILABLE,
+            Status.NO_DATA,
             region=trail.home_region,
             resource=trail.arn,
             reason=f"organisation trail owned by account {trail.account}: evaluated in that "
@@ -318,6 +330,7 @@ def _per_owned_trail(
             gap=None if ok else gap,
         )
     yield from _foreign(view, meta)
+    yield from view.unlisted_regions(meta)
 
 
 @register(CT2)
@@ -376,6 +389,8 @@ def _tags_verdict(trail: Trail, required: tuple[str, ...]) -> Verdict:
 def cloudtrail_9(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
     for trail in view.owned_trails():
         status, reason, gap = _tags_verdict(trail, view.params.required_tag_keys)
+        if status == Status.NOT_AVAILABLE:
+            reason += view.why(trail.home_region, "cloudtrail:ListTags")
         yield view.finding(
             meta,
             status,
@@ -386,27 +401,30 @@ def cloudtrail_9(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
             gap=gap,
         )
     yield from _foreign(view, meta)
+    yield from view.unlisted_regions(meta)
 
 
 @register(CT10)
 def cloudtrail_10(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    """Only where event data stores exist: an account without any gets no finding."""
+    """Only where event data stores exist: an account without any gets no finding. Stores are
+    listed by their own call, so a Region whose DescribeTrails failed still has them graded."""
     cause = LakeStores(view.account)
     for region in view.scanned_regions:
-        if region.state == RegionState.ERROR:
-            continue
         if region.event_data_stores is None:
             yield view.finding(
                 meta,
                 Status.NOT_AVAILABLE,
                 region=region.region,
                 resource=account_resource(view.account),
-                reason="could not list CloudTrail Lake event data stores",
+                reason="could not list CloudTrail Lake event data stores"
+                + view.why(region.region, "cloudtrail:ListEventDataStores"),
                 root_cause=cause,
             )
             continue
         for store in region.event_data_stores:
             status, reason, gap = _store_key(store)
+            if status == Status.NOT_AVAILABLE:
+                reason += view.why(None, "cloudtrail:GetEventDataStore", "kms:DescribeKey")
             yield view.finding(
                 meta,
                 status,
@@ -420,6 +438,8 @@ def cloudtrail_10(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
 
 def _store_key(store: EventDataStore) -> Verdict:
     label = store.name or store.arn
+    if not store.described:
+        return Status.NOT_AVAILABLE, f"could not read event data store {label}", None
     if not store.kms_key_id:
         return Status.FAILED, f"{label} uses the default key", Gap.NO_CUSTOMER_MANAGED_KEY
     if store.key_manager == "CUSTOMER":

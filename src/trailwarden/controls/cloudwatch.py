@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from trailwarden.arns import arn_service
 from trailwarden.controls.causes import TrailCause
 from trailwarden.controls.context import AccountView, account_resource, repair_target, trail_cause
 from trailwarden.controls.model import ControlMeta, Finding, Gap, Remediation, Severity, Status
@@ -21,6 +22,15 @@ from trailwarden.filterpattern import FilterPatternError, canonical
 from trailwarden.filterpattern.cis import CIS_CONTROLS, CisControl
 from trailwarden.filterpattern.compare import compare
 from trailwarden.snapshot.model import LogGroup, RegionScan, RegionState, Trail, TrailClass
+
+# The reads along the chain, in the trail's home Region: their failures explain an unknown.
+_CHAIN_READS = (
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+    "logs:",
+    "cloudwatch:",
+    "sns:",
+)
 
 # Outcomes ordered from worst to best: the best trail in a Region decides the verdict.
 _RANK = {Status.FAILED: 0, Status.NOT_AVAILABLE: 1, Status.WARNING: 2, Status.PASSED: 3}
@@ -46,14 +56,16 @@ def _canonical(pattern: str) -> str | None:
 
 
 def _trail_link(trail: Trail, cis: CisControl) -> Outcome | None:
+    """The trail's own links. Facts that were read decide before reads that failed: a stopped
+    trail fails even when its selectors could not be read."""
     if not trail.is_multi_region:
         return _failed(Gap.NOT_MULTI_REGION, f"{trail.name} is not multi-Region", 0)
-    if trail.status is None or trail.selectors is None:
-        return Outcome(Status.NOT_AVAILABLE, f"could not read {trail.name}'s status/selectors", 0)
-    if not trail.status.is_logging:
+    if trail.status is not None and not trail.status.is_logging:
         return _failed(Gap.NOT_LOGGING, f"{trail.name} is not logging", 0)
     kms = "kms.amazonaws.com" if cis.control_id == "CloudWatch.7" else ""
-    if not records_read_write_management(trail.selectors, must_include=kms):
+    if trail.selectors is not None and not records_read_write_management(
+        trail.selectors, must_include=kms
+    ):
         extra = " (or excludes KMS events)" if kms else ""
         return _failed(
             Gap.INCOMPLETE_SELECTORS,
@@ -99,6 +111,15 @@ def _chain(view: AccountView, trail: Trail, cis: CisControl) -> Outcome:
     early = _trail_link(trail, cis)
     if early is not None:
         return early
+    rest = _group_chain(view, trail, cis)
+    if (trail.status is None or trail.selectors is None) and rest.status != Status.FAILED:
+        # Only now does the unread status/selectors matter: a later missing link already failed.
+        return Outcome(Status.NOT_AVAILABLE, f"could not read {trail.name}'s status/selectors", 0)
+    return rest
+
+
+def _group_chain(view: AccountView, trail: Trail, cis: CisControl) -> Outcome:
+    """Log group -> exact filter -> alarm -> subscribed topic, for a trail that could qualify."""
     group, problem = _group_link(view, trail)
     if problem is not None or group is None:
         return problem or Outcome(Status.NOT_AVAILABLE, "log group unknown", 1)
@@ -126,7 +147,7 @@ def _chain(view: AccountView, trail: Trail, cis: CisControl) -> Outcome:
         listed = ", ".join(f"{ns}/{name}" for name, ns in sorted(metrics))
         return _failed(Gap.NO_ALARM, f"no alarm on metric {listed}{hint}", 3)
     topics = {t.arn: t for t in group.topics or []}
-    sns = [a for alarm in alarms for a in alarm.actions if a.startswith("arn:aws:sns:")]
+    sns = [a for alarm in alarms for a in alarm.actions if arn_service(a) == "sns"]
     if not sns:
         return _failed(Gap.NO_SNS_ACTION, f"alarm {alarms[0].name} has no SNS action", 4)
     states = [topics.get(arn) for arn in sns]
@@ -164,9 +185,12 @@ def _region_finding(
                 where, cause = f"organisation trail of account {first.account}", trail_cause(first)
             else:
                 where, cause = f"trail homed in {first.home_region}", trail_cause(first)
+            # Security Hub evaluates the chain only in the trail's home Region and owner account
+            # (docs/aws-facts/controls.md#cloudwatch-controls): NO_DATA, unless nothing is known
+            # about the trail at all.
             return view.finding(
                 meta,
-                Status.NOT_AVAILABLE,
+                Status.NOT_AVAILABLE if first is None else Status.NO_DATA,
                 region=region.region,
                 resource=resource,
                 reason=f"{where}: evaluated there",
@@ -185,12 +209,15 @@ def _region_finding(
     trail, best = max(outcomes, key=lambda o: (_RANK[o[1].status], o[1].depth))
     if best.status == Status.FAILED:  # explain with the trail that got furthest
         trail, best = max(outcomes, key=lambda o: (o[1].depth, _RANK[o[1].status]))
+    reason = best.reason
+    if best.status in (Status.NOT_AVAILABLE, Status.WARNING):
+        reason += view.why(region.region, *_CHAIN_READS)
     return view.finding(
         meta,
         best.status,
         region=region.region,
         resource=resource,
-        reason=best.reason,
+        reason=reason,
         root_cause=trail_cause(trail),
         gap=best.gap,
     )

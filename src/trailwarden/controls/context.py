@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from trailwarden.arns import partition_for_region
 from trailwarden.controls.causes import MissingTrail, RegionNotScanned, RootCause, TrailCause
 from trailwarden.controls.model import ControlMeta, ControlParams, Finding, Gap, Status
 from trailwarden.snapshot.model import (
@@ -39,6 +41,11 @@ class AccountView:
     @property
     def account(self) -> str:
         return self.scan.account
+
+    @property
+    def partition(self) -> str:
+        """The partition of the account's Regions (one scan never spans two partitions)."""
+        return partition_for_region(self.regions[0].region if self.regions else "")
 
     @property
     def scanned_regions(self) -> list[RegionScan]:
@@ -82,6 +89,27 @@ class AccountView:
             and e.operation.startswith(prefix)
         ]
 
+    def why(self, region: str | None, *operations: str) -> str:
+        """The recorded failures behind an unknown, for its reason: `` (cloudtrail:GetTrailStatus:
+        AccessDenied)``. Operations match by prefix; ``region`` None matches any Region."""
+        found = [e for e in self.errors(region) if e.operation.startswith(operations)]
+        if not found:
+            return " (no error recorded)"
+        texts = dict.fromkeys(f"{e.operation}: {e.code or e.error[:80]}" for e in found)
+        return f" ({'; '.join(list(texts)[:3])})"
+
+    def unlisted_regions(self, meta: ControlMeta) -> Iterator[Finding]:
+        """Per-trail controls: a Region whose DescribeTrails failed may hold trails homed there
+        that nothing else shows, so it is a scope that could not be read, never silence."""
+        for region in self.scanned_regions:
+            if region.state == RegionState.ERROR:
+                yield self.not_scanned(
+                    meta,
+                    region.region,
+                    "DescribeTrails failed in this Region: trails homed here are unknown"
+                    + self.why(region.region, "cloudtrail:DescribeTrails"),
+                )
+
     def finding(
         self,
         meta: ControlMeta,
@@ -111,11 +139,13 @@ class AccountView:
             compliance=meta.compliance,
         )
 
-    def not_scanned(self, meta: ControlMeta, region: str, reason: str) -> Finding:
-        """Nothing is known in the Region, so never PASSED."""
+    def not_scanned(
+        self, meta: ControlMeta, region: str, reason: str, status: Status = Status.NOT_AVAILABLE
+    ) -> Finding:
+        """Nothing is known in the Region, so never PASSED (NO_DATA where that is by design)."""
         return self.finding(
             meta,
-            Status.NOT_AVAILABLE,
+            status,
             region=region,
             resource=account_resource(self.account),
             reason=reason,
@@ -123,7 +153,11 @@ class AccountView:
         )
 
     def unlisted(self, meta: ControlMeta, region: str) -> Finding:
-        return self.not_scanned(meta, region, "DescribeTrails failed in this Region; see errors")
+        return self.not_scanned(
+            meta,
+            region,
+            "DescribeTrails failed in this Region" + self.why(region, "cloudtrail:DescribeTrails"),
+        )
 
 
 def trail_cause(trail: Trail) -> TrailCause:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import assert_never
 
 from trailwarden.controls.causes import (
+    BucketCause,
     LakeStores,
     MissingTrail,
     RegionNotScanned,
@@ -55,6 +56,8 @@ class Group:
             case TrailCause():
                 who = "" if self.owned else f" (organisation trail: fix in account {cause.owner})"
                 return f"fix trail {cause.name}{who}: {'; '.join(self._steps())}{clears}"
+            case BucketCause():
+                return f"fix bucket {cause.name}: {'; '.join(self._steps())}{clears}"
             case LakeStores() | UnreachableAccount():
                 return "; ".join(self._steps()) + clears
             case _:

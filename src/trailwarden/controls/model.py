@@ -14,10 +14,19 @@ from trailwarden.controls.causes import RootCause
 
 
 class Status(enum.StrEnum):
+    """Security Hub's compliance statuses, plus its "No data" kept apart from unknowns.
+
+    NOT_AVAILABLE means a read failed (or could not decide) and needs a person; NO_DATA means
+    Security Hub evaluates nothing there by design: another Region than the trail's home for
+    CloudWatch.x, an organisation trail's resource controls seen from a member, a bucket graded in
+    its own account, an opt-in Region not enabled (docs/aws-facts/controls.md#no-data).
+    """
+
     PASSED = "PASSED"
     FAILED = "FAILED"
     WARNING = "WARNING"
     NOT_AVAILABLE = "NOT_AVAILABLE"
+    NO_DATA = "NO_DATA"
 
 
 class Severity(enum.StrEnum):

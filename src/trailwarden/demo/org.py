@@ -26,7 +26,7 @@ organisation trail logs. The demo therefore has two groups:
 
 ``expected_failures`` lists the CloudTrail controls expected to FAIL in at least one scanned
 Region of the account; ``cloudwatch_fails`` says whether CloudWatch.1-14 are expected to FAIL
-(the member covered only by the organisation trail gets NOT_AVAILABLE: the trail is not its own).
+(the member covered only by the organisation trail gets NO_DATA: the trail is not its own).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from trailwarden.demo.server import pointed_at
 from trailwarden.filterpattern.cis import CIS_CONTROLS
 
 HOME_REGION = "us-east-1"
+PARTITION = arns.partition_for_region(HOME_REGION)
 DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 MEMBER_ROLE = "OrganizationAccountAccessRole"
 CIS_NAMESPACE = CIS_CONTROLS[0].namespace
@@ -209,7 +210,8 @@ class _Account:
 
 def _assume(base: _Account, account_id: str) -> _Account:
     creds = base.client("sts").assume_role(
-        RoleArn=arns.role_arn(account_id, MEMBER_ROLE), RoleSessionName="trailwarden-demo"
+        RoleArn=arns.role_arn(account_id, MEMBER_ROLE, PARTITION),
+        RoleSessionName="trailwarden-demo",
     )["Credentials"]
     keys = {
         "aws_access_key_id": creds["AccessKeyId"],
@@ -222,9 +224,9 @@ def _assume(base: _Account, account_id: str) -> _Account:
 def _bucket_policy(bucket: str, trail_arn: str, account: str, org_id: str | None) -> dict[str, Any]:
     """The CloudTrail delivery policy of docs/aws-facts/trail-setup.md#trail-bucket-policy
     (organisation path added for an org trail)."""
-    prefixes = [f"{arns.bucket_arn(bucket)}/AWSLogs/{account}/*"]
+    prefixes = [f"{arns.bucket_arn(bucket, PARTITION)}/AWSLogs/{account}/*"]
     if org_id:
-        prefixes.append(f"{arns.bucket_arn(bucket)}/AWSLogs/{org_id}/*")
+        prefixes.append(f"{arns.bucket_arn(bucket, PARTITION)}/AWSLogs/{org_id}/*")
     service = {"Service": "cloudtrail.amazonaws.com"}
     source = {"aws:SourceArn": trail_arn}
     statements: list[dict[str, Any]] = [
@@ -233,7 +235,7 @@ def _bucket_policy(bucket: str, trail_arn: str, account: str, org_id: str | None
             "Effect": "Allow",
             "Principal": service,
             "Action": "s3:GetBucketAcl",
-            "Resource": arns.bucket_arn(bucket),
+            "Resource": arns.bucket_arn(bucket, PARTITION),
             "Condition": {"StringEquals": source},
         },
         {
@@ -254,7 +256,7 @@ def _public_read(bucket: str) -> dict[str, Any]:
         "Effect": "Allow",
         "Principal": "*",
         "Action": "s3:GetObject",
-        "Resource": f"{arns.bucket_arn(bucket)}/*",
+        "Resource": f"{arns.bucket_arn(bucket, PARTITION)}/*",
     }
 
 
@@ -270,7 +272,7 @@ def _access_log_bucket(acct: _Account) -> str:
                 "Effect": "Allow",
                 "Principal": {"Service": "logging.s3.amazonaws.com"},
                 "Action": "s3:PutObject",
-                "Resource": f"{arns.bucket_arn(bucket)}/*",
+                "Resource": f"{arns.bucket_arn(bucket, PARTITION)}/*",
             }
         ],
     }

@@ -1,4 +1,8 @@
-"""The ``trailwarden.findings/1`` document: the contract later reports and checks read."""
+"""The ``trailwarden.findings/2`` document: the contract later reports and checks read.
+
+/2 differs from /1 in one way: ``status`` may also be ``NO_DATA`` (Security Hub evaluates nothing
+there by design), which /1 wrote as ``NOT_AVAILABLE``; ``NOT_AVAILABLE`` now always means a read
+failed or could not decide (docs/scan.md#findings-json)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from trailwarden.controls import Evaluation
 from trailwarden.errors import UsageError
 from trailwarden.jsonfile import read_document
 
-FINDINGS_SCHEMA = "trailwarden.findings/1"
+FINDINGS_SCHEMA = "trailwarden.findings/2"
 
 
 def findings_document(evaluation: Evaluation) -> dict[str, Any]:

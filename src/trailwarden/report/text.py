@@ -26,7 +26,9 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
         f"[bold]trailwarden scan[/bold]: {len(snap.accounts)} account(s), "
         f"{len(regions)} Region(s); "
         f"{counts[Status.FAILED]} failed, {counts[Status.PASSED]} passed, "
-        f"{counts[Status.NOT_AVAILABLE]} not available, {counts[Status.WARNING]} warning"
+        f"{counts[Status.NOT_AVAILABLE]} not available (a read failed), "
+        f"{counts[Status.WARNING]} warning; "
+        f"{counts[Status.NO_DATA]} no data (not evaluated there by Security Hub)"
     )
     groups = group_failures(evaluation.findings)
     for account in snap.accounts:

@@ -90,7 +90,9 @@ class TrailSighting(_Model):
 class EventDataStore(_Model):
     arn: str
     name: str = ""
-    kms_key_id: str | None = None
+    # False: GetEventDataStore failed, so kms_key_id None means "unknown", not "no key".
+    described: bool = True
+    kms_key_id: str | None = None  # None (when described): the store uses AWS's default key
     key_manager: str | None = None  # CUSTOMER or AWS; None when the key could not be described
 
 
