@@ -12,9 +12,10 @@ from typing import Any
 from trailwarden.errors import UsageError
 
 
-def read_document(path: Path, kind: str, schema: str) -> dict[str, Any]:
-    """The JSON object in ``path``, once it is known to be a ``kind`` file of ``schema``;
-    anything unreadable, malformed or of another schema is a one-line ``UsageError``."""
+def read_document(path: Path, kind: str, schema: str, *older: str) -> dict[str, Any]:
+    """The JSON object in ``path``, once it is known to be a ``kind`` file of ``schema`` (or of
+    an ``older`` schema the caller still reads); anything unreadable, malformed or of another
+    schema is a one-line ``UsageError``."""
     try:
         raw = json.loads(path.read_text())
     except FileNotFoundError:
@@ -25,7 +26,7 @@ def read_document(path: Path, kind: str, schema: str) -> dict[str, Any]:
         raise UsageError(f"{path} is not JSON (line {exc.lineno}: {exc.msg})") from None
     if not isinstance(raw, dict):
         raise UsageError(f"{path} is not a trailwarden {kind} (expected a JSON object)")
-    if raw.get("schema") != schema:
+    if raw.get("schema") not in (schema, *older):
         raise UsageError(
             f"{path} has {kind} schema {raw.get('schema')!r}; this trailwarden reads {schema!r}"
         )

@@ -51,14 +51,15 @@ def findings_document(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
-# What every finding of findings/1 carries; a reader needs these and passes anything else through.
+# What every finding carries (in /1 and /2); a reader needs these and passes anything else through.
 FINDING_KEYS = ("control", "status", "severity", "account", "region", "resource", "reason")
 
 
 def read_findings(path: Path) -> dict[str, Any]:
-    """A ``trailwarden.findings/1`` document from ``path``, checked enough for the renderers:
+    """A findings document (/2, or /1 saved by an older trailwarden: the same fields, with its
+    no-data places still under NOT_AVAILABLE) from ``path``, checked enough for the renderers:
     anything of another schema or version, or with a malformed finding, is a one-line error."""
-    doc = read_document(path, "findings", FINDINGS_SCHEMA)
+    doc = read_document(path, "findings", FINDINGS_SCHEMA, "trailwarden.findings/1")
     findings = doc.get("findings")
     if not isinstance(findings, list):
         raise UsageError(f"{path}: 'findings' must be a list")
