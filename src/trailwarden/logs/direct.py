@@ -28,7 +28,8 @@ from trailwarden.logs.staging import (
     unparsable,
     without,
 )
-from trailwarden.trailstore.records import Files, ReadStats, Record, event_time
+from trailwarden.logs.readers import in_window
+from trailwarden.trailstore.records import Files, ReadStats, Record
 
 
 def iter_matching_records(
@@ -87,8 +88,7 @@ def _records(
                         stats.duplicates += 1
                         continue
                     seen.add(eid)
-                if (scope.start or scope.end) and not scope.wants_time(event_time(rec)):
-                    stats.outside_window += 1
+                if not in_window(rec, scope, stats, bool(scope.start or scope.end)):
                     continue
                 stats.records += 1
                 yield rec

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from trailwarden.trailstore.records import Record
+from trailwarden.trailstore.layout import fmt_display
+from trailwarden.trailstore.records import Record, event_time
 
 TRAIL_TAMPERING = (
     "StopLogging",
@@ -251,7 +252,8 @@ def event_row(rec: Record) -> dict[str, Any]:
     raw = rec.get("userIdentity")
     ui: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return {
-        "eventTime": rec.get("eventTime", rec.get("@timestamp")),
+        # As the SQL's strftime: the instant in UTC, None when the record has no time.
+        "eventTime": fmt_display(when) if (when := event_time(rec)) is not None else None,
         "eventName": rec.get("eventName"),
         "eventSource": rec.get("eventSource"),
         "awsRegion": rec.get("awsRegion"),

@@ -44,9 +44,13 @@ class Scope:
         return not (self.end is not None and lo - SLACK > self.end)
 
     def wants_time(self, when: datetime | None) -> bool:
-        """Whether an event at ``when`` is inside the window (unknown times are kept)."""
+        """Whether an event at ``when`` is inside the window.
+
+        A record without a time (None) is in no window, as SQL's ``NULL >= start`` is false: the
+        same answer on files, on the database and on Athena; commands count such records.
+        """
         if when is None:
-            return True
+            return self.start is None and self.end is None
         if self.start is not None and when < self.start:
             return False
         return not (self.end is not None and when > self.end)

@@ -34,8 +34,19 @@ def iter_records(
                     stats.duplicates += 1
                     continue
                 seen.add(eid)
-            if windowed and not scope.wants_time(event_time(rec)):
-                stats.outside_window += 1
+            if not in_window(rec, scope, stats, windowed):
                 continue
             stats.records += 1
             yield rec
+
+
+def in_window(rec: Record, scope: Scope, stats: ReadStats, windowed: bool) -> bool:
+    """Whether a record is inside the scope's time window; counts records without a time
+    (``ReadStats.undated``) and those outside (``outside_window``)."""
+    when = event_time(rec)
+    if when is None:
+        stats.undated += 1
+    if windowed and not scope.wants_time(when):
+        stats.outside_window += 1
+        return False
+    return True

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trailwarden.trailstore.records import EVENT_TIME_PATTERN
+
 _S = "VARCHAR"
 
 # The nested parts people filter on, as DuckDB STRUCT types (json_transform shapes).
@@ -99,6 +101,28 @@ JSON_COLUMNS = [
 ]
 
 
+# How the transforms read each typed member: as TYPED says, except eventTime, which is read as
+# text and parsed by event_time_sql (json_transform's TIMESTAMP drops a UTC offset: 12:00+02:00
+# became 12:00 instead of 10:00).
+READ_AS: dict[str, Any] = {**TYPED, "eventTime": _S}
+
+
+def event_time_sql(text: str) -> str:
+    """SQL for ``trailstore.records.parse_event_time`` of the VARCHAR expression ``text``: the
+    same grammar, the instant kept (the connection's TimeZone is UTC, see store.connect)."""
+    return (
+        f"CASE WHEN regexp_full_match({text}, '{EVENT_TIME_PATTERN}') "
+        f"THEN try_cast({text} AS TIMESTAMPTZ)::TIMESTAMP END"
+    )
+
+
+def _time_column(rec: str) -> str:
+    """The eventTime column from a typed row ``rec`` read with READ_AS: eventTime, else the
+    Logstash ``@timestamp`` (as records.event_time)."""
+    own, logstash = event_time_sql(rec + '."eventTime"'), event_time_sql(rec + '."@timestamp"')
+    return f'coalesce({own}, {logstash}) AS "eventTime"'
+
+
 def sql_type(shape: Any) -> str:
     """The DuckDB type for a json_transform shape."""
     if isinstance(shape, dict):
@@ -109,7 +133,7 @@ def sql_type(shape: Any) -> str:
 
 def transform_shape() -> str:
     """The json_transform argument for the typed columns."""
-    return json.dumps(TYPED)
+    return json.dumps({**READ_AS, "@timestamp": _S})
 
 
 def _known_leaves(shape: dict[str, Any]) -> dict[str, Any]:
@@ -145,14 +169,7 @@ def table_ddl(table: str) -> str:
 
 def select_typed(source: str) -> str:
     """SELECT list turning ``rec`` (one record as JSON) into the table's columns."""
-    # Logstash-shipped records (OTRF) carry the time as "@timestamp" instead of eventTime.
-    typed = ", ".join(
-        'coalesce(t."eventTime", try_cast(json_extract_string(rec, \'$."@timestamp"\') '
-        'AS TIMESTAMPTZ)::TIMESTAMP) AS "eventTime"'
-        if name == "eventTime"
-        else f't."{name}"'
-        for name in TYPED
-    )
+    typed = ", ".join(_time_column("t") if name == "eventTime" else f't."{name}"' for name in TYPED)
     paths = ", ".join(f"'$.{name}'" for name in JSON_COLUMNS)
     blobs = ", ".join(f'j[{i + 1}] AS "{name}"' for i, name in enumerate(JSON_COLUMNS))
     # ``extra`` costs a parse and a re-serialisation per record, so it is computed only where it
@@ -193,17 +210,12 @@ def select_documents(source: str, kind: str) -> str:
       reference (a per-document lambda over the typed list cost ~1 CPU s per GB).
     """
     path = LIST_PATHS[kind]
-    shape = {**TYPED, **{c: "JSON" for c in JSON_COLUMNS}, "@timestamp": _S}
+    shape = {**READ_AS, **{c: "JSON" for c in JSON_COLUMNS}, "@timestamp": _S}
     doc_shape = json.dumps({"Records": [shape]} if kind == "records" else [shape])
     docs = f"json_transform(content, '{doc_shape}')"
     if kind == "records":
         docs = f"struct_extract({docs}, 'Records')"
-    typed = ", ".join(
-        'coalesce(r."eventTime", try_cast(r."@timestamp" AS TIMESTAMPTZ)::TIMESTAMP) AS "eventTime"'
-        if name == "eventTime"
-        else f'r."{name}"'
-        for name in TYPED
-    )
+    typed = ", ".join(_time_column("r") if name == "eventTime" else f'r."{name}"' for name in TYPED)
     blobs = ", ".join(
         f"coalesce(r.\"{c}\", CASE WHEN list_contains(k, '{c}') THEN 'null'::JSON END) AS \"{c}\""
         for c in JSON_COLUMNS

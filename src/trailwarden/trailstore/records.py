@@ -11,6 +11,7 @@ gives, so a missing key and a ``null`` stay distinct.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -53,6 +54,7 @@ class ReadStats:
     records: int = 0
     duplicates: int = 0
     outside_window: int = 0
+    undated: int = 0  # records without a parseable eventTime (see event_time)
     corrupt: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
 
 
@@ -115,18 +117,44 @@ def parse_records(data: bytes) -> list[Record]:
     return out
 
 
-def event_time(record: Record) -> datetime | None:
-    """``eventTime`` parsed to an aware datetime, or None when absent or malformed.
+# The one eventTime grammar, for every path (files, DuckDB, Athena): ISO 8601 with a "T", whole
+# seconds, an optional fraction, and "Z", a UTC offset (+02:00, +0200, +02) or nothing (UTC).
+# CloudTrail writes "2025-03-01T12:00:00Z"; offsets and fractions come from converted or exported
+# data. Written with [0-9] (not \d, which is Unicode in Python) so that Python's re, DuckDB's RE2
+# and Trino's regexp_like read it alike; the ranges keep out what one parser accepts and the other
+# does not (DuckDB takes 24:00 and +24:00).
+EVENT_TIME_PATTERN = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
+    r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?"
+)
+_EVENT_TIME = re.compile(EVENT_TIME_PATTERN)
 
-    Records shipped through Logstash (the OTRF datasets) carry the time as ``@timestamp``.
+
+def parse_event_time(raw: Any) -> datetime | None:
+    """A time in the eventTime grammar as an aware UTC datetime; None when it is not one.
+
+    The instant is kept: ``12:00:00+02:00`` is 10:00 UTC. A time without a zone is UTC.
     """
-    raw = record.get("eventTime", record.get("@timestamp"))
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or _EVENT_TIME.fullmatch(raw) is None:
         return None
     try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:  # a date that does not exist (2025-02-30)
         return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def event_time(record: Record) -> datetime | None:
+    """When the event happened: ``eventTime``, else ``@timestamp`` (records shipped through
+    Logstash, as in the OTRF datasets), parsed by ``parse_event_time``.
+
+    None means the record has no time: every command treats it alike (docs/logs.md, "Records
+    without a time"): it is in no --start/--end window, cannot fall in an alarm period, sorts last.
+    """
+    when = parse_event_time(record.get("eventTime"))
+    return when if when is not None else parse_event_time(record.get("@timestamp"))
 
 
 def iter_file_bytes(
