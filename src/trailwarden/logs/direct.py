@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from trailwarden.logs.layout import Scope
+from trailwarden.logs.readers import in_window
 from trailwarden.logs.staging import (
     Batch,
     by_kind,
@@ -28,7 +29,6 @@ from trailwarden.logs.staging import (
     unparsable,
     without,
 )
-from trailwarden.logs.readers import in_window
 from trailwarden.trailstore.records import Files, ReadStats, Record
 
 

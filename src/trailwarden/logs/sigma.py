@@ -10,7 +10,8 @@ The subset implemented is what SigmaHQ's CloudTrail rules use, and a little more
 - conditions with ``and``/``or``/``not``/parentheses, ``1 of x*``, ``all of x*``, ``1 of them``,
   ``all of them``; a list of conditions means any of them.
 Dotted field names walk nested objects and lists (any element); a field holding an object is
-matched on its compact JSON text, as SIEMs that store CloudTrail's blobs as strings do.
+matched on its compact JSON text, non-ASCII characters as they are (never ``\\u`` escapes), as SIEMs
+that store CloudTrail's blobs as strings do.
 Anything else (aggregations, unknown modifiers) is a load error naming the rule and the feature.
 """
 
@@ -108,7 +109,9 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
+        # The text as the record holds it: "café", not "caf\u00e9" (json's ASCII default), so a
+        # rule's |contains on an object-valued field finds non-ASCII text on every path.
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return str(value)
 
 
