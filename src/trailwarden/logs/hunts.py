@@ -12,6 +12,14 @@ from typing import Any
 from trailwarden.trailstore.layout import fmt_display
 from trailwarden.trailstore.records import Record, event_time
 
+# Each list below was reviewed against the service's API reference (every operation it lists) and
+# is checked against botocore's model of the same API by tests/logs/test_logs_hunt_lists.py.
+#
+# CloudTrail API reference, "Actions":
+# https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_Operations.html
+# The calls that stop, delete or narrow what a trail or an event data store records. Left out:
+# StartLogging/Create* (they add logging), channels, dashboards, imports and queries (they do not
+# change what is recorded).
 TRAIL_TAMPERING = (
     "StopLogging",
     "DeleteTrail",
@@ -20,8 +28,15 @@ TRAIL_TAMPERING = (
     "PutInsightSelectors",
     "DeleteEventDataStore",
     "StopEventDataStoreIngestion",
+    # Can replace the store's event selectors, shorten its retention or lift termination protection.
+    "UpdateEventDataStore",
 )
-# CIS 4.4 (IAM policy changes) plus the trust- and boundary-policy changes attackers use.
+# IAM API reference, "Actions": https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html
+# Every call that writes an identity policy (inline or managed, and its versions), attaches or
+# detaches one, changes a role's trust policy, or sets or removes a permissions boundary. CIS 4.4
+# lists the inline, managed and attachment calls; the trust-policy and boundary calls are what
+# privilege escalation uses: "Deleting the permissions boundary for a role might increase its
+# permissions" (API_DeleteRolePermissionsBoundary.html).
 IAM_POLICY_CHANGES = (
     "DeleteGroupPolicy",
     "DeleteRolePolicy",
@@ -43,7 +58,12 @@ IAM_POLICY_CHANGES = (
     "UpdateAssumeRolePolicy",
     "PutRolePermissionsBoundary",
     "PutUserPermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
+    "DeleteUserPermissionsBoundary",
 )
+# KMS API reference, "Actions": https://docs.aws.amazon.com/kms/latest/APIReference/API_Operations.html
+# The calls that make a key unusable: disabled, scheduled for deletion, or its imported key material
+# deleted (the key becomes PendingImport). CIS 4.7 (CloudWatch.7) watches the first two.
 KMS_DISABLE = ("DisableKey", "ScheduleKeyDeletion", "DeleteImportedKeyMaterial")
 DENIED_CODES = (
     "AccessDenied",
