@@ -29,7 +29,7 @@ from trailwarden.logs.staging import (
     unparsable,
     without,
 )
-from trailwarden.trailstore.records import Files, ReadStats, Record
+from trailwarden.trailstore.records import Files, ReadStats, Record, is_insight
 
 
 def iter_matching_records(
@@ -82,6 +82,9 @@ def _records(
         try:
             for text in _matching(con, item, texts, stats):
                 rec = json.loads(text)
+                if is_insight(rec):
+                    stats.insights += 1
+                    continue
                 eid = rec.get("eventID")
                 if isinstance(eid, str):
                     if eid in seen:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from trailwarden.logs.layout import Scope
-from trailwarden.trailstore.records import Files, ReadStats, Record, event_time, iter_file_records
+from trailwarden.trailstore.records import (
+    Files,
+    ReadStats,
+    Record,
+    event_time,
+    is_insight,
+    iter_file_records,
+)
 
 
 def iter_records(
@@ -28,6 +35,9 @@ def iter_records(
     windowed = scope.start is not None or scope.end is not None
     for _ref, records in iter_file_records(files, scope, stats, prefilter):
         for rec in records:
+            if is_insight(rec):
+                stats.insights += 1
+                continue
             eid = rec.get("eventID")
             if isinstance(eid, str):
                 if eid in seen:

@@ -337,10 +337,12 @@ def _insert(cur: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
     if split := {k: i for k, i in params.items() if k not in WHOLE_DOCUMENT_KINDS}:
         parts.append(schema.select_typed(records_sql(split)))
     rows = " UNION ALL ".join(f"SELECT * FROM ({part})" for part in parts)
-    # Objects that are not CloudTrail records (no eventName, no eventID) are not events.
+    # Objects that are not CloudTrail records (no eventName, no eventID) are not events, and
+    # Insights events are not API calls (records.is_insight): both stay out of the table.
     cur.execute(
         f"INSERT INTO {TABLE} SELECT * FROM ({rows}) "
-        'WHERE "eventName" IS NOT NULL OR eventID IS NOT NULL',
+        'WHERE ("eventName" IS NOT NULL OR eventID IS NOT NULL) '
+        "AND \"eventCategory\" IS DISTINCT FROM 'Insight'",
         list(groups.values()),
     )
 

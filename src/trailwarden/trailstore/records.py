@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - isal is a dependency, gzip is the fall
 
 Record = dict[str, Any]
 GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class Files(Protocol):
@@ -55,6 +56,7 @@ class ReadStats:
     duplicates: int = 0
     outside_window: int = 0
     undated: int = 0  # records without a parseable eventTime (see event_time)
+    insights: int = 0  # Insights events left out of questions about API calls (is_insight)
     corrupt: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
 
 
@@ -74,21 +76,43 @@ def decompress(data: bytes) -> bytes:
 def split_documents(data: bytes) -> list[bytes]:
     """Split a file into JSON documents: the whole file, or its lines when it is JSON lines.
 
-    A JSON-lines file starts with a complete object on its first line; a pretty-printed single
-    object starts with a lone ``{``. Arrays and ``{"Records": ...}`` files are one document.
+    A JSON-lines file starts with a complete object on its first line: records one per line, or
+    ``{"Records": [...]}`` documents one per line (what Kinesis Data Firehose and some exporters
+    write). A pretty-printed document starts with a lone ``{`` or ``{"Records": [``; arrays and a
+    file of one line are one document.
     """
     head = data[:256].lstrip()
     if not head.startswith(b"{"):
         return [data]
-    first_line = data.lstrip().split(b"\n", 1)[0].strip()
-    if first_line == b"{" or head.startswith(b'{"Records"') or b"\n" not in data.strip():
+    start = len(data[:256]) - len(head)  # where the document begins, after leading blanks
+    newline = data.find(b"\n", start)
+    if newline == -1 or not data[newline:].strip():
+        return [data]  # one line (what CloudTrail delivers): no need to look further
+    first_line = data[start:newline].strip()
+    if not first_line.endswith(b"}"):
         return [data]
     return [line for line in data.split(b"\n") if line.strip()]
+
+
+def holds_records_documents(docs: list[bytes]) -> bool:
+    """Whether JSON lines hold ``{"Records": ...}`` documents rather than (only) records."""
+    return any(d.lstrip().startswith(b'{"Records"') for d in docs)
 
 
 def _is_record(obj: Any) -> bool:
     # Objects without eventName and eventID (a config file, a manifest) are not events.
     return isinstance(obj, dict) and ("eventName" in obj or "eventID" in obj)
+
+
+def is_insight(record: Record) -> bool:
+    """An Insights event (unusual API activity that CloudTrail Insights detected), not an API
+    call: ``eventCategory`` is ``Insight`` (CloudTrail's record contents reference)."""
+    return record.get("eventCategory") == "Insight"
+
+
+def is_insight_file(name: str) -> bool:
+    """A file CloudTrail Insights delivered (``..._CloudTrail-Insight_...``), in any folder."""
+    return "_CloudTrail-Insight_" in name
 
 
 def records_of(doc: Any) -> list[Record]:
@@ -170,7 +194,10 @@ def iter_file_bytes(
 
     def load(ref: FileRef) -> tuple[int, bytes]:
         raw = files.read(ref)
-        return len(raw), decompress(raw)
+        data = decompress(raw)
+        # Exports saved by Windows tools start with a UTF-8 byte-order mark, which no JSON parser
+        # here accepts (RFC 8259 section 8.1: parsers MAY ignore it); it is not content.
+        return len(raw), data[3:] if data.startswith(UTF8_BOM) else data
 
     def take(ref: FileRef, pending: Future[tuple[int, bytes]]) -> Iterator[tuple[FileRef, bytes]]:
         stats.files += 1
