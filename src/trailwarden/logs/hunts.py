@@ -165,6 +165,48 @@ def _needles(names: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(f'"{n}"'.encode() for n in names)
 
 
+# An EC2 instance profile's role session is named after the instance (assumed-role/ROLE/i-...) and
+# carries sessionContext.ec2RoleDelivery, the IMDS version that delivered it (CloudTrail's
+# userIdentity reference). Its credentials belong on that instance; used from anywhere else they
+# were stolen (MITRE ATT&CK T1552.005, Stratus Red Team aws.credential-access.ec2-steal-instance-
+# credentials). CloudTrail alone names no instance address, so "where the instance works" is what
+# its own session did first: the source IPs and user agents of its first hour. Any later event from
+# another IP or user agent is flagged, and so is any event from an IP or user agent that a principal
+# other than an instance session used in the window (a person's laptop, a CI runner): the
+# credentials were carried off the instance, which is how the Stratus detonation looks, the role
+# session calling from the operator's own address and tool.
+_INSTANCE_SESSION = (
+    "userIdentity.type = 'AssumedRole' AND (userIdentity.sessionContext.ec2RoleDelivery IS NOT "
+    "NULL OR regexp_matches(userIdentity.arn, '/i-[0-9a-fA-F]{{8,17}}$'))"
+)
+STOLEN_INSTANCE_CREDENTIALS = (
+    "WITH ev AS (SELECT eventTime, eventID, eventName, awsRegion, sourceIPAddress AS ip, "
+    "userAgent AS ua, userIdentity.arn AS principal, "
+    f"coalesce({_INSTANCE_SESSION}, false) AS inst FROM events "
+    "WHERE userIdentity.arn IS NOT NULL AND {window}), "
+    "s AS (SELECT * FROM ev WHERE inst), "
+    "t0 AS (SELECT principal, min(eventTime) AS t0 FROM s GROUP BY ALL), "
+    # What the instance itself used: its first hour.
+    "home AS (SELECT s.principal, list(DISTINCT s.ip) AS ips, list(DISTINCT s.ua) AS uas "
+    "FROM s JOIN t0 USING (principal) WHERE s.eventTime <= t0.t0 + INTERVAL 1 HOUR GROUP BY ALL), "
+    "ip_others AS (SELECT ip, string_agg(DISTINCT principal, ',' ORDER BY principal) AS who "
+    "FROM ev WHERE NOT inst GROUP BY ALL), "
+    "ua_others AS (SELECT ua, string_agg(DISTINCT principal, ',' ORDER BY principal) AS who "
+    "FROM ev WHERE NOT inst GROUP BY ALL), "
+    "flagged AS (SELECT s.*, concat_ws('; ', "
+    "CASE WHEN NOT list_contains(h.ips, s.ip) THEN 'source IP the instance never used' END, "
+    "CASE WHEN NOT list_contains(h.uas, s.ua) THEN 'user agent the instance never used' END, "
+    "CASE WHEN io.who IS NOT NULL THEN 'source IP also used by ' || io.who END, "
+    "CASE WHEN uo.who IS NOT NULL THEN 'user agent also used by ' || uo.who END) AS reason "
+    "FROM s JOIN home h USING (principal) LEFT JOIN ip_others io ON io.ip = s.ip "
+    "LEFT JOIN ua_others uo ON uo.ua = s.ua) "
+    "SELECT strftime(eventTime, '%Y-%m-%dT%H:%M:%SZ') AS eventTime, principal, "
+    "regexp_extract(principal, '/([^/]+)$', 1) AS instance, eventName, awsRegion, "
+    "ip AS sourceIPAddress, ua AS userAgent, reason, eventID FROM flagged WHERE reason <> '' "
+    "ORDER BY flagged.eventTime, eventID"
+)
+
+
 HUNTS: dict[str, Hunt] = {
     h.name: h
     for h in [
@@ -243,6 +285,12 @@ HUNTS: dict[str, Hunt] = {
                 "JOIN base b USING (principal) WHERE firstSeen > t0 + INTERVAL 1 HOUR "
                 "ORDER BY firstSeen, principal, kind"
             ),
+        ),
+        Hunt(
+            "stolen-instance-credentials",
+            "EC2 instance-role credentials used from where the instance never worked",
+            None,
+            sql_full=STOLEN_INSTANCE_CREDENTIALS,
         ),
     ]
 }
