@@ -213,7 +213,9 @@ HUNTS: dict[str, Hunt] = {
         Hunt(
             "root-usage",
             "Root user activity (CIS root usage pattern)",
-            "userIdentity.type = 'Root' AND "
+            # invokedBy NOT EXISTS: not in the typed column, and not kept as a null in the
+            # record's ``extra`` (lossless.py keeps a record with a null member there).
+            "userIdentity.type = 'Root' AND userIdentity.invokedBy IS NULL AND "
             "json_extract(extra, '$.userIdentity.invokedBy') IS NULL"
             " AND eventType IS DISTINCT FROM 'AwsServiceEvent'",
             predicate=_root,
