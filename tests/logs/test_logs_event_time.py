@@ -134,3 +134,16 @@ def test_undated_record_is_in_no_window_on_every_path(converted: Path, tmp_path:
     assert stats.outside_window == 1 and getattr(stats, "undated", None) == 1
     assert "undated" in everything  # without a window it is there
     assert event_time({"eventTime": "yesterday at noon"}) is None
+
+
+def test_database_counts_its_undated_records(converted: Path, tmp_path: Path) -> None:
+    from trailwarden.logs.questions import duckdb_runner, undated, undated_note
+
+    db = tmp_path / "t.duckdb"
+    ingest(local_files(converted), db, make_scope())
+    con = connect(db, read_only=True)
+    count = undated(duckdb_runner(con))
+    con.close()
+    assert count == 1
+    assert "1 record(s) without a parseable eventTime" in str(undated_note(count))
+    assert undated_note(0) is None

@@ -172,6 +172,23 @@ def actor(run: Runner, principal: str, scope: Scope, extra: str = "TRUE") -> lis
     return found
 
 
+def undated(run: Runner, extra: str = "TRUE") -> int:
+    """How many stored events have no time (records.event_time): the database's counterpart of
+    ``ReadStats.undated``, for the note a windowed question prints."""
+    found = run(f"SELECT count(*) AS n FROM events WHERE eventTime IS NULL AND {extra}")
+    return int(found[0]["n"]) if found else 0
+
+
+def undated_note(count: int) -> str | None:
+    """What a command prints when records without a time were left out of its window."""
+    if count == 0:
+        return None
+    return (
+        f"note: {count:,} record(s) without a parseable eventTime are in no --start/--end window "
+        "(docs/logs.md, 'Records without a time')"
+    )
+
+
 def duckdb_runner(con: duckdb.DuckDBPyConnection) -> Runner:
     return lambda sql: rows(con, sql)
 
