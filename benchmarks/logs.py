@@ -53,6 +53,10 @@ def _seed_records() -> list[dict[str, object]]:
             if line.strip():
                 rec = json.loads(line)
                 rec.setdefault("eventTime", rec.get("@timestamp", "")[:19] + "Z")
+                # Logstash's own members: CloudTrail never writes them into its files, which
+                # this generator models (ingest keeps them in ``extra``, at the split path's cost).
+                rec.pop("@timestamp", None)
+                rec.pop("@version", None)
                 recs.append(rec)
     return recs
 

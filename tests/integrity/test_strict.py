@@ -239,3 +239,52 @@ def test_newest_digest_deleted_in_home_region(
         assert "although the trail delivered a digest at" in findings[0]["reason"]
     else:
         assert (res.code, findings) == (0, [])
+
+
+# What a digest declares about itself (docs/validate.md, "What a digest declares"): the AWS CLI
+# reads none of it; --strict requires what CloudTrail writes.
+DECLARED = [
+    ({"awsAccountId": "999999999999"}, "awsAccountId '999999999999' is not the account"),
+    ({"digestSignatureAlgorithm": "SHA1withRSA"}, "digestSignatureAlgorithm is 'SHA1withRSA'"),
+    ({"previousDigestHashAlgorithm": "MD5"}, "previousDigestHashAlgorithm is 'MD5'"),
+]
+
+
+@pytest.mark.parametrize(("changes", "reason"), DECLARED)
+def test_declared_digest_fields(
+    changes: dict[str, Any], reason: str, local: Any, cli: Any, signing_key: FixtureKey
+) -> None:
+    root, delivery, key_file = local
+    d = delivery.chain(ACCOUNT, R1)[-1]
+    resign(root, signing_key, d.key, **changes)
+    code, findings = run(cli, root, key_file)
+    assert code == 1
+    assert [(f["key"], f["reason"].startswith(reason)) for f in findings] == [(d.key, True)]
+
+
+def test_log_entry_hash_algorithm(local: Any, cli: Any, signing_key: FixtureKey) -> None:
+    root, delivery, key_file = local
+    d = delivery.chain(ACCOUNT, R1)[-1]
+    logs = [dict(entry) for entry in d.doc["logFiles"]]
+    logs[0]["hashAlgorithm"] = "MD5"
+    resign(root, signing_key, d.key, logFiles=logs)
+    code, findings = run(cli, root, key_file)
+    assert code == 1
+    assert [(f["kind"], f["key"]) for f in findings] == [("log", logs[0]["s3Object"])]
+    assert findings[0]["reason"].startswith("hashAlgorithm is 'MD5', not SHA-256")
+
+
+def test_signature_algorithm_metadata_is_unsigned_but_checked(local: Any, cli: Any) -> None:
+    """The metadata is not signed: rewriting the object's metadata keeps every CLI verdict."""
+    root, delivery, key_file = local
+    d = delivery.chain(ACCOUNT, R1)[2]
+    meta_file = root / (d.key + ".metadata.json")
+    meta = json.loads(meta_file.read_text())
+    meta["signature-algorithm"] = "SHA1withRSA"
+    meta_file.write_text(json.dumps(meta))
+    code, findings = run(cli, root, key_file)
+    assert code == 1
+    assert [f["key"] for f in findings] == [d.key]
+    assert (
+        findings[0]["reason"] == "signature-algorithm metadata is 'SHA1withRSA', not SHA256withRSA"
+    )

@@ -330,3 +330,28 @@ def test_aggregate_hunt_straight_from_files(cli: Any, trail_tree: Path, trail_db
         return sorted((r["principal"], r["denied"]) for r in _json(res))
 
     assert rows(["--source", str(trail_tree)]) == rows(["--db", str(trail_db)])
+
+
+def test_who_matches_values_never_keys(cli: Any, tmp_path: Path) -> None:
+    """A resource named like a JSON key ("name", "bucketName") is found only where it is a value."""
+    tree = _synthetic(
+        tmp_path,
+        [
+            # "name" is a key here, never a value: not touched.
+            _ev("key", "2024-08-01T10:00:00Z", requestParameters={"name": "other-trail"}),
+            _ev("nested-key", "2024-08-01T10:00:01Z", responseElements={"x": {"name": 1}}),
+            # ... and a value here, in a list and in an object.
+            _ev("value", "2024-08-01T10:00:02Z", requestParameters={"trailName": "name"}),
+            _ev("listed", "2024-08-01T10:00:03Z", resources=[{"ARN": "name"}, {"ARN": "b"}]),
+            # Inside a longer string (an escaped quote before it): not a value of its own.
+            _ev("inside", "2024-08-01T10:00:04Z", requestParameters={"q": 'say "name"'}),
+        ],
+    )
+    db = _ingest(cli, tree, tmp_path)
+    res = cli(["logs", "who", "--resource", "name", "--db", str(db), "-o", "json"])
+    assert res.code == 0, res.stderr
+    rows = _json(res)
+    assert [r["events"] for r in rows] == [2]
+    assert set(rows[0]["eventNames"].split(",")) == {"ListBuckets"}
+    assert rows[0]["firstSeen"] == "2024-08-01T10:00:02Z"
+    assert rows[0]["lastSeen"] == "2024-08-01T10:00:03Z"

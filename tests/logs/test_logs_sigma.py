@@ -190,3 +190,40 @@ def test_cli_reports_bad_rules_and_runs_the_rest(
     assert "windows.yml: skipped" in res.stderr
     res = cli(["logs", "sigma", "--rules", str(tmp_path / "none"), str(trail_tree)])
     assert res.code == 2 and "Traceback" not in res.stderr
+
+
+def test_contains_on_an_object_sees_non_ascii_text(tmp_path: Path) -> None:
+    """|contains on an object-valued field compares the text as the record holds it, on the
+    files and on the database alike (no \\u escapes)."""
+    from trailwarden.logs.layout import Scope
+    from trailwarden.logs.readers import iter_records
+    from trailwarden.logs.store import connect, ingest, iter_db_records
+    from trailwarden.trailstore.files import local_files
+    from trailwarden.trailstore.records import ReadStats
+
+    rec = {
+        "eventVersion": "1.08",
+        "eventID": "e1",
+        "eventTime": "2024-08-01T10:00:00Z",
+        "eventName": "CreateBucket",
+        "eventSource": "s3.amazonaws.com",
+        "requestParameters": {"bucketName": "données-café", "tag": "日本"},
+    }
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "r.json").write_text(json.dumps([rec]))  # written with \u escapes, as json does
+    match = compile_detection(
+        {"sel": {"requestParameters|contains": ["café", "日本"]}, "condition": "sel"}
+    )
+    keyword = compile_detection(
+        {"sel": {"requestParameters|contains|all": ["é", "本"]}, "condition": "sel"}
+    )
+    on_files = list(iter_records(local_files(folder), Scope(), ReadStats()))
+    db = tmp_path / "t.duckdb"
+    ingest(local_files(folder), db, Scope())
+    con = connect(db, read_only=True)
+    on_db = list(iter_db_records(con))
+    con.close()
+    for records in (on_files, on_db):
+        assert [match(r) for r in records] == [True]
+        assert [keyword(r) for r in records] == [True]

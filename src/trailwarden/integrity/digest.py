@@ -48,6 +48,8 @@ class Digest:
     sha256: str = ""
     signature_hash: str = ""  # the hash algorithm inside the verified signature
     key_used: PublicKey | None = field(default=None, repr=False)
+    # The S3 metadata ``signature-algorithm``: unsigned, so only --strict looks at it.
+    signature_algorithm: str = ""
 
     @property
     def start(self) -> datetime:
@@ -95,7 +97,15 @@ def load(bucket: str, key: str, obj: StoredObject) -> Digest:
         raise DigestInvalid(INVALID_FORMAT)
     if data["digestS3Bucket"] != bucket or data["digestS3Object"] != key:
         raise DigestInvalid(MOVED)
-    return Digest(bucket, key, data, inflated, obj.metadata["signature"], trailing)
+    return Digest(
+        bucket,
+        key,
+        data,
+        inflated,
+        obj.metadata["signature"],
+        trailing,
+        signature_algorithm=obj.metadata["signature-algorithm"],
+    )
 
 
 def string_to_sign(digest: Digest) -> bytes:

@@ -50,6 +50,7 @@ def findings(
     by_ref = {(d.bucket, d.key): d for d in valid}
     for d in valid:
         _digest_findings(d, by_ref, add)
+        _declared_findings(d, chain.account, add)
     _newest_missing(chain, listed, opts, add)
     in_digests = _duplicates(valid, add)
     _unlisted(chain, valid, in_digests, source, opts, add)
@@ -77,6 +78,60 @@ def _digest_findings(d: Digest, by_ref: dict[tuple[str, str], Digest], add: _Add
         add("digest", d.bucket, d.key, PREV_HASH)
     if str(data.get("previousDigestSignature")).lower() != previous.signature.lower():
         add("digest", d.bucket, d.key, PREV_SIGNATURE)
+
+
+# What CloudTrail writes, per field the AWS CLI never reads (docs/validate.md, "What the digest
+# declares"; docs/aws-facts/digests.md#digest-file and #digest-signing).
+SIGNATURE_ALGORITHM = "SHA256withRSA"
+HASH_ALGORITHM = "SHA-256"
+
+
+def _declared_findings(d: Digest, account: str, add: _Add) -> None:
+    """What a digest declares about itself must be what CloudTrail writes.
+
+    Verification never trusts these fields (trailwarden, like the CLI, always hashes with SHA-256
+    and verifies SHA256withRSA), but another verifier might: a declared weaker algorithm could
+    steer it, and the S3 metadata is not signed at all, so anyone who may rewrite the object can
+    change it. The signed fields can only differ from CloudTrail's values if the digest was signed
+    by someone other than CloudTrail or CloudTrail's format changed: either needs a person.
+    """
+    data = d.data
+    declared = data.get("awsAccountId")
+    if declared != account:
+        add("digest", d.bucket, d.key, f"awsAccountId {declared!r} is not the account {account}")
+    if d.signature_algorithm != SIGNATURE_ALGORITHM:
+        add(
+            "digest",
+            d.bucket,
+            d.key,
+            f"signature-algorithm metadata is {d.signature_algorithm!r}, not {SIGNATURE_ALGORITHM}",
+        )
+    in_file = data.get("digestSignatureAlgorithm")
+    if in_file != SIGNATURE_ALGORITHM:
+        add(
+            "digest",
+            d.bucket,
+            d.key,
+            f"digestSignatureAlgorithm is {in_file!r}, not {SIGNATURE_ALGORITHM}",
+        )
+    previous = data.get("previousDigestHashAlgorithm")
+    # The first digest of a chain has no previous digest: its algorithm may be null.
+    if data.get("previousDigestSignature") is not None and previous != HASH_ALGORITHM:
+        add(
+            "digest",
+            d.bucket,
+            d.key,
+            f"previousDigestHashAlgorithm is {previous!r}, not {HASH_ALGORITHM}",
+        )
+    for log in d.log_files:
+        algorithm = log.get("hashAlgorithm")
+        if algorithm != HASH_ALGORITHM:
+            add(
+                "log",
+                str(log.get("s3Bucket")),
+                str(log.get("s3Object")),
+                f"hashAlgorithm is {algorithm!r}, not {HASH_ALGORITHM} (in {d.key})",
+            )
 
 
 def _newest_missing(chain: Chain, listed: list[str], opts: Options, add: _Add) -> None:

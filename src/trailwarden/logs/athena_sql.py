@@ -15,6 +15,7 @@ from sqlglot.errors import SqlglotError
 
 from trailwarden.errors import UsageError
 from trailwarden.logs.layout import SLACK, Scope
+from trailwarden.trailstore.records import EVENT_TIME_PATTERN
 
 # Hive column types (lower-case names, as Athena stores them) for the fields the view exposes.
 _UI = (
@@ -115,7 +116,11 @@ def table_ddl(
 
 # The view's columns: CloudTrail's names and the DuckDB view's types.
 _VIEW_EXPR = {
-    "eventtime": 'CAST(from_iso8601_timestamp(eventtime) AS timestamp) AS "eventTime"',
+    # The eventTime grammar of every other path (records.EVENT_TIME_PATTERN), then the instant in
+    # UTC: a plain CAST of a timestamp with time zone keeps the wall time (12:00+02:00 -> 12:00).
+    "eventtime": f"CASE WHEN regexp_like(eventtime, '^(?:{EVENT_TIME_PATTERN})$') THEN "
+    "CAST(from_iso8601_timestamp(eventtime) AT TIME ZONE 'UTC' AS timestamp) END "
+    'AS "eventTime"',
     "readonly": 'CAST(readonly AS boolean) AS "readOnly"',
     "managementevent": 'CAST(managementevent AS boolean) AS "managementEvent"',
     "resources": 'CAST(resources AS json) AS "resources"',

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from trailwarden.logs.layout import Scope
+from trailwarden.logs.readers import in_window
 from trailwarden.logs.staging import (
     Batch,
     by_kind,
@@ -28,7 +29,7 @@ from trailwarden.logs.staging import (
     unparsable,
     without,
 )
-from trailwarden.trailstore.records import Files, ReadStats, Record, event_time
+from trailwarden.trailstore.records import Files, ReadStats, Record, is_insight
 
 
 def iter_matching_records(
@@ -81,14 +82,16 @@ def _records(
         try:
             for text in _matching(con, item, texts, stats):
                 rec = json.loads(text)
+                if is_insight(rec):
+                    stats.insights += 1
+                    continue
                 eid = rec.get("eventID")
                 if isinstance(eid, str):
                     if eid in seen:
                         stats.duplicates += 1
                         continue
                     seen.add(eid)
-                if (scope.start or scope.end) and not scope.wants_time(event_time(rec)):
-                    stats.outside_window += 1
+                if not in_window(rec, scope, stats, bool(scope.start or scope.end)):
                     continue
                 stats.records += 1
                 yield rec

@@ -9,8 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from trailwarden.trailstore.records import Record
+from trailwarden.trailstore.layout import fmt_display
+from trailwarden.trailstore.records import Record, event_time
 
+# Each list below was reviewed against the service's API reference (every operation it lists) and
+# is checked against botocore's model of the same API by tests/logs/test_logs_hunt_lists.py.
+#
+# CloudTrail API reference, "Actions":
+# https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_Operations.html
+# The calls that stop, delete or narrow what a trail or an event data store records. Left out:
+# StartLogging/Create* (they add logging), channels, dashboards, imports and queries (they do not
+# change what is recorded).
 TRAIL_TAMPERING = (
     "StopLogging",
     "DeleteTrail",
@@ -19,8 +28,15 @@ TRAIL_TAMPERING = (
     "PutInsightSelectors",
     "DeleteEventDataStore",
     "StopEventDataStoreIngestion",
+    # Can replace the store's event selectors, shorten its retention or lift termination protection.
+    "UpdateEventDataStore",
 )
-# CIS 4.4 (IAM policy changes) plus the trust- and boundary-policy changes attackers use.
+# IAM API reference, "Actions": https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html
+# Every call that writes an identity policy (inline or managed, and its versions), attaches or
+# detaches one, changes a role's trust policy, or sets or removes a permissions boundary. CIS 4.4
+# lists the inline, managed and attachment calls; the trust-policy and boundary calls are what
+# privilege escalation uses: "Deleting the permissions boundary for a role might increase its
+# permissions" (API_DeleteRolePermissionsBoundary.html).
 IAM_POLICY_CHANGES = (
     "DeleteGroupPolicy",
     "DeleteRolePolicy",
@@ -42,7 +58,12 @@ IAM_POLICY_CHANGES = (
     "UpdateAssumeRolePolicy",
     "PutRolePermissionsBoundary",
     "PutUserPermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
+    "DeleteUserPermissionsBoundary",
 )
+# KMS API reference, "Actions": https://docs.aws.amazon.com/kms/latest/APIReference/API_Operations.html
+# The calls that make a key unusable: disabled, scheduled for deletion, or its imported key material
+# deleted (the key becomes PendingImport). CIS 4.7 (CloudWatch.7) watches the first two.
 KMS_DISABLE = ("DisableKey", "ScheduleKeyDeletion", "DeleteImportedKeyMaterial")
 DENIED_CODES = (
     "AccessDenied",
@@ -144,13 +165,57 @@ def _needles(names: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(f'"{n}"'.encode() for n in names)
 
 
+# An EC2 instance profile's role session is named after the instance (assumed-role/ROLE/i-...) and
+# carries sessionContext.ec2RoleDelivery, the IMDS version that delivered it (CloudTrail's
+# userIdentity reference). Its credentials belong on that instance; used from anywhere else they
+# were stolen (MITRE ATT&CK T1552.005, Stratus Red Team aws.credential-access.ec2-steal-instance-
+# credentials). CloudTrail alone names no instance address, so "where the instance works" is what
+# its own session did first: the source IPs and user agents of its first hour. Any later event from
+# another IP or user agent is flagged, and so is any event from an IP or user agent that a principal
+# other than an instance session used in the window (a person's laptop, a CI runner): the
+# credentials were carried off the instance, which is how the Stratus detonation looks, the role
+# session calling from the operator's own address and tool.
+_INSTANCE_SESSION = (
+    "userIdentity.type = 'AssumedRole' AND (userIdentity.sessionContext.ec2RoleDelivery IS NOT "
+    "NULL OR regexp_matches(userIdentity.arn, '/i-[0-9a-fA-F]{{8,17}}$'))"
+)
+STOLEN_INSTANCE_CREDENTIALS = (
+    "WITH ev AS (SELECT eventTime, eventID, eventName, awsRegion, sourceIPAddress AS ip, "
+    "userAgent AS ua, userIdentity.arn AS principal, "
+    f"coalesce({_INSTANCE_SESSION}, false) AS inst FROM events "
+    "WHERE userIdentity.arn IS NOT NULL AND {window}), "
+    "s AS (SELECT * FROM ev WHERE inst), "
+    "t0 AS (SELECT principal, min(eventTime) AS t0 FROM s GROUP BY ALL), "
+    # What the instance itself used: its first hour.
+    "home AS (SELECT s.principal, list(DISTINCT s.ip) AS ips, list(DISTINCT s.ua) AS uas "
+    "FROM s JOIN t0 USING (principal) WHERE s.eventTime <= t0.t0 + INTERVAL 1 HOUR GROUP BY ALL), "
+    "ip_others AS (SELECT ip, string_agg(DISTINCT principal, ',' ORDER BY principal) AS who "
+    "FROM ev WHERE NOT inst GROUP BY ALL), "
+    "ua_others AS (SELECT ua, string_agg(DISTINCT principal, ',' ORDER BY principal) AS who "
+    "FROM ev WHERE NOT inst GROUP BY ALL), "
+    "flagged AS (SELECT s.*, concat_ws('; ', "
+    "CASE WHEN NOT list_contains(h.ips, s.ip) THEN 'source IP the instance never used' END, "
+    "CASE WHEN NOT list_contains(h.uas, s.ua) THEN 'user agent the instance never used' END, "
+    "CASE WHEN io.who IS NOT NULL THEN 'source IP also used by ' || io.who END, "
+    "CASE WHEN uo.who IS NOT NULL THEN 'user agent also used by ' || uo.who END) AS reason "
+    "FROM s JOIN home h USING (principal) LEFT JOIN ip_others io ON io.ip = s.ip "
+    "LEFT JOIN ua_others uo ON uo.ua = s.ua) "
+    "SELECT strftime(eventTime, '%Y-%m-%dT%H:%M:%SZ') AS eventTime, principal, "
+    "regexp_extract(principal, '/([^/]+)$', 1) AS instance, eventName, awsRegion, "
+    "ip AS sourceIPAddress, ua AS userAgent, reason, eventID FROM flagged WHERE reason <> '' "
+    "ORDER BY flagged.eventTime, eventID"
+)
+
+
 HUNTS: dict[str, Hunt] = {
     h.name: h
     for h in [
         Hunt(
             "root-usage",
             "Root user activity (CIS root usage pattern)",
-            "userIdentity.type = 'Root' AND "
+            # invokedBy NOT EXISTS: not in the typed column, and not kept as a null in the
+            # record's ``extra`` (lossless.py keeps a record with a null member there).
+            "userIdentity.type = 'Root' AND userIdentity.invokedBy IS NULL AND "
             "json_extract(extra, '$.userIdentity.invokedBy') IS NULL"
             " AND eventType IS DISTINCT FROM 'AwsServiceEvent'",
             predicate=_root,
@@ -223,6 +288,12 @@ HUNTS: dict[str, Hunt] = {
                 "ORDER BY firstSeen, principal, kind"
             ),
         ),
+        Hunt(
+            "stolen-instance-credentials",
+            "EC2 instance-role credentials used from where the instance never worked",
+            None,
+            sql_full=STOLEN_INSTANCE_CREDENTIALS,
+        ),
     ]
 }
 
@@ -251,7 +322,8 @@ def event_row(rec: Record) -> dict[str, Any]:
     raw = rec.get("userIdentity")
     ui: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return {
-        "eventTime": rec.get("eventTime", rec.get("@timestamp")),
+        # As the SQL's strftime: the instant in UTC, None when the record has no time.
+        "eventTime": fmt_display(when) if (when := event_time(rec)) is not None else None,
         "eventName": rec.get("eventName"),
         "eventSource": rec.get("eventSource"),
         "awsRegion": rec.get("awsRegion"),

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from trailwarden.errors import UsageError
 from trailwarden.trailstore import layout
 from trailwarden.trailstore.layout import parse_key
+from trailwarden.trailstore.records import is_insight_file
 
 # Delivery usually lags the event by up to ~15 minutes; late deliveries exist, so be generous.
 SLACK = timedelta(minutes=30)
@@ -44,18 +45,26 @@ class Scope:
         return not (self.end is not None and lo - SLACK > self.end)
 
     def wants_time(self, when: datetime | None) -> bool:
-        """Whether an event at ``when`` is inside the window (unknown times are kept)."""
+        """Whether an event at ``when`` is inside the window.
+
+        A record without a time (None) is in no window, as SQL's ``NULL >= start`` is false: the
+        same answer on files, on the database and on Athena; commands count such records.
+        """
         if when is None:
-            return True
+            return self.start is None and self.end is None
         if self.start is not None and when < self.start:
             return False
         return not (self.end is not None and when > self.end)
 
     def wants_key(self, key: str) -> bool:
-        """Decide from the key alone; keys outside the layout are always read."""
+        """Decide from the key alone; keys outside the layout are read unless named as
+        Insights or digest files."""
         info = parse_key(key)
         if info is None:
-            return True
+            # Outside the layout (a flat folder of downloads) the name still tells: Insights
+            # and digest files hold no API calls.
+            name = key.rsplit("/", 1)[-1]
+            return not (is_insight_file(name) or "_CloudTrail-Digest_" in name)
         if info.kind != layout.LOGS:
             return False  # digests and Insights hold no events
         if not (self.wants_account(info.account) and self.wants_region(info.region)):

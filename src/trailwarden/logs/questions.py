@@ -59,11 +59,24 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def json_value_regex(value: str) -> str:
+    """A regular expression (RE2 and Java alike) finding ``value`` as a whole JSON string value in
+    JSON text, never as a key or as part of a longer string.
+
+    The opening quote must not be escaped (an even run of backslashes before it) and the closing
+    quote must be followed by what follows a value (``,``, ``]``, ``}``), not by the ``:`` that
+    follows a key: ``"name"`` matches ``{"trail": "name"}`` but not ``{"name": "x"}``.
+    """
+    token = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return r"(^|[^\\])(\\\\)*" + re.escape(token) + r"\s*[,\]}]"
+
+
 def who_sql(resource: str, scope: Scope, extra: str = "TRUE") -> str:
     """Every principal that touched a resource (by ARN or name), first/last time, from where.
 
     A resource is "touched" when its ARN or name is a string value in the event's resources,
-    requestParameters or responseElements; a name given as an ARN also matches its short name.
+    requestParameters or responseElements (a value, never a key: json_value_regex); a name given
+    as an ARN also matches its short name.
     Written so that it also renders for Trino (``strpos``, ``GROUP BY 1``).
     """
     if not resource.strip():
@@ -73,13 +86,11 @@ def who_sql(resource: str, scope: Scope, extra: str = "TRUE") -> str:
         short = re.split(r"[:/]", resource)[-1]
         if short and short != resource:
             needles.append(short)
-    # Exact JSON string values ("name"), not substrings, so "trail" does not match "trail-2".
-    quoted = ['"' + n.replace("\\", "\\\\").replace('"', '\\"') + '"' for n in needles]
     hay = (
-        "coalesce(CAST(resources AS VARCHAR), '') || coalesce(CAST(requestParameters AS VARCHAR), "
-        "'') || coalesce(CAST(responseElements AS VARCHAR), '')"
+        "coalesce(CAST(resources AS VARCHAR), '') || ' ' || coalesce(CAST(requestParameters AS "
+        "VARCHAR), '') || ' ' || coalesce(CAST(responseElements AS VARCHAR), '')"
     )
-    cond = " OR ".join(f"strpos({hay}, {_literal(q)}) > 0" for q in quoted)
+    cond = " OR ".join(f"regexp_matches({hay}, {_literal(json_value_regex(n))})" for n in needles)
     return (
         f"SELECT {_PRINCIPAL} AS principal, "
         "strftime(min(eventTime), '%Y-%m-%dT%H:%M:%SZ') AS firstSeen, "
@@ -159,6 +170,23 @@ def actor(run: Runner, principal: str, scope: Scope, extra: str = "TRUE") -> lis
         chain = chain_of(row.get("accessKeyId"), issued)
         row["origin"] = " <- ".join([str(row["principal"]), *chain])
     return found
+
+
+def undated(run: Runner, extra: str = "TRUE") -> int:
+    """How many stored events have no time (records.event_time): the database's counterpart of
+    ``ReadStats.undated``, for the note a windowed question prints."""
+    found = run(f"SELECT count(*) AS n FROM events WHERE eventTime IS NULL AND {extra}")
+    return int(found[0]["n"]) if found else 0
+
+
+def undated_note(count: int) -> str | None:
+    """What a command prints when records without a time were left out of its window."""
+    if count == 0:
+        return None
+    return (
+        f"note: {count:,} record(s) without a parseable eventTime are in no --start/--end window "
+        "(docs/logs.md, 'Records without a time')"
+    )
 
 
 def duckdb_runner(con: duckdb.DuckDBPyConnection) -> Runner:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from trailwarden.logs.layout import Scope
-from trailwarden.trailstore.records import Files, ReadStats, Record, event_time, iter_file_records
+from trailwarden.trailstore.records import (
+    Files,
+    ReadStats,
+    Record,
+    event_time,
+    is_insight,
+    iter_file_records,
+)
 
 
 def iter_records(
@@ -28,14 +35,28 @@ def iter_records(
     windowed = scope.start is not None or scope.end is not None
     for _ref, records in iter_file_records(files, scope, stats, prefilter):
         for rec in records:
+            if is_insight(rec):
+                stats.insights += 1
+                continue
             eid = rec.get("eventID")
             if isinstance(eid, str):
                 if eid in seen:
                     stats.duplicates += 1
                     continue
                 seen.add(eid)
-            if windowed and not scope.wants_time(event_time(rec)):
-                stats.outside_window += 1
+            if not in_window(rec, scope, stats, windowed):
                 continue
             stats.records += 1
             yield rec
+
+
+def in_window(rec: Record, scope: Scope, stats: ReadStats, windowed: bool) -> bool:
+    """Whether a record is inside the scope's time window; counts records without a time
+    (``ReadStats.undated``) and those outside (``outside_window``)."""
+    when = event_time(rec)
+    if when is None:
+        stats.undated += 1
+    if windowed and not scope.wants_time(when):
+        stats.outside_window += 1
+        return False
+    return True

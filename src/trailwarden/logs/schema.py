@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trailwarden.logs import lossless
+from trailwarden.trailstore.records import EVENT_TIME_PATTERN
+
 _S = "VARCHAR"
 
 # The nested parts people filter on, as DuckDB STRUCT types (json_transform shapes).
@@ -35,6 +38,9 @@ USER_IDENTITY: dict[str, Any] = {
         "sourceIdentity": _S,
         "ec2RoleDelivery": _S,
         "assumedRoot": _S,
+        # Web identity and OIDC sessions (GitHub Actions, EKS service accounts); AWS's own
+        # CloudTrail table for Athena types it too. ``attributes`` differs per provider.
+        "webIdFederationData": {"federatedProvider": _S, "attributes": "JSON"},
     },
     "onBehalfOf": {"userId": _S, "identityStoreArn": _S},
 }
@@ -67,22 +73,6 @@ TYPED: dict[str, Any] = {
     "tlsDetails": TLS_DETAILS,
 }
 
-# Every eventVersion whose fields this schema covers (1.0 to 1.11 as of this writing).
-KNOWN_VERSIONS = (
-    "1.0",
-    "1.01",
-    "1.02",
-    "1.03",
-    "1.04",
-    "1.05",
-    "1.06",
-    "1.07",
-    "1.08",
-    "1.09",
-    "1.10",
-    "1.11",
-)
-
 # Kept as JSON text: their shape differs per API. Extracted with json_extract, so a member that is
 # present but null is JSON 'null' and a missing member is SQL NULL: the two stay distinct.
 JSON_COLUMNS = [
@@ -99,6 +89,23 @@ JSON_COLUMNS = [
 ]
 
 
+# How the transforms read each member: as TYPED says, except eventTime, read as text and parsed
+# by event_time_sql (json_transform's TIMESTAMP drops a UTC offset: 12:00+02:00 became 12:00),
+# and the two objects, read as JSON text and typed from it, so that the text can be compared with
+# what the typed STRUCT holds (lossless.py).
+READ_AS: dict[str, Any] = {**TYPED, "eventTime": _S, "userIdentity": "JSON", "tlsDetails": "JSON"}
+OBJECTS = ("userIdentity", "tlsDetails")
+
+
+def event_time_sql(text: str) -> str:
+    """SQL for ``trailstore.records.parse_event_time`` of the VARCHAR expression ``text``: the
+    same grammar, the instant kept (the connection's TimeZone is UTC, see store.connect)."""
+    return (
+        f"CASE WHEN regexp_full_match({text}, '{EVENT_TIME_PATTERN}') "
+        f"THEN try_cast({text} AS TIMESTAMPTZ)::TIMESTAMP END"
+    )
+
+
 def sql_type(shape: Any) -> str:
     """The DuckDB type for a json_transform shape."""
     if isinstance(shape, dict):
@@ -108,72 +115,72 @@ def sql_type(shape: Any) -> str:
 
 
 def transform_shape() -> str:
-    """The json_transform argument for the typed columns."""
-    return json.dumps(TYPED)
-
-
-def _known_leaves(shape: dict[str, Any]) -> dict[str, Any]:
-    """A JSON merge patch deleting every typed member (RFC 7386: null deletes)."""
-    out: dict[str, Any] = {}
-    for key, sub in shape.items():
-        if key in KEEP_IN_EXTRA:
-            continue
-        out[key] = _known_leaves(sub) if isinstance(sub, dict) else None
-    return out
-
-
-# Typed, but also kept verbatim in ``extra`` because its presence matters even when null: the
-# CIS root pattern says ``$.userIdentity.invokedBy NOT EXISTS``. It is rare, so this is cheap.
-KEEP_IN_EXTRA = frozenset({"invokedBy"})
-
-
-def extra_patch() -> str:
-    known = _known_leaves(TYPED)
-    known.update({name: None for name in JSON_COLUMNS})
-    return json.dumps(known)
+    """The json_transform argument reading one record (READ_AS plus Logstash's time)."""
+    return json.dumps({**READ_AS, "@timestamp": _S})
 
 
 def table_ddl(table: str) -> str:
     cols = ["file_id INTEGER"]
     cols += [f'"{name}" {sql_type(shape)}' for name, shape in TYPED.items()]
     cols += [f'"{name}" JSON' for name in JSON_COLUMNS]
-    # What the typed and JSON columns do not hold, for records of versions newer than this
-    # schema (so their new fields are not lost) and root calls (see select_typed).
+    # The record as delivered, without the JSON columns, for the records whose typed columns do not
+    # hold them exactly (lossless.py): fields this schema does not know, members present as null,
+    # values of another type, an eventTime not written as CloudTrail writes it. NULL otherwise.
     cols.append("extra JSON")
     return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)})"
 
 
-def select_typed(source: str) -> str:
-    """SELECT list turning ``rec`` (one record as JSON) into the table's columns."""
-    # Logstash-shipped records (OTRF) carry the time as "@timestamp" instead of eventTime.
-    typed = ", ".join(
-        'coalesce(t."eventTime", try_cast(json_extract_string(rec, \'$."@timestamp"\') '
-        'AS TIMESTAMPTZ)::TIMESTAMP) AS "eventTime"'
-        if name == "eventTime"
-        else f't."{name}"'
-        for name in TYPED
-    )
-    paths = ", ".join(f"'$.{name}'" for name in JSON_COLUMNS)
-    blobs = ", ".join(f'j[{i + 1}] AS "{name}"' for i, name in enumerate(JSON_COLUMNS))
-    # ``extra`` costs a parse and a re-serialisation per record, so it is computed only where it
-    # can hold something: records of a version newer than this schema, and root calls (whose
-    # invokedBy presence the CIS root pattern tests).
-    extra = f"CASE WHEN {_newer_or_root('t')} THEN json_merge_patch(rec, '{extra_patch()}') END"
-    return (
-        f"SELECT file_id, {typed}, {blobs}, {extra} AS extra "
-        f"FROM (SELECT file_id, rec, json_transform(rec, '{transform_shape()}') AS t, "
-        f"json_extract(rec, [{paths}]) AS j FROM {source})"
-    )
+def _typed_columns(row: str) -> str:
+    """The typed columns from ``row`` (a record read with READ_AS, its objects typed as ``o_*``)."""
+    parts = []
+    for name in TYPED:
+        if name == "eventTime":
+            logstash = event_time_sql(f'{row}."@timestamp"')
+            parts.append(f'coalesce("o_eventTime", {logstash}) AS "eventTime"')
+        elif name in OBJECTS:
+            parts.append(f'"o_{name}" AS "{name}"')
+        else:
+            parts.append(f'{row}."{name}"')
+    return ", ".join(parts)
 
 
-def _newer_or_root(rec: str) -> str:
-    """Records whose ``extra`` is kept: a version newer than this schema, or a root call."""
-    known = ", ".join(f"'{v}'" for v in KNOWN_VERSIONS)
-    return f'({rec}."eventVersion" NOT IN ({known}) OR {rec}."userIdentity"."type" = \'Root\')'
+def _objects(row: str) -> str:
+    """Beside ``row``: its objects typed from their JSON text (``o_userIdentity``,
+    ``o_tlsDetails``) and its eventTime parsed (``o_eventTime``), each computed once."""
+    objects = [
+        f'json_transform({row}."{name}", \'{json.dumps(TYPED[name])}\') AS "o_{name}"'
+        for name in OBJECTS
+    ]
+    parsed = event_time_sql(row + '."eventTime"')
+    return ", ".join([*objects, f'{parsed} AS "o_eventTime"'])
+
+
+def lossless_sql(row: str, keys: str) -> str:
+    """True when the typed columns hold the record ``row`` exactly (lossless.py)."""
+    return lossless.lossless_sql(
+        row, keys, READ_AS, JSON_COLUMNS, {n: TYPED[n] for n in OBJECTS}, '"o_eventTime"'
+    )
 
 
 # Where a document keeps its records: ``{"Records": [...]}`` or a top-level array.
 LIST_PATHS = {"records": "$.Records", "array": "$"}
+# ``extra`` of a record typed from a whole document, whose own text is not at hand: the writer
+# then types that document's records again one by one (store._refill), which sets ``extra``.
+REFILL = "'\"trailwarden:refill\"'::JSON"
+
+
+def select_typed(source: str) -> str:
+    """SELECT list turning ``rec`` (one record as JSON) into the table's columns."""
+    paths = ", ".join(f"'$.{name}'" for name in JSON_COLUMNS)
+    blobs = ", ".join(f'j[{i + 1}] AS "{name}"' for i, name in enumerate(JSON_COLUMNS))
+    drop = json.dumps({name: None for name in JSON_COLUMNS})  # RFC 7386: null deletes
+    extra = f"CASE WHEN NOT ({lossless_sql('t', 'k')}) THEN json_merge_patch(rec, '{drop}') END"
+    return (
+        f"SELECT file_id, {_typed_columns('t')}, {blobs}, {extra} AS extra FROM ("
+        f"SELECT *, {_objects('t')} FROM ("
+        f"SELECT file_id, rec, json_transform(rec, '{transform_shape()}') AS t, "
+        f"json_keys(rec) AS k, json_extract(rec, [{paths}]) AS j FROM {source}))"
+    )
 
 
 def select_documents(source: str, kind: str) -> str:
@@ -181,46 +188,36 @@ def select_documents(source: str, kind: str) -> str:
 
     Same columns and values as ``select_typed`` over the split records, for less CPU (about 15%
     less for a whole ingest: ``benchmarks/logs.py --split-ingest``): each document is parsed by
-    ONE ``json_transform`` into the typed STRUCTs plus the JSON columns, instead of being split
-    into record texts that are parsed twice more. What the transform folds is restored from
-    cheap extras:
-
-    - it turns a member present as ``null`` into SQL NULL like a missing one, so the records'
-      key lists (``json_keys``, one more parse, no values copied) tell the two apart;
-    - ``extra`` needs the record's text, which is cut out (``json_extract`` at the record's
-      position in the list) only for the rare records that are root calls or of a newer version:
-      the test runs on the typed rows, vectorised, and the document text is passed along by
-      reference (a per-document lambda over the typed list cost ~1 CPU s per GB).
+    ONE ``json_transform`` into the typed columns plus the JSON columns, instead of being split
+    into record texts that are parsed twice more. The transform turns a member present as
+    ``null`` into SQL NULL like a missing one, so the records' key lists (``json_keys``, one more
+    parse, no values copied) tell the two apart. A record the typed columns do not hold exactly
+    gets ``extra`` = REFILL, and the writer types its document again through ``select_typed``.
     """
     path = LIST_PATHS[kind]
-    shape = {**TYPED, **{c: "JSON" for c in JSON_COLUMNS}, "@timestamp": _S}
+    shape = {**READ_AS, **{c: "JSON" for c in JSON_COLUMNS}, "@timestamp": _S}
     doc_shape = json.dumps({"Records": [shape]} if kind == "records" else [shape])
     docs = f"json_transform(content, '{doc_shape}')"
     if kind == "records":
         docs = f"struct_extract({docs}, 'Records')"
-    typed = ", ".join(
-        'coalesce(r."eventTime", try_cast(r."@timestamp" AS TIMESTAMPTZ)::TIMESTAMP) AS "eventTime"'
-        if name == "eventTime"
-        else f'r."{name}"'
-        for name in TYPED
-    )
     blobs = ", ".join(
         f"coalesce(r.\"{c}\", CASE WHEN list_contains(k, '{c}') THEN 'null'::JSON END) AS \"{c}\""
         for c in JSON_COLUMNS
     )
-    rec = f"json_extract(content, '{path}[' || (i - 1) || ']')"
-    extra = f"CASE WHEN {_newer_or_root('r')} THEN json_merge_patch({rec}, '{extra_patch()}') END"
-    # The typed records, their key lists and their positions are unnested side by side: one
-    # entry per element of the document's list, in order.
+    extra = f"CASE WHEN NOT held THEN {REFILL} END"
+    # The typed records and their key lists are unnested side by side: one entry per element of
+    # the document's list, in order.
     return (
-        f"SELECT file_id, {typed}, {blobs}, {extra} AS extra FROM ("
-        "SELECT file_id, content, unnest(d) AS r, unnest(k) AS k, "
-        "generate_subscripts(d, 1) AS i FROM ("
-        f"SELECT file_id, content, {docs} AS d, json_keys(content, '{path}[*]') AS k "
-        f"FROM {source}))"
+        f"SELECT file_id, {_typed_columns('r')}, {blobs}, {extra} AS extra FROM ("
+        f"SELECT *, {lossless_sql('r', 'k')} AS held FROM ("
+        f"SELECT *, {_objects('r')} FROM ("
+        "SELECT file_id, unnest(d) AS r, unnest(k) AS k FROM ("
+        f"SELECT file_id, {docs} AS d, json_keys(content, '{path}[*]') AS k "
+        f"FROM {source}))))"
     )
 
 
 def events_view(table: str) -> str:
-    """The documented ``events`` view: CloudTrail's names and nesting, one row per event."""
-    return f"CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE (file_id, extra) FROM {table}"
+    """The documented ``events`` view: CloudTrail's names and nesting, one row per event, and
+    ``extra`` (the record as delivered where the typed columns do not hold it exactly)."""
+    return f"CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE (file_id) FROM {table}"

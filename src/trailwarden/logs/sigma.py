@@ -10,7 +10,8 @@ The subset implemented is what SigmaHQ's CloudTrail rules use, and a little more
 - conditions with ``and``/``or``/``not``/parentheses, ``1 of x*``, ``all of x*``, ``1 of them``,
   ``all of them``; a list of conditions means any of them.
 Dotted field names walk nested objects and lists (any element); a field holding an object is
-matched on its compact JSON text, as SIEMs that store CloudTrail's blobs as strings do.
+matched on its compact JSON text, non-ASCII characters as they are (never ``\\u`` escapes), as SIEMs
+that store CloudTrail's blobs as strings do.
 Anything else (aggregations, unknown modifiers) is a load error naming the rule and the feature.
 """
 
@@ -51,32 +52,82 @@ def load_rules(folder: Path) -> tuple[list[Rule], list[tuple[Path, str]]]:
     files = sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")])
     for path in files:
         try:
-            doc = yaml.safe_load(path.read_text())
+            docs = rule_documents(list(yaml.safe_load_all(path.read_text(encoding="utf-8-sig"))))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problems.append((path, f"not YAML: {str(exc).splitlines()[0]}"))
             continue
-        if not isinstance(doc, dict) or "detection" not in doc:
-            problems.append((path, "not a Sigma rule (no detection)"))
-            continue
-        src = doc.get("logsource") or {}
-        if src.get("product") != "aws" or src.get("service") != "cloudtrail":
-            problems.append((path, "skipped: logsource is not aws/cloudtrail"))
-            continue
-        try:
-            match = compile_detection(doc["detection"])
         except SigmaError as exc:
             problems.append((path, str(exc)))
             continue
-        rules.append(
-            Rule(
-                path,
-                str(doc.get("id", path.stem)),
-                str(doc.get("title", path.stem)),
-                str(doc.get("level", "")),
-                match,
-            )
-        )
+        for number, doc in enumerate(docs, start=1):
+            where = f" (document {number})" if len(docs) > 1 else ""
+            rule = _rule(path, doc, where, problems)
+            if rule is not None:
+                rules.append(rule)
     return rules, problems
+
+
+def _rule(path: Path, doc: Any, where: str, problems: list[tuple[Path, str]]) -> Rule | None:
+    if not isinstance(doc, dict) or "detection" not in doc:
+        problems.append((path, f"not a Sigma rule (no detection){where}"))
+        return None
+    src = doc.get("logsource") or {}
+    if src.get("product") != "aws" or src.get("service") != "cloudtrail":
+        problems.append((path, f"skipped: logsource is not aws/cloudtrail{where}"))
+        return None
+    try:
+        match = compile_detection(doc["detection"])
+    except SigmaError as exc:
+        problems.append((path, f"{exc}{where}"))
+        return None
+    return Rule(
+        path,
+        str(doc.get("id", path.stem)),
+        str(doc.get("title", path.stem)),
+        str(doc.get("level", "")),
+        match,
+    )
+
+
+def _merged(base: Any, over: Any) -> Any:
+    """``over`` merged into ``base``: maps member by member, anything else replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = _merged(base[key], value) if key in base else value
+        return out
+    return over
+
+
+def rule_documents(docs: list[Any]) -> list[Any]:
+    """The rules a YAML file holds: one per document, with Sigma's rule-collection actions.
+
+    Sigma's specification (1.0, "Rule Collections"): ``action: global`` is merged into every
+    following document, ``action: reset`` forgets it, ``action: repeat`` is the previous rule
+    with the document's members merged in. Empty documents (a trailing ``---``) are skipped.
+    """
+    out: list[Any] = []
+    glob: Any = {}
+    previous: Any = None
+    for doc in docs:
+        if doc is None:
+            continue
+        action = doc.pop("action", None) if isinstance(doc, dict) else None
+        if action == "global":
+            glob = _merged(glob, doc)
+        elif action == "reset":
+            glob = {}
+        elif action == "repeat":
+            if previous is None:
+                raise SigmaError("action: repeat with no rule before it")
+            previous = _merged(previous, doc)
+            out.append(previous)
+        elif action is None:
+            previous = _merged(glob, doc) if isinstance(doc, dict) else doc
+            out.append(previous)
+        else:
+            raise SigmaError(f"unknown rule-collection action {action!r}")
+    return out
 
 
 # ---------------------------------------------------------------- values and fields
@@ -108,7 +159,9 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
+        # The text as the record holds it: "café", not "caf\u00e9" (json's ASCII default), so a
+        # rule's |contains on an object-valued field finds non-ASCII text on every path.
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return str(value)
 
 

@@ -20,7 +20,13 @@ import duckdb
 from trailwarden.concurrency import put
 from trailwarden.logs.layout import Scope
 from trailwarden.trailstore.files import FileRef
-from trailwarden.trailstore.records import Files, ReadStats, iter_file_bytes, split_documents
+from trailwarden.trailstore.records import (
+    Files,
+    ReadStats,
+    holds_records_documents,
+    iter_file_bytes,
+    split_documents,
+)
 
 # JSON per batch: the unit a writer takes and the bound on scratch memory (a few batches exist at
 # once). Commits no longer follow batches (store.COMMIT_ROWS), so the size matters little:
@@ -49,6 +55,9 @@ _SPLIT = {
     "object": "content::JSON",
     "unknown": "unnest(CASE WHEN json_exists(content, '$.Records') "
     "THEN json_extract(content, '$.Records[*]') ELSE [content::JSON] END)",
+    # An array of lines, each a {"Records": [...]} document or a record.
+    "lines": "unnest(flatten(list_transform(json_extract(content, '$[*]'), lambda d: "
+    "CASE WHEN json_exists(d, '$.Records') THEN json_extract(d, '$.Records[*]') ELSE [d] END)))",
 }
 
 
@@ -111,13 +120,14 @@ class Batch:
         self.nbytes = 0
 
     def add(self, fid: int, ref: FileRef, data: bytes) -> None:
-        if data[:256].lstrip().startswith(b'{"Records"'):
-            body = data  # what CloudTrail delivers: one document, no need to look for lines
+        docs = split_documents(data)  # one document unless JSON lines: cheap for CloudTrail's
+        # JSON lines become one array so that every file is exactly one document; lines holding
+        # {"Records": ...} documents (Firehose) are their own kind, split per line.
+        body = data if len(docs) == 1 else b"[" + b",".join(docs) + b"]"
+        if len(docs) > 1 and b'"Records"' in data and holds_records_documents(docs):
+            kind = "lines"
         else:
-            docs = split_documents(data)
-            # JSON lines become one array so that every file is exactly one document.
-            body = data if len(docs) == 1 else b"[" + b",".join(docs) + b"]"
-        kind = doc_kind(body)
+            kind = doc_kind(body)
         path = self.scratch / f"{fid}.{kind}.json"
         path.write_bytes(body)
         self.paths.append(str(path))

@@ -32,6 +32,7 @@ from trailwarden.logs.layout import Scope
 from trailwarden.logs.staging import (
     Batch,
     by_kind,
+    file_id,
     produce,
     records_sql,
     scratch_parent,
@@ -211,7 +212,7 @@ def _load(
         except BaseException:  # Ctrl-C: stop every thread before the scratch folder goes
             stop.set()
             for w in writers:
-                w.cur.interrupt()
+                _interrupt(w.cur)
             for t in threads:
                 t.join()
             raise
@@ -224,6 +225,18 @@ def _load(
     failures = [w.error for w in writers if w.error is not None]
     if failures:
         raise failures[0]
+
+
+def _interrupt(cur: duckdb.DuckDBPyConnection) -> None:
+    """Interrupt a writer's statement. DuckDB refuses ("connection is busy") when the writer is
+    just entering a call; it then sees ``stop`` before its next batch, so a refusal is retried
+    briefly and never replaces the interruption being handled."""
+    for _ in range(20):
+        try:
+            cur.interrupt()
+            return
+        except duckdb.Error:
+            time.sleep(0.01)
 
 
 class _Writer:
@@ -337,12 +350,43 @@ def _insert(cur: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
     if split := {k: i for k, i in params.items() if k not in WHOLE_DOCUMENT_KINDS}:
         parts.append(schema.select_typed(records_sql(split)))
     rows = " UNION ALL ".join(f"SELECT * FROM ({part})" for part in parts)
-    # Objects that are not CloudTrail records (no eventName, no eventID) are not events.
+    _insert_rows(cur, rows, list(groups.values()))
+    whole = [p for kind in WHOLE_DOCUMENT_KINDS for p in groups.get(kind, [])]
+    if whole:
+        _refill(cur, whole)
+
+
+def _insert_rows(cur: duckdb.DuckDBPyConnection, rows: str, params: list[Any]) -> None:
+    # Objects that are not CloudTrail records (no eventName, no eventID) are not events, and
+    # Insights events are not API calls (records.is_insight): both stay out of the table.
     cur.execute(
         f"INSERT INTO {TABLE} SELECT * FROM ({rows}) "
-        'WHERE "eventName" IS NOT NULL OR eventID IS NOT NULL',
-        list(groups.values()),
+        'WHERE ("eventName" IS NOT NULL OR eventID IS NOT NULL) '
+        "AND \"eventCategory\" IS DISTINCT FROM 'Insight'",
+        params,
     )
+
+
+def _refill(cur: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
+    """Type again, record by record, the documents holding a record the typed columns do not
+    hold exactly (schema.REFILL): there each record's own text is at hand for ``extra``.
+
+    Rare in CloudTrail's own files (only such records pay), so the whole-document typing keeps
+    its speed; a converted export where every record needs it costs the split path's time.
+    """
+    ids = [file_id(p) for p in paths]
+    found = cur.execute(
+        f"SELECT DISTINCT file_id FROM {TABLE} WHERE file_id BETWEEN ? AND ? "
+        "AND extra IS NOT NULL AND list_contains(?, file_id)",
+        [min(ids), max(ids), ids],
+    ).fetchall()
+    if not found:
+        return
+    again = {int(fid) for (fid,) in found}
+    cur.execute(f"DELETE FROM {TABLE} WHERE list_contains(?, file_id)", [sorted(again)])
+    groups = by_kind(p for p in paths if file_id(p) in again)
+    params = {kind: i + 1 for i, kind in enumerate(groups)}
+    _insert_rows(cur, schema.select_typed(records_sql(params)), list(groups.values()))
 
 
 def _dedupe(con: duckdb.DuckDBPyConnection) -> int:
@@ -365,48 +409,39 @@ def _dedupe(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def _prune(value: Any) -> Any:
-    """Drop NULL members of typed STRUCTs: in the typed columns NULL means "not there"."""
-    if isinstance(value, dict):
-        out = {k: _prune(v) for k, v in value.items() if v is not None}
-        return {k: v for k, v in out.items() if v != {}}
+def _prune(value: Any, shape: Any) -> Any:
+    """A typed value as the record held it: NULL members of STRUCTs left out (in the typed
+    columns NULL means "not there"; an object that was there stays, even empty) and JSON
+    members parsed."""
+    if isinstance(value, dict) and isinstance(shape, dict):
+        return {k: _prune(v, shape.get(k)) for k, v in value.items() if v is not None}
+    if shape == "JSON" and isinstance(value, str):
+        return json.loads(value)
     return value
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        elif value != {}:
-            base[key] = value
 
 
 def iter_db_records(con: duckdb.DuckDBPyConnection, chunk: int = 5000) -> Iterator[dict[str, Any]]:
     """Rebuild each stored event as a CloudTrail record dict (for Sigma and alarm replay).
 
-    JSON members come back exactly (present-but-null stays null, missing stays missing); typed
-    members that are NULL are left out; ``extra`` restores fields the columns do not hold.
+    JSON members come back exactly (present-but-null stays null, missing stays missing). A record
+    the typed columns do not hold exactly (lossless.py) comes back from ``extra``, as delivered;
+    the others from the typed columns, whose NULL members are left out.
     """
     cur = con.execute(f"SELECT * EXCLUDE (file_id) FROM {TABLE} ORDER BY eventTime, eventID")
     names = [d[0] for d in cur.description or []]
     json_cols = set(schema.JSON_COLUMNS)
     while rows := cur.fetchmany(chunk):
         for row in rows:
-            rec: dict[str, Any] = {}
-            extra = None
-            for name, value in zip(names, row, strict=True):
-                if name == "extra":
-                    extra = value
-                elif value is None:
+            values = dict(zip(names, row, strict=True))
+            extra = values.pop("extra")
+            rec: dict[str, Any] = json.loads(extra) if extra is not None else {}
+            for name, value in values.items():
+                if value is None or (extra is not None and name not in json_cols):
                     continue
-                elif name in json_cols:
+                if name in json_cols:
                     rec[name] = json.loads(value)
                 elif name == "eventTime":
                     rec[name] = value.strftime("%Y-%m-%dT%H:%M:%SZ")
                 else:
-                    pruned = _prune(value)
-                    if pruned != {}:
-                        rec[name] = pruned
-            if extra is not None:
-                _merge(rec, json.loads(extra))
+                    rec[name] = _prune(value, schema.TYPED[name])
             yield rec

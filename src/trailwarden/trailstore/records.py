@@ -11,6 +11,7 @@ gives, so a missing key and a ``null`` stay distinct.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -28,6 +29,7 @@ except ImportError:  # pragma: no cover - isal is a dependency, gzip is the fall
 
 Record = dict[str, Any]
 GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class Files(Protocol):
@@ -53,6 +55,8 @@ class ReadStats:
     records: int = 0
     duplicates: int = 0
     outside_window: int = 0
+    undated: int = 0  # records without a parseable eventTime (see event_time)
+    insights: int = 0  # Insights events left out of questions about API calls (is_insight)
     corrupt: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
 
 
@@ -72,21 +76,43 @@ def decompress(data: bytes) -> bytes:
 def split_documents(data: bytes) -> list[bytes]:
     """Split a file into JSON documents: the whole file, or its lines when it is JSON lines.
 
-    A JSON-lines file starts with a complete object on its first line; a pretty-printed single
-    object starts with a lone ``{``. Arrays and ``{"Records": ...}`` files are one document.
+    A JSON-lines file starts with a complete object on its first line: records one per line, or
+    ``{"Records": [...]}`` documents one per line (what Kinesis Data Firehose and some exporters
+    write). A pretty-printed document starts with a lone ``{`` or ``{"Records": [``; arrays and a
+    file of one line are one document.
     """
     head = data[:256].lstrip()
     if not head.startswith(b"{"):
         return [data]
-    first_line = data.lstrip().split(b"\n", 1)[0].strip()
-    if first_line == b"{" or head.startswith(b'{"Records"') or b"\n" not in data.strip():
+    start = len(data[:256]) - len(head)  # where the document begins, after leading blanks
+    newline = data.find(b"\n", start)
+    if newline == -1 or not data[newline:].strip():
+        return [data]  # one line (what CloudTrail delivers): no need to look further
+    first_line = data[start:newline].strip()
+    if not first_line.endswith(b"}"):
         return [data]
     return [line for line in data.split(b"\n") if line.strip()]
+
+
+def holds_records_documents(docs: list[bytes]) -> bool:
+    """Whether JSON lines hold ``{"Records": ...}`` documents rather than (only) records."""
+    return any(d.lstrip().startswith(b'{"Records"') for d in docs)
 
 
 def _is_record(obj: Any) -> bool:
     # Objects without eventName and eventID (a config file, a manifest) are not events.
     return isinstance(obj, dict) and ("eventName" in obj or "eventID" in obj)
+
+
+def is_insight(record: Record) -> bool:
+    """An Insights event (unusual API activity that CloudTrail Insights detected), not an API
+    call: ``eventCategory`` is ``Insight`` (CloudTrail's record contents reference)."""
+    return record.get("eventCategory") == "Insight"
+
+
+def is_insight_file(name: str) -> bool:
+    """A file CloudTrail Insights delivered (``..._CloudTrail-Insight_...``), in any folder."""
+    return "_CloudTrail-Insight_" in name
 
 
 def records_of(doc: Any) -> list[Record]:
@@ -115,18 +141,44 @@ def parse_records(data: bytes) -> list[Record]:
     return out
 
 
-def event_time(record: Record) -> datetime | None:
-    """``eventTime`` parsed to an aware datetime, or None when absent or malformed.
+# The one eventTime grammar, for every path (files, DuckDB, Athena): ISO 8601 with a "T", whole
+# seconds, an optional fraction, and "Z", a UTC offset (+02:00, +0200, +02) or nothing (UTC).
+# CloudTrail writes "2025-03-01T12:00:00Z"; offsets and fractions come from converted or exported
+# data. Written with [0-9] (not \d, which is Unicode in Python) so that Python's re, DuckDB's RE2
+# and Trino's regexp_like read it alike; the ranges keep out what one parser accepts and the other
+# does not (DuckDB takes 24:00 and +24:00).
+EVENT_TIME_PATTERN = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
+    r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?"
+)
+_EVENT_TIME = re.compile(EVENT_TIME_PATTERN)
 
-    Records shipped through Logstash (the OTRF datasets) carry the time as ``@timestamp``.
+
+def parse_event_time(raw: Any) -> datetime | None:
+    """A time in the eventTime grammar as an aware UTC datetime; None when it is not one.
+
+    The instant is kept: ``12:00:00+02:00`` is 10:00 UTC. A time without a zone is UTC.
     """
-    raw = record.get("eventTime", record.get("@timestamp"))
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or _EVENT_TIME.fullmatch(raw) is None:
         return None
     try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:  # a date that does not exist (2025-02-30)
         return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def event_time(record: Record) -> datetime | None:
+    """When the event happened: ``eventTime``, else ``@timestamp`` (records shipped through
+    Logstash, as in the OTRF datasets), parsed by ``parse_event_time``.
+
+    None means the record has no time: every command treats it alike (docs/logs.md, "Records
+    without a time"): it is in no --start/--end window, cannot fall in an alarm period, sorts last.
+    """
+    when = parse_event_time(record.get("eventTime"))
+    return when if when is not None else parse_event_time(record.get("@timestamp"))
 
 
 def iter_file_bytes(
@@ -142,7 +194,10 @@ def iter_file_bytes(
 
     def load(ref: FileRef) -> tuple[int, bytes]:
         raw = files.read(ref)
-        return len(raw), decompress(raw)
+        data = decompress(raw)
+        # Exports saved by Windows tools start with a UTF-8 byte-order mark, which no JSON parser
+        # here accepts (RFC 8259 section 8.1: parsers MAY ignore it); it is not content.
+        return len(raw), data[3:] if data.startswith(UTF8_BOM) else data
 
     def take(ref: FileRef, pending: Future[tuple[int, bytes]]) -> Iterator[tuple[FileRef, bytes]]:
         stats.files += 1
