@@ -147,3 +147,38 @@ def test_database_counts_its_undated_records(converted: Path, tmp_path: Path) ->
     assert count == 1
     assert "1 record(s) without a parseable eventTime" in str(undated_note(count))
     assert undated_note(0) is None
+
+
+WINDOW = ["--start-time", "2025-03-01T09:00:00Z", "--end-time", "2025-03-01T11:00:00Z"]
+
+
+@pytest.mark.parametrize("path", ["files", "db"])
+def test_commands_say_how_many_undated_records_their_window_left_out(
+    converted: Path, tmp_path: Path, cli: object, path: str
+) -> None:
+    """The count is said in the output, on the files path and on a database alike."""
+    where = ["--source", str(converted)]
+    if path == "db":
+        db = tmp_path / "n.duckdb"
+        assert cli(["logs", "ingest", "--source", str(converted), "--db", str(db)]).code == 0  # type: ignore[operator]
+        where = ["--db", str(db)]
+    timeline_run = cli(["logs", "timeline", *where, *WINDOW, "-o", "json"])  # type: ignore[operator]
+    assert timeline_run.code == 0, timeline_run.stderr
+    assert "1 record(s) without a parseable eventTime" in timeline_run.stderr
+    ids = {r["eventID"] for r in json.loads(timeline_run.stdout)}
+    assert ids == {"offset", "utc"}
+    replay = cli(["alarms", "replay", *where, *WINDOW, "-o", "json"])  # type: ignore[operator]
+    assert "1 record(s) without a parseable eventTime" in replay.stderr, replay.stderr
+
+
+def test_a_database_path_says_what_it_cannot_give_back(
+    converted: Path, tmp_path: Path, cli: object
+) -> None:
+    from trailwarden.logs.lossless import DATABASE_NOTE
+
+    db = tmp_path / "n.duckdb"
+    assert cli(["logs", "ingest", "--source", str(converted), "--db", str(db)]).code == 0  # type: ignore[operator]
+    on_db = cli(["alarms", "replay", "--db", str(db), "-o", "json"])  # type: ignore[operator]
+    assert DATABASE_NOTE in on_db.stderr.replace("\n", " ")
+    on_files = cli(["alarms", "replay", "--source", str(converted), "-o", "json"])  # type: ignore[operator]
+    assert DATABASE_NOTE not in on_files.stderr.replace("\n", " ")

@@ -49,7 +49,7 @@ def replay_cmd(
     stats = ReadStats()
     files = aws.files(records.source) if records.source else None
     firings = replay(ask.records(records.db, files, scope(window), stats), specs)
-    ask.corrupt_notes(stats, note)
+    ask.read_notes(stats, note, scope(window), records.db)
     rows = firing_rows(firings)
     if shown.output == TableFormat.table:
         fired = {f.alarm for f in firings}

@@ -16,14 +16,14 @@ from typing import Any
 import duckdb
 
 from trailwarden.errors import UsageError
-from trailwarden.logs import athena_sql, questions, store
+from trailwarden.logs import athena_sql, lossless, questions, store
 from trailwarden.logs.direct import iter_matching_records
 from trailwarden.logs.hunts import Hunt, event_row
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import iter_records
+from trailwarden.logs.readers import in_window, iter_records
 from trailwarden.logs.sigma import Rule
 from trailwarden.trailstore.files import TrailFiles
-from trailwarden.trailstore.records import ReadStats, event_time
+from trailwarden.trailstore.records import ReadStats
 
 Rows = list[dict[str, Any]]
 RunSql = Callable[[str], Rows]
@@ -75,10 +75,30 @@ def records(
 ) -> Iterator[dict[str, Any]]:
     """Every record in the window, from a database or read from the files."""
     if db is not None:
-        con = store.connect(db, read_only=True)
-        return (r for r in store.iter_db_records(con) if scope.wants_time(event_time(r)))
+        return _db_records(db, scope, stats)
     assert files is not None
     return iter_records(files, scope, stats)
+
+
+def _db_records(db: Path, scope: Scope, stats: ReadStats) -> Iterator[dict[str, Any]]:
+    """A database's records in the window, counted as the files path counts them."""
+    con = store.connect(db, read_only=True)
+    windowed = scope.start is not None or scope.end is not None
+    for r in store.iter_db_records(con):
+        if in_window(r, scope, stats, windowed):
+            yield r
+
+
+def read_notes(stats: ReadStats, on_note: Note, scope: Scope, db: Path | None) -> None:
+    """What a command over records says beside its results: corrupt files skipped, records
+    without a time left out of the window, and what a database cannot give back as delivered."""
+    corrupt_notes(stats, on_note)
+    if scope.start is not None or scope.end is not None:
+        undated = questions.undated_note(stats.undated)
+        if undated is not None:
+            on_note(undated)
+    if db is not None:
+        on_note(lossless.DATABASE_NOTE)
 
 
 def on_athena(run: RunSql) -> questions.Runner:

@@ -70,10 +70,12 @@ class Records:
     def athena(self, where: AthenaArgs, aws: AwsArgs) -> RunSql:
         """Run statements on Athena over the trail's bucket (its table and view put in place)."""
         from trailwarden.logs.athena import Athena
+        from trailwarden.logs.lossless import ATHENA_NOTE
         from trailwarden.trailstore.s3 import open_source
 
         if self.source is None or not self.source.startswith("s3://"):
             raise UsageError("--engine athena needs --source s3://trail-bucket[/prefix]")
+        note(ATHENA_NOTE)
         access = aws.access()
         client = access.own_client("athena")
         return Athena.over(open_source(self.source, access), client, **where.where()).run

@@ -92,7 +92,7 @@ def sigma_cmd(
     stats = ReadStats()
     files = aws.files(records.source) if records.source else None
     matches = ask.sigma_matches(loaded, ask.records(records.db, files, group.scope(window), stats))
-    ask.corrupt_notes(stats, note)
+    ask.read_notes(stats, note, group.scope(window), records.db)
     if shown.output == TableFormat.table:
         matched = {m["rule"] for m in matches}
         console.print(

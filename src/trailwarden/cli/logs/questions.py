@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trailwarden.cli.common import EXIT_OK
+from trailwarden.cli.common import EXIT_OK, note
 from trailwarden.cli.logs.group import (
     Engine,
     EngineChoice,
@@ -67,7 +67,17 @@ def _answer(
     if engine == Engine.athena:
         return ask.answer_on_athena(question, records.athena(where, aws), subject, when)
     with records.database(aws, when) as con:
-        return question(questions.duckdb_runner(con), subject, when)
+        run = questions.duckdb_runner(con)
+        _undated_note(run, when)
+        return question(run, subject, when)
+
+
+def _undated_note(run: questions.Runner, when: Scope) -> None:
+    """Records without a time are in no window: say how many a windowed question left out."""
+    if when.start is not None or when.end is not None:
+        text = questions.undated_note(questions.undated(run))
+        if text is not None:
+            note(text)
 
 
 @logs_app.command("timeline")
@@ -88,6 +98,7 @@ def timeline_cmd(
         rows = ask.timeline_on_athena(records.athena(where, aws), when, limit)
     else:
         with records.database(aws, when) as con:
+            _undated_note(questions.duckdb_runner(con), when)
             rows = questions.timeline(con, when, limit)
     shown.render(rows, "timeline")
     raise typer.Exit(EXIT_OK)
