@@ -217,3 +217,15 @@ def test_mappings_that_are_not_dicts() -> None:
 
     event = MappingProxyType({"userIdentity": MappingProxyType({"type": "Root"})})
     assert both('{$.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS}', event)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ['{$.a[0].a = "b.a"}', '{$.a[*].a = "b"}', '{$.*[0].* = "b.a"}', '{$.a[0].a = "b.a.b"}'],
+)
+def test_compiled_equality_through_an_index_is_exact_not_a_prefix(pattern: str) -> None:
+    """Found by the property test: a wildcard-free string behind an index or a wildcard step
+    was compiled as a prefix match ("b.a" matched "b.a.b")."""
+    event = {"a": [{"a": "b.a.b"}]}
+    parsed = parse(pattern)
+    assert compile_pattern(parsed)(event) == evaluate(parsed, event)

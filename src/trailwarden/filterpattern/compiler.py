@@ -300,7 +300,11 @@ def _comparison(expr: Comparison) -> Predicate:
                 return _landed(
                     expr.selector, lambda v: v.endswith(core) if v.__class__ is str else slow(v)
                 )
-            return _landed(
-                expr.selector, lambda v: v.startswith(core) if v.__class__ is str else slow(v)
-            )
+            if trail:
+                return _landed(
+                    expr.selector, lambda v: v.startswith(core) if v.__class__ is str else slow(v)
+                )
+            # No wildcard at all: exact. (Plain member paths took the set lookup above; a
+            # selector with an index or a wildcard step lands here and must not match a prefix.)
+            return _landed(expr.selector, lambda v: v == text if v.__class__ is str else slow(v))
     return _landed(expr.selector, slow)
