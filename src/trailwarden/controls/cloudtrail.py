@@ -325,57 +325,47 @@ def _per_owned_trail(
     yield from view.unlisted_regions(meta)
 
 
-def _setting(attr: str, passed: str, failed: str, gap: Gap) -> Callable[[Trail], Verdict]:
-    """A check that one trail setting is present: ``passed``/``failed`` format ``{name}``."""
+# CloudTrail.2, .4 and .5 each ask one thing of every owned trail: that a setting is present.
+# (control, Trail attribute, reason when set, reason when not, the gap it leaves); {name} is the
+# trail's name.
+_SETTINGS = (
+    (
+        CT2,
+        "kms_key_id",
+        "{name} encrypts log files with KMS",
+        "{name} has no KmsKeyId (SSE-S3 only)",
+        Gap.NOT_ENCRYPTED,
+    ),
+    (
+        CT4,
+        "log_file_validation_enabled",
+        "{name} has log file validation",
+        "{name} has log file validation off",
+        Gap.NO_LOG_FILE_VALIDATION,
+    ),
+    (
+        CT5,
+        "cloudwatch_logs_log_group_arn",
+        "{name} delivers to CloudWatch Logs",
+        "{name} has no CloudWatchLogsLogGroupArn",
+        Gap.NO_CLOUDWATCH_LOGS,
+    ),
+)
 
+
+def _register_setting(control: ControlMeta, attr: str, passed: str, failed: str, gap: Gap) -> None:
     def check(trail: Trail) -> Verdict:
         if getattr(trail, attr):
             return Status.PASSED, passed.format(name=trail.name), None
         return Status.FAILED, failed.format(name=trail.name), gap
 
-    return check
+    @register(control)
+    def evaluate(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+        yield from _per_owned_trail(view, meta, check)
 
 
-@register(CT2)
-def cloudtrail_2(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _per_owned_trail(
-        view,
-        meta,
-        _setting(
-            "kms_key_id",
-            "{name} encrypts log files with KMS",
-            "{name} has no KmsKeyId (SSE-S3 only)",
-            Gap.NOT_ENCRYPTED,
-        ),
-    )
-
-
-@register(CT4)
-def cloudtrail_4(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _per_owned_trail(
-        view,
-        meta,
-        _setting(
-            "log_file_validation_enabled",
-            "{name} has log file validation",
-            "{name} has log file validation off",
-            Gap.NO_LOG_FILE_VALIDATION,
-        ),
-    )
-
-
-@register(CT5)
-def cloudtrail_5(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _per_owned_trail(
-        view,
-        meta,
-        _setting(
-            "cloudwatch_logs_log_group_arn",
-            "{name} delivers to CloudWatch Logs",
-            "{name} has no CloudWatchLogsLogGroupArn",
-            Gap.NO_CLOUDWATCH_LOGS,
-        ),
-    )
+for _spec in _SETTINGS:
+    _register_setting(*_spec)
 
 
 def _tags_verdict(trail: Trail, required: tuple[str, ...]) -> Verdict:

@@ -85,23 +85,28 @@ def _in(names: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{n}'" for n in names) + ")"
 
 
-def _get(rec: Record, *path: str) -> Any:
+_ABSENT = object()
+
+
+def _lookup(rec: Record, path: tuple[str, ...]) -> Any:
+    """The value at ``path``, or ``_ABSENT`` where a member is missing (or its parent is not an
+    object)."""
     cur: Any = rec
     for key in path:
         if not isinstance(cur, dict) or key not in cur:
-            return None
+            return _ABSENT
         cur = cur[key]
     return cur
 
 
+def _get(rec: Record, *path: str) -> Any:
+    found = _lookup(rec, path)
+    return None if found is _ABSENT else found
+
+
 def _has(rec: Record, *path: str) -> bool:
     """Present (even if null): the distinction CIS's ``NOT EXISTS`` depends on."""
-    cur: Any = rec
-    for key in path:
-        if not isinstance(cur, dict) or key not in cur:
-            return False
-        cur = cur[key]
-    return True
+    return _lookup(rec, path) is not _ABSENT
 
 
 @dataclass(frozen=True)
