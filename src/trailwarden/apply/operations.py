@@ -24,6 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from trailwarden.apply.context import AccountContext
+from trailwarden.aws.errors import error_code
 from trailwarden.plan.model import MERGE, Step
 from trailwarden.policies import merge_statements
 from trailwarden.policies.permissions import (
@@ -69,13 +70,9 @@ def handler(service: str, operation: str, *needs: Grant) -> Callable[[Handler], 
 RESOLVE_KEY = grant(KMS_KEY, "kms:DescribeKey")
 
 
-def code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def absent(exc: ClientError, *codes: str) -> bool:
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return code(exc) in codes or (status == 404 and "404" in codes)
+    return error_code(exc, "") in codes or (status == 404 and "404" in codes)
 
 
 def _params(ctx: AccountContext, step: Step, *drop: str) -> dict[str, Any]:
