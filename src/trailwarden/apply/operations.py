@@ -24,6 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from trailwarden.apply.context import AccountContext
+from trailwarden.aws.errors import error_code
 from trailwarden.plan.model import MERGE, Step
 from trailwarden.policies import merge_statements
 from trailwarden.policies.permissions import (
@@ -69,13 +70,9 @@ def handler(service: str, operation: str, *needs: Grant) -> Callable[[Handler], 
 RESOLVE_KEY = grant(KMS_KEY, "kms:DescribeKey")
 
 
-def code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def absent(exc: ClientError, *codes: str) -> bool:
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return code(exc) in codes or (status == 404 and "404" in codes)
+    return error_code(exc, "") in codes or (status == 404 and "404" in codes)
 
 
 def _params(ctx: AccountContext, step: Step, *drop: str) -> dict[str, Any]:
@@ -274,78 +271,69 @@ handler("s3", "CreateBucket", grant(LOG_BUCKETS, "s3:ListBucket", "s3:CreateBuck
 )
 
 
-def _s3_read(
-    ctx: AccountContext, step: Step, call: str, missing: str, ok: Callable[[Any], bool]
-) -> State:
-    s3 = ctx.client(step.region, "s3")
-    try:
-        got = getattr(s3, call)(Bucket=step.params["Bucket"])
-    except ClientError as exc:
-        if absent(exc, missing, "NoSuchBucket"):
-            return State.MISSING
-        raise
-    return State.OK if ok(got) else State.DIFFERS
+def _bucket_setting(
+    operation: str,
+    read_call: str,
+    not_set: str,
+    ok: Callable[[Step, Any], bool],
+    *actions: str,
+) -> None:
+    """Register the handler of an S3 bucket setting whose write is the step's own operation:
+    ``read_call`` reads the setting (the error code ``not_set`` says there is none, as does a
+    missing bucket) and ``ok(step, got)`` says whether what it read already does."""
+
+    def read(ctx: AccountContext, step: Step) -> State:
+        s3 = ctx.client(step.region, "s3")
+        try:
+            got = getattr(s3, read_call)(Bucket=step.params["Bucket"])
+        except ClientError as exc:
+            if absent(exc, not_set, "NoSuchBucket"):
+                return State.MISSING
+            raise
+        return State.OK if ok(step, got) else State.DIFFERS
+
+    handler("s3", operation, grant(LOG_BUCKETS, *actions))(setting_handler(read))
 
 
-def _pab(ctx: AccountContext, step: Step) -> State:
+def _blocks_public_access(step: Step, got: Any) -> bool:
+    have = got["PublicAccessBlockConfiguration"]
     wanted = step.params["PublicAccessBlockConfiguration"]
-
-    def ok(got: Any) -> bool:
-        have = got["PublicAccessBlockConfiguration"]
-        return all(have.get(k) for k, v in wanted.items() if v)
-
-    return _s3_read(
-        ctx, step, "get_public_access_block", "NoSuchPublicAccessBlockConfiguration", ok
-    )
+    return all(have.get(k) for k, v in wanted.items() if v)
 
 
-handler(
-    "s3",
+_bucket_setting(
     "PutPublicAccessBlock",
-    grant(LOG_BUCKETS, "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"),
-)(setting_handler(_pab))
-
-
-def _encryption(ctx: AccountContext, step: Step) -> State:
-    # Any default encryption counts: an existing SSE-KMS default is never downgraded.
-    return _s3_read(
-        ctx,
-        step,
-        "get_bucket_encryption",
-        "ServerSideEncryptionConfigurationNotFoundError",
-        lambda got: bool(got.get("ServerSideEncryptionConfiguration", {}).get("Rules")),
-    )
-
-
-handler(
-    "s3",
+    "get_public_access_block",
+    "NoSuchPublicAccessBlockConfiguration",
+    _blocks_public_access,
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+)
+_bucket_setting(
     "PutBucketEncryption",
-    grant(LOG_BUCKETS, "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"),
-)(setting_handler(_encryption))
-
-
-def _versioning(ctx: AccountContext, step: Step) -> State:
-    return _s3_read(
-        ctx, step, "get_bucket_versioning", "-", lambda got: got.get("Status") == "Enabled"
-    )
-
-
-handler(
-    "s3",
+    "get_bucket_encryption",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    # Any default encryption counts: an existing SSE-KMS default is never downgraded.
+    lambda _step, got: bool(got.get("ServerSideEncryptionConfiguration", {}).get("Rules")),
+    "s3:GetEncryptionConfiguration",
+    "s3:PutEncryptionConfiguration",
+)
+_bucket_setting(
     "PutBucketVersioning",
-    grant(LOG_BUCKETS, "s3:GetBucketVersioning", "s3:PutBucketVersioning"),
-)(setting_handler(_versioning))
-
-
-def _logging(ctx: AccountContext, step: Step) -> State:
+    "get_bucket_versioning",
+    "-",  # a bucket never versioned reads as no Status, not as an error
+    lambda _step, got: got.get("Status") == "Enabled",
+    "s3:GetBucketVersioning",
+    "s3:PutBucketVersioning",
+)
+_bucket_setting(
+    "PutBucketLogging",
+    "get_bucket_logging",
+    "-",  # a bucket not logging reads as no LoggingEnabled, not as an error
     # Logging to any target passes CloudTrail.7: an existing target is never redirected.
-    return _s3_read(
-        ctx, step, "get_bucket_logging", "-", lambda got: bool(got.get("LoggingEnabled"))
-    )
-
-
-handler("s3", "PutBucketLogging", grant(LOG_BUCKETS, "s3:GetBucketLogging", "s3:PutBucketLogging"))(
-    setting_handler(_logging)
+    lambda _step, got: bool(got.get("LoggingEnabled")),
+    "s3:GetBucketLogging",
+    "s3:PutBucketLogging",
 )
 
 

@@ -27,7 +27,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwarden.apply import trail_ops  # noqa: F401  (registers the trail handlers)
 from trailwarden.apply.context import AccountContext, CountingAccess, Facts, UnresolvedReference
-from trailwarden.apply.operations import HANDLERS, State, code
+from trailwarden.apply.operations import HANDLERS, State
+from trailwarden.aws.errors import error_code
 from trailwarden.errors import UsageError
 from trailwarden.plan.model import Plan, Step
 
@@ -168,7 +169,7 @@ def check_step(ctx: AccountContext, step: Step) -> State:
     except UnresolvedReference:
         return State.MISSING
     except ClientError as exc:
-        if code(exc) in NOT_FOUND:  # something this step builds on does not exist yet
+        if error_code(exc, "") in NOT_FOUND:  # something this step builds on does not exist yet
             return State.MISSING
         raise
 
@@ -238,7 +239,10 @@ class Runner:
             try:
                 return write()
             except ClientError as exc:
-                if code(exc) not in PROPAGATION_CODES or attempt == self.propagation_attempts:
+                if (
+                    error_code(exc, "") not in PROPAGATION_CODES
+                    or attempt == self.propagation_attempts
+                ):
                     raise
                 self.sleep(delay)  # the role or policy is not visible to CloudTrail yet
                 delay = min(delay * 2, 16.0)

@@ -51,6 +51,10 @@ CT7 = ControlMeta(
 )
 
 
+# Every S3 read the collector makes of a trail's bucket (prefix match in AccountView.why).
+_S3_READS = ("s3:",)
+
+
 def _bucket_of(view: AccountView, trail: Trail) -> Bucket | None:
     return view.bucket(trail.s3_bucket_name) if trail.s3_bucket_name else None
 
@@ -85,17 +89,14 @@ def _bucket_findings(
             )
         else:
             verdict = check(bucket)
-        status, reason, gap = verdict
-        if status == Status.NOT_AVAILABLE and bucket is not None and bucket.owned is not False:
-            reason += view.why(None, "s3:")
-        yield view.finding(
+        yield view.graded(
             meta,
-            status,
+            verdict,
             region=region,
             resource=resource,
-            reason=reason,
             root_cause=trail_cause(trail),
-            gap=gap,
+            # An unknown owner is explained by S3's failures; another account's bucket is not.
+            reads=_S3_READS if bucket is not None and bucket.owned is not False else (),
         )
     yield from _central_findings(view, meta, check, seen)
     yield from view.unlisted_regions(meta)
@@ -112,25 +113,23 @@ def _central_findings(
             continue
         seen.add(bucket.name)
         cause = BucketCause(view.account, bucket_arn(bucket.name, view.partition))
+        verdict: Verdict
         if bucket.owned is None:
-            status, reason, gap = (
+            verdict = (
                 Status.NOT_AVAILABLE,
                 f"could not establish whether this account owns bucket {bucket.name}, to which "
                 "another account's trail delivers",
                 None,
             )
         else:
-            status, reason, gap = check(bucket)
-        if status == Status.NOT_AVAILABLE:
-            reason += view.why(None, "s3:")
-        yield view.finding(
+            verdict = check(bucket)
+        yield view.graded(
             meta,
-            status,
+            verdict,
             region=bucket.region or "-",
             resource=cause.arn,
-            reason=reason,
             root_cause=cause,
-            gap=gap,
+            reads=_S3_READS,
         )
 
 

@@ -4,9 +4,9 @@ The trail's bucket (CloudTrail.6, .7) is in buckets.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from trailwarden.controls.causes import LakeStores
+from trailwarden.controls.causes import LakeStores, RootCause
 from trailwarden.controls.context import AccountView, account_resource, repair_target, trail_cause
 from trailwarden.controls.model import (
     ControlMeta,
@@ -203,101 +203,89 @@ def _not_opted_in(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
             )
 
 
-@register(CT1)
-def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+# What an account-level control says about one Region's visible trails, and the trail it blames.
+_RegionVerdict = tuple[Status, str, RootCause, Gap | None]
+
+
+def _per_region(
+    view: AccountView,
+    meta: ControlMeta,
+    judge: Callable[[AccountView, list[Trail]], _RegionVerdict],
+) -> Iterator[Finding]:
+    """The account-level skeleton (CloudTrail.1, .3): one finding per Region, judged from the
+    trails visible there; a Region whose trails could not be listed is not judged."""
     yield from _not_opted_in(view, meta)
     for region in view.scanned_regions:
-        resource = account_resource(view.account)
         if region.state == RegionState.ERROR:
             yield view.unlisted(meta, region.region)
             continue
-        trails = view.visible_trails(region)
-        verdicts = {t.arn: _ct1_problems(t) for t in trails}
-        passing = [t for t in trails if verdicts[t.arn] == []]
-        if passing:
-            best = sorted(passing, key=lambda t: (t.account != view.account, t.arn))[0]
-            owner = "organisation trail " if best.account != view.account else "trail "
-            yield view.finding(
-                meta,
-                Status.PASSED,
-                region=region.region,
-                resource=resource,
-                reason=f"{owner}{best.name} is multi-Region, logging and records all read and "
-                "write management events",
-                root_cause=trail_cause(best),
-            )
-        elif any(v is None for v in verdicts.values()):
-            unknown = [t for t in trails if verdicts[t.arn] is None]
-            names = ", ".join(t.name for t in unknown)
-            why = view.why(unknown[0].home_region, *_TRAIL_READS)
-            yield view.finding(
-                meta,
-                Status.NOT_AVAILABLE,
-                region=region.region,
-                resource=resource,
-                reason=f"could not read status or selectors of {names}{why}",
-                root_cause=repair_target(view, trails),
-            )
-        else:
-            reason = (
-                "; ".join(f"{t.name}: {', '.join(verdicts[t.arn] or [])}" for t in trails)
-                if trails
-                else "no trail exists in this Region"
-            )
-            yield view.finding(
-                meta,
-                Status.FAILED,
-                region=region.region,
-                resource=resource,
-                reason=f"no single trail is multi-Region, logging and records all read and write "
-                f"management events ({reason})",
-                root_cause=repair_target(view, trails),
-                gap=Gap.NO_QUALIFYING_TRAIL if trails else Gap.NO_TRAIL,
-            )
+        status, reason, root_cause, gap = judge(view, view.visible_trails(region))
+        yield view.finding(
+            meta,
+            status,
+            region=region.region,
+            resource=account_resource(view.account),
+            reason=reason,
+            root_cause=root_cause,
+            gap=gap,
+        )
+
+
+def _ct1_region(view: AccountView, trails: list[Trail]) -> _RegionVerdict:
+    verdicts = {t.arn: _ct1_problems(t) for t in trails}
+    passing = [t for t in trails if verdicts[t.arn] == []]
+    if passing:
+        best = sorted(passing, key=lambda t: (t.account != view.account, t.arn))[0]
+        owner = "organisation trail " if best.account != view.account else "trail "
+        reason = (
+            f"{owner}{best.name} is multi-Region, logging and records all read and write "
+            "management events"
+        )
+        return Status.PASSED, reason, trail_cause(best), None
+    if any(v is None for v in verdicts.values()):
+        unknown = [t for t in trails if verdicts[t.arn] is None]
+        names = ", ".join(t.name for t in unknown)
+        why = view.why(unknown[0].home_region, *_TRAIL_READS)
+        reason = f"could not read status or selectors of {names}{why}"
+        return Status.NOT_AVAILABLE, reason, repair_target(view, trails), None
+    listed = (
+        "; ".join(f"{t.name}: {', '.join(verdicts[t.arn] or [])}" for t in trails)
+        if trails
+        else "no trail exists in this Region"
+    )
+    reason = (
+        "no single trail is multi-Region, logging and records all read and write management "
+        f"events ({listed})"
+    )
+    gap = Gap.NO_QUALIFYING_TRAIL if trails else Gap.NO_TRAIL
+    return Status.FAILED, reason, repair_target(view, trails), gap
+
+
+def _ct3_region(view: AccountView, trails: list[Trail]) -> _RegionVerdict:
+    logging = [t for t in trails if t.status is not None and t.status.is_logging]
+    unknown = [t for t in trails if t.status is None]
+    if logging:
+        reason = f"trail {logging[0].name} is logging in this Region"
+        return Status.PASSED, reason, trail_cause(logging[0]), None
+    if unknown:
+        reason = f"could not read the status of {', '.join(t.name for t in unknown)}" + view.why(
+            unknown[0].home_region, "cloudtrail:GetTrailStatus"
+        )
+        return Status.NOT_AVAILABLE, reason, repair_target(view, trails), None
+    if trails:
+        reason = f"{len(trails)} trail(s) visible but none is logging"
+        return Status.FAILED, reason, repair_target(view, trails), Gap.NOT_LOGGING
+    return Status.FAILED, "no trail covers this Region", repair_target(view, trails), Gap.NO_TRAIL
+
+
+@register(CT1)
+def cloudtrail_1(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+    yield from _per_region(view, meta, _ct1_region)
 
 
 @register(CT3)
 def cloudtrail_3(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _not_opted_in(view, meta)
-    for region in view.scanned_regions:
-        resource = account_resource(view.account)
-        if region.state == RegionState.ERROR:
-            yield view.unlisted(meta, region.region)
-            continue
-        trails = view.visible_trails(region)
-        logging = [t for t in trails if t.status is not None and t.status.is_logging]
-        unknown = [t for t in trails if t.status is None]
-        if logging:
-            yield view.finding(
-                meta,
-                Status.PASSED,
-                region=region.region,
-                resource=resource,
-                reason=f"trail {logging[0].name} is logging in this Region",
-                root_cause=trail_cause(logging[0]),
-            )
-        elif unknown:
-            yield view.finding(
-                meta,
-                Status.NOT_AVAILABLE,
-                region=region.region,
-                resource=resource,
-                reason=f"could not read the status of {', '.join(t.name for t in unknown)}"
-                + view.why(unknown[0].home_region, "cloudtrail:GetTrailStatus"),
-                root_cause=repair_target(view, trails),
-            )
-        else:
-            yield view.finding(
-                meta,
-                Status.FAILED,
-                region=region.region,
-                resource=resource,
-                reason=f"{len(trails)} trail(s) visible but none is logging"
-                if trails
-                else "no trail covers this Region",
-                root_cause=repair_target(view, trails),
-                gap=Gap.NOT_LOGGING if trails else Gap.NO_TRAIL,
-            )
+    yield from _per_region(view, meta, _ct3_region)
 
 
 def _foreign(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
@@ -316,57 +304,68 @@ def _foreign(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
 
 
 def _per_owned_trail(
-    view: AccountView, meta: ControlMeta, check: dict[bool, str], attr: str, gap: Gap
+    view: AccountView,
+    meta: ControlMeta,
+    check: Callable[[Trail], Verdict],
+    reads: tuple[str, ...] = (),
 ) -> Iterator[Finding]:
+    """The per-trail skeleton (CloudTrail.2, .4, .5, .9): each trail this account owns is graded
+    in its home Region; organisation trails and unlisted Regions are said, never graded."""
     for trail in view.owned_trails():
-        ok = bool(getattr(trail, attr))
-        yield view.finding(
+        yield view.graded(
             meta,
-            Status.PASSED if ok else Status.FAILED,
+            check(trail),
             region=trail.home_region,
             resource=trail.arn,
-            reason=check[ok].format(name=trail.name),
             root_cause=trail_cause(trail),
-            gap=None if ok else gap,
+            reads=reads,
+            reads_region=trail.home_region,
         )
     yield from _foreign(view, meta)
     yield from view.unlisted_regions(meta)
 
 
-@register(CT2)
-def cloudtrail_2(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _per_owned_trail(
-        view,
-        meta,
-        {True: "{name} encrypts log files with KMS", False: "{name} has no KmsKeyId (SSE-S3 only)"},
+# CloudTrail.2, .4 and .5 each ask one thing of every owned trail: that a setting is present.
+# (control, Trail attribute, reason when set, reason when not, the gap it leaves); {name} is the
+# trail's name.
+_SETTINGS = (
+    (
+        CT2,
         "kms_key_id",
+        "{name} encrypts log files with KMS",
+        "{name} has no KmsKeyId (SSE-S3 only)",
         Gap.NOT_ENCRYPTED,
-    )
-
-
-@register(CT4)
-def cloudtrail_4(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _per_owned_trail(
-        view,
-        meta,
-        {True: "{name} has log file validation", False: "{name} has log file validation off"},
+    ),
+    (
+        CT4,
         "log_file_validation_enabled",
+        "{name} has log file validation",
+        "{name} has log file validation off",
         Gap.NO_LOG_FILE_VALIDATION,
-    )
-
-
-@register(CT5)
-def cloudtrail_5(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    yield from _per_owned_trail(
-        view,
-        meta,
-        {
-            True: "{name} delivers to CloudWatch Logs",
-            False: "{name} has no CloudWatchLogsLogGroupArn",
-        },
+    ),
+    (
+        CT5,
         "cloudwatch_logs_log_group_arn",
+        "{name} delivers to CloudWatch Logs",
+        "{name} has no CloudWatchLogsLogGroupArn",
         Gap.NO_CLOUDWATCH_LOGS,
-    )
+    ),
+)
+
+
+def _register_setting(control: ControlMeta, attr: str, passed: str, failed: str, gap: Gap) -> None:
+    def check(trail: Trail) -> Verdict:
+        if getattr(trail, attr):
+            return Status.PASSED, passed.format(name=trail.name), None
+        return Status.FAILED, failed.format(name=trail.name), gap
+
+    @register(control)
+    def evaluate(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
+        yield from _per_owned_trail(view, meta, check)
+
+
+for _spec in _SETTINGS:
+    _register_setting(*_spec)
 
 
 def _tags_verdict(trail: Trail, required: tuple[str, ...]) -> Verdict:
@@ -387,21 +386,10 @@ def _tags_verdict(trail: Trail, required: tuple[str, ...]) -> Verdict:
 
 @register(CT9)
 def cloudtrail_9(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
-    for trail in view.owned_trails():
-        status, reason, gap = _tags_verdict(trail, view.params.required_tag_keys)
-        if status == Status.NOT_AVAILABLE:
-            reason += view.why(trail.home_region, "cloudtrail:ListTags")
-        yield view.finding(
-            meta,
-            status,
-            region=trail.home_region,
-            resource=trail.arn,
-            reason=reason,
-            root_cause=trail_cause(trail),
-            gap=gap,
-        )
-    yield from _foreign(view, meta)
-    yield from view.unlisted_regions(meta)
+    required = view.params.required_tag_keys
+    yield from _per_owned_trail(
+        view, meta, lambda trail: _tags_verdict(trail, required), ("cloudtrail:ListTags",)
+    )
 
 
 @register(CT10)
@@ -422,17 +410,13 @@ def cloudtrail_10(view: AccountView, meta: ControlMeta) -> Iterator[Finding]:
             )
             continue
         for store in region.event_data_stores:
-            status, reason, gap = _store_key(store)
-            if status == Status.NOT_AVAILABLE:
-                reason += view.why(None, "cloudtrail:GetEventDataStore", "kms:DescribeKey")
-            yield view.finding(
+            yield view.graded(
                 meta,
-                status,
+                _store_key(store),
                 region=region.region,
                 resource=store.arn,
-                reason=reason,
                 root_cause=cause,
-                gap=gap,
+                reads=("cloudtrail:GetEventDataStore", "kms:DescribeKey"),
             )
 
 

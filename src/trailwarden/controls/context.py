@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from trailwarden.arns import partition_for_region
 from trailwarden.controls.causes import MissingTrail, RegionNotScanned, RootCause, TrailCause
-from trailwarden.controls.model import ControlMeta, ControlParams, Finding, Gap, Status
+from trailwarden.controls.model import ControlMeta, ControlParams, Finding, Gap, Status, Verdict
 from trailwarden.snapshot.model import (
     AccountScan,
     ApiError,
@@ -137,6 +137,32 @@ class AccountView:
             root_cause=root_cause,
             remediation=meta.remediation.detail,
             compliance=meta.compliance,
+        )
+
+    def graded(
+        self,
+        meta: ControlMeta,
+        verdict: Verdict,
+        *,
+        region: str,
+        resource: str,
+        root_cause: RootCause,
+        reads: tuple[str, ...] = (),
+        reads_region: str | None = None,
+    ) -> Finding:
+        """A check's verdict as a finding; an unknown's reason names the recorded failures of the
+        ``reads`` behind it (``why``), so every control explains NOT_AVAILABLE the same way."""
+        status, reason, gap = verdict
+        if status == Status.NOT_AVAILABLE and reads:
+            reason += self.why(reads_region, *reads)
+        return self.finding(
+            meta,
+            status,
+            region=region,
+            resource=resource,
+            reason=reason,
+            root_cause=root_cause,
+            gap=gap,
         )
 
     def not_scanned(

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from trailwarden.logs.layout import Scope
-from trailwarden.logs.readers import in_window
+from trailwarden.logs.readers import admit
 from trailwarden.logs.staging import (
     Batch,
     by_kind,
@@ -29,7 +29,7 @@ from trailwarden.logs.staging import (
     unparsable,
     without,
 )
-from trailwarden.trailstore.records import Files, ReadStats, Record, is_insight
+from trailwarden.trailstore.records import Files, ReadStats, Record
 
 
 def iter_matching_records(
@@ -73,6 +73,7 @@ def _records(
     scope: Scope,
     seen: set[str],
 ) -> Iterator[Record]:
+    windowed = scope.start is not None or scope.end is not None
     while True:
         item = batches.get()
         if isinstance(item, BaseException):
@@ -82,19 +83,8 @@ def _records(
         try:
             for text in _matching(con, item, texts, stats):
                 rec = json.loads(text)
-                if is_insight(rec):
-                    stats.insights += 1
-                    continue
-                eid = rec.get("eventID")
-                if isinstance(eid, str):
-                    if eid in seen:
-                        stats.duplicates += 1
-                        continue
-                    seen.add(eid)
-                if not in_window(rec, scope, stats, bool(scope.start or scope.end)):
-                    continue
-                stats.records += 1
-                yield rec
+                if admit(rec, scope, stats, seen, windowed):
+                    yield rec
         finally:
             item.clear()
 

@@ -85,23 +85,28 @@ def _in(names: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{n}'" for n in names) + ")"
 
 
-def _get(rec: Record, *path: str) -> Any:
+_ABSENT = object()
+
+
+def _lookup(rec: Record, path: tuple[str, ...]) -> Any:
+    """The value at ``path``, or ``_ABSENT`` where a member is missing (or its parent is not an
+    object)."""
     cur: Any = rec
     for key in path:
         if not isinstance(cur, dict) or key not in cur:
-            return None
+            return _ABSENT
         cur = cur[key]
     return cur
 
 
+def _get(rec: Record, *path: str) -> Any:
+    found = _lookup(rec, path)
+    return None if found is _ABSENT else found
+
+
 def _has(rec: Record, *path: str) -> bool:
     """Present (even if null): the distinction CIS's ``NOT EXISTS`` depends on."""
-    cur: Any = rec
-    for key in path:
-        if not isinstance(cur, dict) or key not in cur:
-            return False
-        cur = cur[key]
-    return True
+    return _lookup(rec, path) is not _ABSENT
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,17 @@ def _by_name(source: str, names: tuple[str, ...]) -> Callable[[Record], bool]:
 
 def _needles(names: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(f'"{n}"'.encode() for n in names)
+
+
+def _calls(name: str, title: str, source: str, names: tuple[str, ...]) -> Hunt:
+    """A hunt for any of one service's calls, as SQL and as a predicate with the same names."""
+    return Hunt(
+        name,
+        title,
+        f"eventSource = '{source}' AND eventName IN {_in(names)}",
+        predicate=_by_name(source, names),
+        needles=_needles(names),
+    )
 
 
 # An EC2 instance profile's role session is named after the instance (assumed-role/ROLE/i-...) and
@@ -234,26 +250,18 @@ HUNTS: dict[str, Hunt] = {
             predicate=_console_no_mfa,
             needles=(b'"ConsoleLogin"',),
         ),
-        Hunt(
-            "iam-policy-changes",
-            "IAM policy changes",
-            f"eventSource = 'iam.amazonaws.com' AND eventName IN {_in(IAM_POLICY_CHANGES)}",
-            predicate=_by_name("iam.amazonaws.com", IAM_POLICY_CHANGES),
-            needles=_needles(IAM_POLICY_CHANGES),
-        ),
-        Hunt(
+        _calls("iam-policy-changes", "IAM policy changes", "iam.amazonaws.com", IAM_POLICY_CHANGES),
+        _calls(
             "trail-tampering",
             "CloudTrail stopped, deleted or reconfigured",
-            f"eventSource = 'cloudtrail.amazonaws.com' AND eventName IN {_in(TRAIL_TAMPERING)}",
-            predicate=_by_name("cloudtrail.amazonaws.com", TRAIL_TAMPERING),
-            needles=_needles(TRAIL_TAMPERING),
+            "cloudtrail.amazonaws.com",
+            TRAIL_TAMPERING,
         ),
-        Hunt(
+        _calls(
             "kms-key-disable",
             "KMS keys disabled or scheduled for deletion",
-            f"eventSource = 'kms.amazonaws.com' AND eventName IN {_in(KMS_DISABLE)}",
-            predicate=_by_name("kms.amazonaws.com", KMS_DISABLE),
-            needles=_needles(KMS_DISABLE),
+            "kms.amazonaws.com",
+            KMS_DISABLE,
         ),
         Hunt(
             "access-denied-burst",

@@ -35,19 +35,27 @@ def iter_records(
     windowed = scope.start is not None or scope.end is not None
     for _ref, records in iter_file_records(files, scope, stats, prefilter):
         for rec in records:
-            if is_insight(rec):
-                stats.insights += 1
-                continue
-            eid = rec.get("eventID")
-            if isinstance(eid, str):
-                if eid in seen:
-                    stats.duplicates += 1
-                    continue
-                seen.add(eid)
-            if not in_window(rec, scope, stats, windowed):
-                continue
-            stats.records += 1
-            yield rec
+            if admit(rec, scope, stats, seen, windowed):
+                yield rec
+
+
+def admit(rec: Record, scope: Scope, stats: ReadStats, seen: set[str], windowed: bool) -> bool:
+    """Whether a read record is yielded: not an Insights event, not an eventID already in
+    ``seen`` (which it joins), inside the window. Counts each reason in ``stats``, so the file
+    reader and the DuckDB staging reader (direct.py) account for records alike."""
+    if is_insight(rec):
+        stats.insights += 1
+        return False
+    eid = rec.get("eventID")
+    if isinstance(eid, str):
+        if eid in seen:
+            stats.duplicates += 1
+            return False
+        seen.add(eid)
+    if not in_window(rec, scope, stats, windowed):
+        return False
+    stats.records += 1
+    return True
 
 
 def in_window(rec: Record, scope: Scope, stats: ReadStats, windowed: bool) -> bool:

@@ -36,6 +36,26 @@ font-weight:normal;font-size:12px}.sev{font-weight:bold}.muted{color:#57606a}
 _WORST = {"FAILED": 0, "SUPPRESSED": 2, "PASSED": 3}  # anything else (undecided) ranks 1
 
 
+class _Html(str):
+    """Cell content that is already HTML (escaped where it needs to be): ``_row`` keeps it."""
+
+
+def _table(*columns: str) -> str:
+    """The opening of a table and its heading row."""
+    return "<table><tr>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
+
+
+def _row(*cells: str | tuple[str, str]) -> str:
+    """One table row: text is escaped, ``_Html`` kept as it is; ``(class, cell)`` sets the
+    cell's class."""
+    out = []
+    for cell in cells:
+        cls, content = cell if isinstance(cell, tuple) else (None, cell)
+        text = content if isinstance(content, _Html) else escape(content)
+        out.append(f"<td class={cls}>{text}</td>" if cls else f"<td>{text}</td>")
+    return "<tr>" + "".join(out) + "</tr>"
+
+
 def _cls(status: str) -> str:
     return status if status in _WORST else "undecided"
 
@@ -60,16 +80,20 @@ def _root_causes(doc: dict[str, Any]) -> list[str]:
         regions = sorted({f["region"] for f in fs})
         fixes = fix_steps(fs)
         rows.append(
-            f"<tr><td class=sev>{escape(worst)}</td><td>{escape(account)}</td>"
-            f"<td>{escape(cause)}</td><td>{len(fs)}</td><td>{escape(', '.join(controls))}</td>"
-            f"<td>{escape(', '.join(regions) if len(regions) <= 4 else f'{len(regions)} Regions')}"
-            f"</td><td>{'<br>'.join(escape(x) for x in fixes)}</td></tr>"
+            _row(
+                ("sev", worst),
+                account,
+                cause,
+                str(len(fs)),
+                ", ".join(controls),
+                ", ".join(regions) if len(regions) <= 4 else f"{len(regions)} Regions",
+                _Html("<br>".join(escape(x) for x in fixes)),
+            )
         )
     if not rows:
         return ["<p>No unsuppressed failures.</p>"]
-    head = (
-        "<table><tr><th>severity</th><th>account</th><th>root cause</th><th>findings</th>"
-        "<th>controls</th><th>Regions</th><th>what fixes it</th></tr>"
+    head = _table(
+        "severity", "account", "root cause", "findings", "controls", "Regions", "what fixes it"
     )
     return [head, *rows, "</table>"]
 
@@ -109,16 +133,20 @@ def _compliance(doc: dict[str, Any]) -> list[str]:
     if not fw:
         return ["<p class=muted>No framework chosen (--compliance).</p>"]
     out = [
-        f"<p>{escape(fw['title'])}</p><table><tr><th>requirement</th><th>title</th>"
-        "<th>status</th><th>controls</th><th>findings</th><th>source</th></tr>"
+        f"<p>{escape(fw['title'])}</p>"
+        + _table("requirement", "title", "status", "controls", "findings", "source")
     ]
     for r in fw["requirements"]:
         counts = ", ".join(f"{n} {s}" for s, n in r["counts"].items())
         out.append(
-            f"<tr><td>{escape(r['id'])}</td><td>{escape(r['title'])}</td>"
-            f"<td class={_cls(r['status'])}>{escape(r['status'])}</td>"
-            f"<td>{escape(', '.join(r['controls']))}</td><td>{escape(counts)}</td>"
-            f"<td class=muted>{'<br>'.join(escape(s) for s in r['sources'])}</td></tr>"
+            _row(
+                r["id"],
+                r["title"],
+                (_cls(r["status"]), r["status"]),
+                ", ".join(r["controls"]),
+                counts,
+                ("muted", _Html("<br>".join(escape(s) for s in r["sources"]))),
+            )
         )
     out.append("</table>")
     return out
@@ -129,8 +157,16 @@ def _findings(doc: dict[str, Any]) -> list[str]:
     passed = len(doc["findings"]) - len(shown)
     out = [
         f"<p>{len(shown)} finding(s) need attention; {passed} passed and are not listed.</p>",
-        "<table><tr><th>status</th><th>severity</th><th>control</th><th>account</th>"
-        "<th>Region</th><th>resource</th><th>reason</th><th>remediation</th></tr>",
+        _table(
+            "status",
+            "severity",
+            "control",
+            "account",
+            "Region",
+            "resource",
+            "reason",
+            "remediation",
+        ),
     ]
     shown.sort(key=lambda f: (_WORST.get(effective_status(f), 1), severity_rank(f["severity"])))
     for f in shown:
@@ -143,10 +179,16 @@ def _findings(doc: dict[str, Any]) -> list[str]:
                 f"until {escape(s['expires'])})</span>"
             )
         out.append(
-            f"<tr><td class={_cls(status)}>{label}</td><td>{escape(f['severity'])}</td>"
-            f"<td>{escape(f['control'])}</td><td>{escape(f['account'])}</td>"
-            f"<td>{escape(f['region'])}</td><td>{escape(f['resource'])}</td>"
-            f"<td>{escape(f['reason'])}</td><td>{escape(f.get('remediation') or '')}</td></tr>"
+            _row(
+                (_cls(status), _Html(label)),
+                f["severity"],
+                f["control"],
+                f["account"],
+                f["region"],
+                f["resource"],
+                f["reason"],
+                f.get("remediation") or "",
+            )
         )
     out.append("</table>")
     return out
@@ -182,28 +224,16 @@ def _scope(doc: dict[str, Any]) -> list[str]:
     if errors:
         out.append(
             f"<p>{len(errors)} API call(s) failed; the controls they feed are not "
-            "available:</p><table><tr><th>account</th><th>Region</th><th>operation</th>"
-            "<th>error</th></tr>"
+            "available:</p>" + _table("account", "Region", "operation", "error")
         )
-        out += [
-            f"<tr><td>{escape(e['account'])}</td><td>{escape(e['region'])}</td>"
-            f"<td>{escape(e['operation'])}</td><td>{escape(str(e['error']))}</td></tr>"
-            for e in errors
-        ]
+        out += [_row(e["account"], e["region"], e["operation"], str(e["error"])) for e in errors]
         out.append("</table>")
     else:
         out.append("<p>No API call failed.</p>")
     signals = doc.get("signals", [])
     if signals:
-        out.append(
-            "<h3>Health signals</h3><table><tr><th>severity</th><th>account</th>"
-            "<th>Region</th><th>signal</th></tr>"
-        )
-        out += [
-            f"<tr><td>{escape(s['severity'])}</td><td>{escape(s['account'])}</td>"
-            f"<td>{escape(s['region'])}</td><td>{escape(s['message'])}</td></tr>"
-            for s in signals
-        ]
+        out.append("<h3>Health signals</h3>" + _table("severity", "account", "Region", "signal"))
+        out += [_row(s["severity"], s["account"], s["region"], s["message"]) for s in signals]
         out.append("</table>")
     return out
 

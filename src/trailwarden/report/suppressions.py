@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from trailwarden.errors import UsageError
+from trailwarden.jsonfile import read_text
 
 _REQUIRED = ("control", "reason", "owner", "expires")
 _PATTERNS = ("control", "account", "region", "resource")
@@ -107,12 +108,9 @@ def _entry(path: Path, number: int, item: Any) -> Suppression:
 
 
 def load_suppressions(path: Path) -> list[Suppression]:
+    text = read_text(path, "suppressions")
     try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"suppressions file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read suppressions {path}: {exc}") from None
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
