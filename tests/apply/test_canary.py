@@ -39,14 +39,16 @@ def applied(confirm: bool = True) -> Plan:
 def test_each_link_arrives_in_order_with_its_latency(aws: str) -> None:
     plan = applied()
     with simulated_alerting(delay_s=0.05) as sim:
-        report = run_canary(access(), plan, yes=True, timeout_s=20, poll_s=0.05)
+        # A generous limit: the simulated chain takes under a second, but a loaded CI machine
+        # must not turn a slow poll into a broken link.
+        report = run_canary(access(), plan, yes=True, timeout_s=120, poll_s=0.05)
     (chain,) = report.chains
     assert report.ok and chain.ok and chain.broken is None
     assert [link.name for link in chain.links] == list(BROKEN.values())
     times = [chain.since_event(link) for link in chain.links]
     assert all(t is not None for t in times)
     assert times == sorted(times)  # type: ignore[type-var]
-    assert chain.total_s() == times[-1] and 0 < times[-1] < 20  # type: ignore[operator]
+    assert chain.total_s() == times[-1] and 0 < times[-1] < 120  # type: ignore[operator]
     assert chain.candidate.operation == "StartLogging" and chain.answer == "ok"
     assert (
         chain.alarm_name == "trailwarden-CloudWatch.5" and chain.metric == "CloudTrailConfigChanges"
