@@ -11,20 +11,21 @@ only assembles them and owns the one place where exceptions become one-line erro
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 import typer
 from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
     EndpointConnectionError,
-    NoCredentialsError,
     NoRegionError,
-    PartialCredentialsError,
     ProfileNotFound,
-    TokenRetrievalError,
 )
 
 from trailwarden import __version__
+from trailwarden.aws.credentials import credential_problem
 from trailwarden.cli.common import EXIT_USAGE, err_console
 from trailwarden.errors import TrailwardenError
 
@@ -98,21 +99,36 @@ def run(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TrailwardenError as exc:
-        _one_line(str(exc))
+        # A stage may have wrapped a credential failure in its own words: say what to do.
+        _one_line(credential_problem(exc, _profile(args)) or str(exc))
         return exc.exit_code
-    except (NoCredentialsError, PartialCredentialsError, TokenRetrievalError) as exc:
-        _one_line(f"no usable AWS credentials ({exc})")
-        return EXIT_USAGE
     except (ProfileNotFound, NoRegionError) as exc:
         _one_line(str(exc))
         return EXIT_USAGE
     except EndpointConnectionError as exc:
         _one_line(f"cannot reach AWS ({exc})")
         return EXIT_USAGE
+    except (BotoCoreError, ClientError) as exc:
+        problem = credential_problem(exc, _profile(args))
+        if problem is None:
+            raise  # not the user's to fix: a bug, with its traceback
+        _one_line(problem)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         _one_line("interrupted")
         return 130
     return 0
+
+
+def _profile(args: Sequence[str]) -> str | None:
+    """The AWS profile the command ran with (``--profile``, else the environment's), named in
+    the command a credential message tells the user to run."""
+    for i, arg in enumerate(args):
+        if arg == "--profile" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--profile="):
+            return arg.split("=", 1)[1]
+    return os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
 
 
 def _one_line(message: str) -> None:
