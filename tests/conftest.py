@@ -20,13 +20,18 @@ DATASETS = SHARED / "datasets"
 
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test may reach real AWS or read the developer's profiles."""
+    """No test may reach real AWS or read the developer's profiles or settings."""
     for key in list(os.environ):
         if key.startswith("AWS_"):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Nor the developer's trailwarden settings (TRAILWARDEN_*, ~/.config/trailwarden).
+    for key in list(os.environ):
+        if key.startswith("TRAILWARDEN_"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-user-config"))
 
 
 @pytest.fixture(scope="session")

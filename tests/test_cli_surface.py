@@ -45,6 +45,7 @@ SURFACE: dict[str, tuple[str, ...]] = {
     "logs hunt": (*AWS, *WINDOW, *SOURCE, *FILTERS, *OUT, *ROWS),
     "logs sigma": (*AWS, *WINDOW, *SOURCE, *OUT, *ROWS),
     "alarms replay": (*AWS, *WINDOW, *SOURCE, *OUT, *ROWS),
+    "config show": (*OUT, *ROWS),
 }
 
 ARN = (

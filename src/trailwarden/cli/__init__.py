@@ -14,6 +14,8 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import typer
 from botocore.exceptions import (
@@ -26,6 +28,7 @@ from botocore.exceptions import (
 
 from trailwarden import __version__
 from trailwarden.aws.credentials import credential_problem
+from trailwarden.cli import settings
 from trailwarden.cli.common import EXIT_USAGE, err_console
 from trailwarden.errors import TrailwardenError
 
@@ -52,6 +55,13 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
+    # Read (and taken out of the arguments, wherever it is) by ``run`` before click parses.
+    _config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="Settings file (default: $TRAILWARDEN_CONFIG, else trailwarden.toml in the "
+        "user config folder); see `trailwarden config show`.",
+    ),
 ) -> None:
     """Scan, fix once, prove it, and query the record."""
 
@@ -59,7 +69,7 @@ def _root(
 # One module per command (or command group), named like the command.
 COMMAND_MODULES = (
     "scan", "report", "demo", "plan", "apply", "verify", "validate", "evidence", "filter", "logs",
-    "alarms",
+    "alarms", "config",
 )  # fmt: skip
 
 
@@ -79,6 +89,14 @@ def _register(argv: Sequence[str]) -> None:
         importlib.import_module(f"trailwarden.cli.{name}")
 
 
+def load_settings(command: Any, config: Path | None) -> settings.Settings:
+    """The config file's settings for ``command`` (the root, with the modules imported so far):
+    the tables of commands not imported are checked when one of them runs."""
+    registered = getattr(command, "commands", {})
+    unloaded = [name for name in COMMAND_MODULES if name not in registered]
+    return settings.load(command, settings.config_path(config), unloaded)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; ``main`` exits with it).
 
@@ -86,15 +104,21 @@ def run(argv: Sequence[str] | None = None) -> int:
     else a user can cause arrives here as an exception and leaves as one line on stderr.
     """
     args = list(argv) if argv is not None else sys.argv[1:]
-    if not args:
-        args = ["--help"]  # bare `trailwarden`: the help, on stdout, exit 0
-    _register(args)
-    command = typer.main.get_command(app)
     try:
+        args, config = settings.take_config_flag(args)
+        if not args:
+            args = ["--help"]  # bare `trailwarden`: the help, on stdout, exit 0
+        _register(args)
+        command = typer.main.get_command(app)
+        # Defaults from the environment and the config file, for every command's options.
+        settings.wire_environment(command)
+        found = load_settings(command, config)
         command.main(
             args=args,
             prog_name="trailwarden",
             standalone_mode=True,
+            default_map=found.default_map(command),
+            obj=found,  # for `trailwarden config show`
         )
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -128,7 +152,11 @@ def _profile(args: Sequence[str]) -> str | None:
             return args[i + 1]
         if arg.startswith("--profile="):
             return arg.split("=", 1)[1]
-    return os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    return (
+        os.environ.get("TRAILWARDEN_PROFILE")
+        or os.environ.get("AWS_PROFILE")
+        or os.environ.get("AWS_DEFAULT_PROFILE")
+    )
 
 
 def _one_line(message: str) -> None:
