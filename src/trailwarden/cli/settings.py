@@ -177,3 +177,6 @@ def wire_environment(root: Command) -> None:
         assert command is not None
         for long, option in long_options(command).items():
             option.envvar = env_name(long)
+            # The same rule for every option, said once (README, `config show`), not in
+            # every line of every --help.
+            option.show_envvar = False
