@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.support import datasets as shipped
 
 from trailwarden.demo.server import FAKE_ENV, moto_server, reset_moto
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATASETS = SHARED / "datasets"
 
 
 @pytest.fixture(autouse=True)
@@ -73,9 +71,7 @@ def cli() -> object:
 
 @pytest.fixture
 def datasets() -> Path:
-    if not DATASETS.is_dir():
-        pytest.skip(f"shared datasets not found at {DATASETS}")
-    return DATASETS
+    return shipped.require()
 
 
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
