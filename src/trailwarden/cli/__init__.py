@@ -10,6 +10,7 @@ only assembles them and owns the one place where exceptions become one-line erro
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -25,6 +26,7 @@ from botocore.exceptions import (
     NoRegionError,
     ProfileNotFound,
 )
+from typer.core import TyperArgument
 
 from trailwarden import __version__
 from trailwarden.aws.credentials import credential_problem
@@ -110,6 +112,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             args = ["--help"]  # bare `trailwarden`: the help, on stdout, exit 0
         _register(args)
         command = typer.main.get_command(app)
+        _plain_usage(command)
         # Defaults from the environment and the config file, for every command's options.
         settings.wire_environment(command)
         found = load_settings(command, config)
@@ -142,6 +145,21 @@ def run(argv: Sequence[str] | None = None) -> int:
         _one_line("interrupted")
         return 130
     return 0
+
+
+def _plain_usage(root: Any) -> None:
+    """Usage lines name arguments as click and man pages do (``PRINCIPAL``, ``[SOURCE]``):
+    typer wraps a required one in braces, which reads as a choice or a placeholder to fill."""
+    for path in settings.leaves(root):
+        for param in getattr(settings.find(root, path), "params", []):
+            if isinstance(param, TyperArgument):
+                param.get_usage_pieces = functools.partial(_usage_piece, param)  # type: ignore[method-assign]
+
+
+def _usage_piece(argument: TyperArgument, _ctx: Any) -> list[str]:
+    name = argument.display_name_raw.upper()
+    piece = name if argument.required else f"[{name}]"
+    return [piece + ("..." if argument.nargs != 1 else "")]
 
 
 def _profile(args: Sequence[str]) -> str | None:
