@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python benchmarks/filterpattern.py [--events N] [--naive-events M]
 
-Events are the real records of ../shared/datasets (Stratus Red Team, OTRF) plus the built-in
+Events are the real records of tests/data/datasets (Stratus Red Team, OTRF) plus the built-in
 corpus, replicated to N with fresh eventIDs. Each replica copies the record and its nested
 objects (userIdentity, additionalEventData, ...) so predicates touch distinct dicts, as they would
 after json.loads of real logs. Both evaluators run through the same ``sum(map(...))`` loop on one
@@ -26,7 +26,7 @@ from trailwarden.filterpattern import compile_pattern, evaluate, parse
 from trailwarden.filterpattern.cis import CIS_CONTROLS
 from trailwarden.filterpattern.corpus import CORPUS
 
-DEFAULT_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+DEFAULT_DATASETS = Path(__file__).resolve().parents[1] / "tests" / "data" / "datasets"
 TARGET = 1_000_000
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from trailwarden.trailstore.layout import log_key
 
 REPO = Path(__file__).resolve().parents[1]
-DATASETS = REPO.parent / "shared" / "datasets"
+DATASETS = REPO / "tests" / "data" / "datasets"
 ORG = "o-bench12345"
 ACCOUNTS = [f"{100000000000 + i * 111111111:012d}" for i in range(4)]
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]

@@ -11,22 +11,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.support import datasets as shipped
 
 from trailwarden.demo.server import FAKE_ENV, moto_server, reset_moto
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATASETS = SHARED / "datasets"
 
 
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test may reach real AWS or read the developer's profiles."""
+    """No test may reach real AWS or read the developer's profiles or settings."""
     for key in list(os.environ):
         if key.startswith("AWS_"):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Nor the developer's trailwarden settings (TRAILWARDEN_*, ~/.config/trailwarden).
+    for key in list(os.environ):
+        if key.startswith("TRAILWARDEN_"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-user-config"))
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +71,7 @@ def cli() -> object:
 
 @pytest.fixture
 def datasets() -> Path:
-    if not DATASETS.is_dir():
-        pytest.skip(f"shared datasets not found at {DATASETS}")
-    return DATASETS
+    return shipped.require()
 
 
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))

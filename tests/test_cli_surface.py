@@ -45,6 +45,7 @@ SURFACE: dict[str, tuple[str, ...]] = {
     "logs hunt": (*AWS, *WINDOW, *SOURCE, *FILTERS, *OUT, *ROWS),
     "logs sigma": (*AWS, *WINDOW, *SOURCE, *OUT, *ROWS),
     "alarms replay": (*AWS, *WINDOW, *SOURCE, *OUT, *ROWS),
+    "config show": (*OUT, *ROWS),
 }
 
 ARN = (
@@ -76,6 +77,33 @@ def test_every_command_answers_h_with_its_vocabulary(cli: Any, command: str) -> 
         assert spelling in res.stdout, f"{command} lacks {spelling}"
     for old in HIDDEN:
         assert old not in res.stdout, f"{command} shows {old.strip()}"
+
+
+@pytest.mark.parametrize("command", sorted(SURFACE))
+def test_usage_lines_have_no_braces_and_every_option_has_help(cli: Any, command: str) -> None:
+    from typer.core import TyperOption
+
+    from trailwarden.cli import app, settings
+
+    usage = cli([*command.split(), "-h"]).stdout.splitlines()[0]
+    assert "{" not in usage and "}" not in usage, usage
+    leaf = settings.find(typer.main.get_command(app), command.split())
+    assert leaf is not None
+    silent = [
+        p.opts[0]
+        for p in leaf.params
+        if isinstance(p, TyperOption) and not p.hidden and not (p.help or "").strip()
+    ]
+    assert not silent, f"{command}: options without help: {silent}"
+
+
+def test_a_required_argument_is_named_plainly(cli: Any) -> None:
+    assert cli(["logs", "actor", "-h"]).stdout.startswith(
+        "Usage: trailwarden logs actor [OPTIONS] PRINCIPAL\n"
+    )
+    assert cli(["logs", "ingest", "-h"]).stdout.startswith(
+        "Usage: trailwarden logs ingest [OPTIONS] [SOURCE]\n"
+    )
 
 
 @pytest.mark.parametrize("args", [[], ["-h"], ["--help"], ["logs", "-h"]])

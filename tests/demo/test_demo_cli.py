@@ -4,7 +4,15 @@ scan again, and the family is cleared in the fixed accounts."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 
 def test_demo_fixes_the_failing_accounts_and_proves_it(cli: Any) -> None:
@@ -37,3 +45,65 @@ def test_demo_scan_only_prints_the_findings(cli: Any) -> None:
     result = cli(["demo", "--scan-only", "--output", "json"])
     assert result.code == 0
     assert json.loads(result.stdout)["schema"] == "trailwarden.findings/2"
+
+
+def test_demo_keep_serves_the_organisation_until_ctrl_c(cli: Any, tmp_path: Path) -> None:
+    """What --keep prints is enough, in another process, to reach the organisation: the printed
+    scan there finds what the demo's own scan found. Ctrl-C then stops the server cleanly."""
+    from trailwarden.cli import demo as demo_cli
+
+    seen: dict[str, Any] = {}
+
+    def another_shell() -> None:
+        printed = sys.stderr.getvalue()  # type: ignore[attr-defined]
+        exports = dict(
+            pair.split("=", 1)
+            for line in printed.splitlines()
+            if line.strip().startswith("export ")
+            for pair in shlex.split(line.strip())[1:]
+        )
+        [scan] = [
+            line.strip()
+            for line in printed.splitlines()
+            if line.strip().startswith("trailwarden scan") and "--out" not in line
+        ]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(exports, AWS_CONFIG_FILE=str(tmp_path / "none"))
+        args = [*shlex.split(scan)[1:], "-o", "json"]
+        done = subprocess.run(
+            [sys.executable, "-m", "trailwarden", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        seen.update(exports=exports, code=done.returncode, scan=done.stdout, err=done.stderr)
+        raise KeyboardInterrupt  # the user's Ctrl-C
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(demo_cli, "wait_for_interrupt", another_shell)
+        result = cli(["demo", "--scan-only", "--keep", "--output", "json"])
+    assert result.code == 0, result.stderr[-2000:]
+    assert set(seen["exports"]) >= {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID"}
+    assert seen["code"] == 1, seen["err"][-2000:]  # findings, as in the demo
+
+    def failing(doc: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(f["account"], f["control"]) for f in doc["findings"] if f["status"] == "FAILED"}
+
+    assert failing(json.loads(seen["scan"])) == failing(json.loads(result.stdout))
+    assert "stopping the simulated organisation" in result.stderr
+    with pytest.raises(OSError):  # the server is gone
+        urllib.request.urlopen(seen["exports"]["AWS_ENDPOINT_URL"], timeout=5)
+
+
+def test_what_the_demo_says_of_an_account_is_what_the_scan_shows(cli: Any) -> None:
+    """The account described as failing CloudWatch Logs delivery for 3 days gets the signal that
+    says so."""
+    doc = json.loads(cli(["demo", "--scan-only", "--output", "json"]).stdout)
+    [signal] = [
+        s
+        for s in doc["signals"]
+        if s["kind"].startswith("cloudwatch-delivery") and "no-validation" in s["resource"]
+    ]
+    assert "AccessDeniedException" in signal["message"]
+    assert "more than 24 h ago" in signal["message"]

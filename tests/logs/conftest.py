@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.support import datasets as shipped
 
 from trailwarden.trailstore.fixtures import write_layout
 from trailwarden.trailstore.records import Record
@@ -45,11 +46,7 @@ def otrf(datasets_dir: Path) -> list[Record]:
 
 @pytest.fixture(scope="session")
 def datasets_dir() -> Path:
-    # The same place tests/conftest.py looks: ../shared next to the repository.
-    datasets = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-    if not datasets.is_dir():
-        pytest.skip(f"shared datasets not found at {datasets}")
-    return datasets
+    return shipped.require()  # the same place tests/conftest.py looks
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,19 @@ def test_stale_and_failing_cloudwatch_delivery() -> None:
     assert "cloudwatch-delivery-error" in kinds(make_snapshot([broken]))
 
 
+def test_a_failing_delivery_says_how_long_since_the_last_one() -> None:
+    failing = make_trail()
+    failing.status = TrailStatus(
+        is_logging=True,
+        latest_cloudwatch_logs_delivery_time=NOW - timedelta(days=3),
+        latest_cloudwatch_logs_delivery_error="AccessDeniedException",
+    )
+    [signal] = [s for s in evaluate(make_snapshot([failing])).signals if "cloudwatch" in s.kind]
+    assert signal.kind == "cloudwatch-delivery-error"
+    assert "failed: AccessDeniedException" in signal.message
+    assert f"last delivered at {NOW - timedelta(days=3):%Y-%m-%d %H:%M}Z" in signal.message
+
+
 def test_disabled_key_missing_bucket_and_log_group() -> None:
     trail = make_trail()
     snap = make_snapshot(

@@ -29,8 +29,10 @@ Fault kinds answer with the error body of the request's protocol so botocore rai
 real service would: ``access_denied`` (AccessDeniedException on JSON/CBOR, AccessDenied on query
 and S3, UnauthorizedOperation on EC2, AuthorizationError on SNS), ``throttle`` (ThrottlingException
 / Throttling / RequestLimitExceeded / SlowDown: all in botocore's retryable throttling list),
-``http500`` (HTTP 500 InternalError, retried by botocore as transient) and ``drop`` (the socket is
-closed without an answer: botocore raises ConnectionClosedError after its retries).
+``http500`` (HTTP 500 InternalError, retried by botocore as transient), ``expired_token``
+(ExpiredToken / ExpiredTokenException: a session key past its expiry) and ``drop`` (the socket is
+closed without an answer: botocore raises ConnectionClosedError after its retries). A fault's
+``message`` replaces the error's default message (AWS words some refusals, MFA ones for example).
 
 Every request received is counted, including faulted ones and botocore's retries, and every
 request (faulted or not) pays the delay: a throttled call still costs a round trip.
@@ -63,8 +65,14 @@ from xml.sax.saxutils import escape
 
 # Maps (access key, lower-cased request headers) to an account id.
 AccountResolver = Callable[[str, Mapping[str, str]], str]
-FaultKind = Literal["access_denied", "throttle", "http500", "drop"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("access_denied", "throttle", "http500", "drop")
+FaultKind = Literal["access_denied", "throttle", "http500", "drop", "expired_token"]
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "access_denied",
+    "throttle",
+    "http500",
+    "drop",
+    "expired_token",
+)
 DEFAULT_ACCOUNT = "123456789012"
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -112,6 +120,7 @@ class Fault:
     operation: str | None = None
     kind: FaultKind = "access_denied"
     times: int | None = None
+    message: str | None = None  # the error's message (default: names the fault and call)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -300,6 +309,8 @@ def error_code(call: Call, kind: FaultKind) -> tuple[int, str]:
     if kind == "http500":
         return 500, "InternalError"
     modern = call.protocol in ("json", "cbor")
+    if kind == "expired_token":  # a session key past its expiry, on any call
+        return (400, "ExpiredTokenException") if modern else (400, "ExpiredToken")
     if kind == "throttle":
         if call.protocol == "ec2":
             return 503, "RequestLimitExceeded"
@@ -315,10 +326,12 @@ def error_code(call: Call, kind: FaultKind) -> tuple[int, str]:
     return 403, "AccessDenied"
 
 
-def error_response(call: Call, kind: FaultKind) -> tuple[int, dict[str, str], bytes]:
+def error_response(
+    call: Call, kind: FaultKind, message: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """(status, headers, body) of the injected error, in the request's protocol."""
     status, code = error_code(call, kind)
-    message = f"trailwarden fault injection: {kind} on {call.service}:{call.operation}"
+    message = message or f"trailwarden fault injection: {kind} on {call.service}:{call.operation}"
     request_id = str(uuid.uuid4())
     headers = {"x-amzn-RequestId": request_id}
     if call.protocol in ("json", "cbor"):
@@ -506,7 +519,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         if fault is not None:
-            status, out_headers, data = error_response(call, fault.kind)
+            status, out_headers, data = error_response(call, fault.kind, fault.message)
             self._reply(status, None, list(out_headers.items()), data)
             return
         upstream_headers = {k: v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP}

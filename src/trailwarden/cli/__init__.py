@@ -10,21 +10,27 @@ only assembles them and owns the one place where exceptions become one-line erro
 
 from __future__ import annotations
 
+import functools
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import typer
 from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
     EndpointConnectionError,
-    NoCredentialsError,
     NoRegionError,
-    PartialCredentialsError,
     ProfileNotFound,
-    TokenRetrievalError,
 )
+from typer.core import TyperArgument
 
 from trailwarden import __version__
+from trailwarden.aws.credentials import credential_problem
+from trailwarden.cli import settings
 from trailwarden.cli.common import EXIT_USAGE, err_console
 from trailwarden.errors import TrailwardenError
 
@@ -51,6 +57,13 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
+    # Read (and taken out of the arguments, wherever it is) by ``run`` before click parses.
+    _config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="Settings file (default: $TRAILWARDEN_CONFIG, else trailwarden.toml in the "
+        "user config folder); see `trailwarden config show`.",
+    ),
 ) -> None:
     """Scan, fix once, prove it, and query the record."""
 
@@ -58,7 +71,7 @@ def _root(
 # One module per command (or command group), named like the command.
 COMMAND_MODULES = (
     "scan", "report", "demo", "plan", "apply", "verify", "validate", "evidence", "filter", "logs",
-    "alarms",
+    "alarms", "config",
 )  # fmt: skip
 
 
@@ -78,6 +91,14 @@ def _register(argv: Sequence[str]) -> None:
         importlib.import_module(f"trailwarden.cli.{name}")
 
 
+def load_settings(command: Any, config: Path | None) -> settings.Settings:
+    """The config file's settings for ``command`` (the root, with the modules imported so far):
+    the tables of commands not imported are checked when one of them runs."""
+    registered = getattr(command, "commands", {})
+    unloaded = [name for name in COMMAND_MODULES if name not in registered]
+    return settings.load(command, settings.config_path(config), unloaded)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; ``main`` exits with it).
 
@@ -85,34 +106,75 @@ def run(argv: Sequence[str] | None = None) -> int:
     else a user can cause arrives here as an exception and leaves as one line on stderr.
     """
     args = list(argv) if argv is not None else sys.argv[1:]
-    if not args:
-        args = ["--help"]  # bare `trailwarden`: the help, on stdout, exit 0
-    _register(args)
-    command = typer.main.get_command(app)
     try:
+        args, config = settings.take_config_flag(args)
+        if not args:
+            args = ["--help"]  # bare `trailwarden`: the help, on stdout, exit 0
+        _register(args)
+        command = typer.main.get_command(app)
+        _plain_usage(command)
+        # Defaults from the environment and the config file, for every command's options.
+        settings.wire_environment(command)
+        found = load_settings(command, config)
         command.main(
             args=args,
             prog_name="trailwarden",
             standalone_mode=True,
+            default_map=found.default_map(command),
+            obj=found,  # for `trailwarden config show`
         )
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TrailwardenError as exc:
-        _one_line(str(exc))
+        # A stage may have wrapped a credential failure in its own words: say what to do.
+        _one_line(credential_problem(exc, _profile(args)) or str(exc))
         return exc.exit_code
-    except (NoCredentialsError, PartialCredentialsError, TokenRetrievalError) as exc:
-        _one_line(f"no usable AWS credentials ({exc})")
-        return EXIT_USAGE
     except (ProfileNotFound, NoRegionError) as exc:
         _one_line(str(exc))
         return EXIT_USAGE
     except EndpointConnectionError as exc:
         _one_line(f"cannot reach AWS ({exc})")
         return EXIT_USAGE
+    except (BotoCoreError, ClientError) as exc:
+        problem = credential_problem(exc, _profile(args))
+        if problem is None:
+            raise  # not the user's to fix: a bug, with its traceback
+        _one_line(problem)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         _one_line("interrupted")
         return 130
     return 0
+
+
+def _plain_usage(root: Any) -> None:
+    """Usage lines name arguments as click and man pages do (``PRINCIPAL``, ``[SOURCE]``):
+    typer wraps a required one in braces, which reads as a choice or a placeholder to fill."""
+    for path in settings.leaves(root):
+        for param in getattr(settings.find(root, path), "params", []):
+            if isinstance(param, TyperArgument):
+                param.get_usage_pieces = functools.partial(_usage_piece, param)  # type: ignore[method-assign]
+
+
+def _usage_piece(argument: TyperArgument, _ctx: Any) -> list[str]:
+    name = argument.display_name_raw.upper()
+    piece = name if argument.required else f"[{name}]"
+    return [piece + ("..." if argument.nargs != 1 else "")]
+
+
+def _profile(args: Sequence[str]) -> str | None:
+    """The AWS profile the command ran with (``--profile``, else the environment's), named in
+    the command a credential message tells the user to run."""
+    for i, arg in enumerate(args):
+        if arg == "--profile" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--profile="):
+            return arg.split("=", 1)[1]
+    return (
+        os.environ.get("TRAILWARDEN_PROFILE")
+        or os.environ.get("AWS_PROFILE")
+        or os.environ.get("AWS_DEFAULT_PROFILE")
+    )
 
 
 def _one_line(message: str) -> None:

@@ -41,13 +41,15 @@ def apply(
         console.print(f"{len(changes)} planned change(s) in {len(the_plan.accounts)} account(s):")
         for step in changes:
             console.print(step_line(step), markup=False, highlight=False, soft_wrap=True)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError("apply changes AWS: confirm on a terminal or pass --yes")
-        if not typer.confirm("Apply these changes (every step is re-checked first)?"):
-            console.print("nothing applied")
-            raise typer.Exit(EXIT_OK)
+    if not yes and not sys.stdin.isatty():
+        raise UsageError("apply changes AWS: confirm on a terminal or pass --yes")
     access = CountingAccess(access_options)
+    # Credentials that do not work fail here, as one line, before the user is asked to
+    # confirm, not as a failed step.
+    access.caller_account()
+    if not yes and not typer.confirm("Apply these changes (every step is re-checked first)?"):
+        console.print("nothing applied")
+        raise typer.Exit(EXIT_OK)
     with progress_bar("applying", tail="detail") as bar:
         report = Runner(
             access,

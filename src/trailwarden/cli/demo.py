@@ -7,9 +7,11 @@ AWS API; the scan then reaches it exactly as it reaches AWS (boto3, the standard
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from trailwarden.aws.session import AccessOptions, AwsAccess
@@ -23,6 +25,7 @@ from trailwarden.cli.common import (
     emit_json,
 )
 from trailwarden.cli.options import AccessArgs, MaxWorkers, ScanScope, with_option_groups
+from trailwarden.cli.progress import progress_bar, progress_tally
 from trailwarden.cli.scan import scan_snapshot
 from trailwarden.controls import Evaluation, Status, evaluate
 from trailwarden.errors import UsageError
@@ -126,87 +129,153 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every failed finding."),
     max_workers: MaxWorkers = 16,
     scan_only: bool = typer.Option(False, "--scan-only", help="Stop after the first scan."),
+    keep: bool = typer.Option(
+        False,
+        "--keep",
+        help="Keep the simulated organisation running afterwards (until Ctrl-C) and print what "
+        "to export to try the commands on it.",
+    ),
 ) -> None:
     """Simulated organisation on a local moto server: scan, fix once, prove it, scan again."""
     _demo_modules()
-    from trailwarden.demo.delivery import fix_accounts
     from trailwarden.demo.org import build_demo_org
     from trailwarden.demo.server import moto_server, pointed_at, reset_moto
 
     with moto_server() as endpoint, pointed_at(endpoint):
         reset_moto(endpoint)  # moto's state is per process: start from an empty organisation
         err_console.print(f"[dim]moto server on {endpoint}; building the organisation...[/dim]")
-        org = build_demo_org(endpoint)
+        with progress_tally("building the organisation", lambda _totals, _seconds: ""):
+            org = build_demo_org(endpoint)
         text = output == OutputFormat.text
         if text:
             console.print(_describe(org))
-            console.print(
-                f"\n[dim]$ trailwarden scan --accounts <{len(org.accounts)} accounts> "
-                f"--regions {','.join(org.regions)}[/dim]\n"
-            )
+            _command(f"trailwarden scan {_scope(org)}")
         snapshot, before = _scan(org, max_workers)
         if text:
             render_text(before, console, verbose=verbose)
+        targets = _failing_accounts(before)
         if scan_only:
             if not text:
                 emit_json(findings_document(before))
-            raise typer.Exit(EXIT_OK)
-        targets = _failing_accounts(before)
-        if text:
-            console.print(
-                f"\n[dim]$ trailwarden plan --accounts <{len(targets)} failing accounts> "
-                f"--home-region {org.home_region} --alarm-email security@example.com && "
-                "trailwarden apply --yes && trailwarden verify[/dim]"
-            )
-            console.print(
-                "[dim](moto delivers nothing: after apply the demo writes log files, signed "
-                "digests and CloudWatch Logs events as CloudTrail would, and says so)[/dim]\n"
-            )
+            ok = True
+        else:
+            ok = _fix_and_prove(org, snapshot, targets, max_workers, text, verbose)
+        if keep:
+            _keep(endpoint, org, targets, console if text else err_console)
+    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+def _scope(org: DemoOrg) -> str:
+    return f"--accounts {','.join(org.account_ids)} --regions {','.join(org.regions)}"
+
+
+def _plan_command(org: DemoOrg, targets: list[str]) -> str:
+    return (
+        f"trailwarden plan --accounts {','.join(targets)} --home-region {org.home_region} "
+        "--alarm-email security@example.com --out plan.json"
+    )
+
+
+def _command(line: str) -> None:
+    console.print(f"\n$ {line}\n", style="dim", markup=False, highlight=False, soft_wrap=True)
+
+
+def _fix_and_prove(
+    org: DemoOrg,
+    snapshot: Snapshot,
+    targets: list[str],
+    max_workers: int,
+    text: bool,
+    verbose: bool,
+) -> bool:
+    """Plan, apply, deliver, verify and scan again; True when every fixed account passes."""
+    from trailwarden.demo.delivery import fix_accounts
+
+    before = evaluate(snapshot)
+    if text:
+        _command(
+            f"{_plan_command(org, targets)} && trailwarden apply plan.json --yes && "
+            "trailwarden verify plan.json"
+        )
+        console.print(
+            "[dim](moto delivers nothing: after apply the demo writes log files, signed "
+            "digests and CloudWatch Logs events as CloudTrail would, and says so)[/dim]\n"
+        )
+    with progress_bar("fixing", tail="detail") as bar:
         report = fix_accounts(
             AwsAccess(AccessOptions()),
             snapshot,
             {"home_region": org.home_region, "alarm_email": ["security@example.com"]},
             targets,
+            on_progress=bar,
         )
-        _, after = _scan(org, max_workers)
-        # CloudTrail.10 is outside the baseline: a Lake store's key cannot be changed once it has
-        # one, and whether one can be added later is unconfirmed
-        # (docs/aws-facts/controls.md#cloudtrail-10).
-        still = sorted(
+    _, after = _scan(org, max_workers)
+    # CloudTrail.10 is outside the baseline: a Lake store's key cannot be changed once it has
+    # one, and whether one can be added later is unconfirmed
+    # (docs/aws-facts/controls.md#cloudtrail-10).
+    still = sorted(
+        {
+            f.control
+            for f in after.findings
+            if f.status == Status.FAILED and f.account in targets and f.control != "CloudTrail.10"
+        }
+    )
+    if text:
+        console.print(_fix_summary(report))
+        _show_canary(report)
+        _command(f"trailwarden scan {_scope(org)}")
+        render_text(after, console, verbose=verbose)
+        verdict = (
+            "[green]CloudTrail.1-7, .9 and CloudWatch.1-14 pass in every fixed account[/green] "
+            "(CloudTrail.10 needs a new Lake store with a customer managed key: not automated)"
+            if not still
+            else f"[red]still failing in fixed accounts: {', '.join(still)}[/red]"
+        )
+        console.print(
+            f"\n{verdict}; verification {'passed' if report.verification.ok else 'FAILED'}"
+        )
+    else:
+        emit_json(
             {
-                f.control
-                for f in after.findings
-                if f.status == Status.FAILED
-                and f.account in targets
-                and f.control != "CloudTrail.10"
+                "schema": "trailwarden.demo/1",
+                "before": findings_document(before),
+                "fixed_accounts": targets,
+                "apply": report.apply.to_dict(),
+                "verify": report.verification.to_json(),
+                "canary": report.canary.to_json() if report.canary else None,
+                "after": findings_document(after),
             }
         )
-        if text:
-            console.print(_fix_summary(report))
-            _show_canary(report)
-            console.print("\n[dim]$ trailwarden scan (again)[/dim]\n")
-            render_text(after, console, verbose=verbose)
-            verdict = (
-                "[green]CloudTrail.1-7, .9 and CloudWatch.1-14 pass in every fixed account[/green] "
-                "(CloudTrail.10 needs a new Lake store with a customer managed key: not automated)"
-                if not still
-                else f"[red]still failing in fixed accounts: {', '.join(still)}[/red]"
-            )
-            console.print(
-                f"\n{verdict}; verification {'passed' if report.verification.ok else 'FAILED'}"
-            )
-        else:
-            emit_json(
-                {
-                    "schema": "trailwarden.demo/1",
-                    "before": findings_document(before),
-                    "fixed_accounts": targets,
-                    "apply": report.apply.to_dict(),
-                    "verify": report.verification.to_json(),
-                    "canary": report.canary.to_json() if report.canary else None,
-                    "after": findings_document(after),
-                }
-            )
     canary_ok = report.canary is not None and report.canary.ok
-    ok = not still and report.verification.ok and report.apply.failed is None and canary_ok
-    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
+    return not still and report.verification.ok and report.apply.failed is None and canary_ok
+
+
+def _keep(endpoint: str, org: DemoOrg, targets: list[str], out: Console) -> None:
+    """Say how to reach the organisation from another shell, then serve it until Ctrl-C."""
+    from trailwarden.demo.server import FAKE_ENV
+
+    exports = " ".join(f"{k}={v}" for k, v in FAKE_ENV.items())
+    lines = [
+        "",
+        "The simulated organisation keeps running. In another shell:",
+        f"  export AWS_ENDPOINT_URL={endpoint}",
+        f"  export {exports}",
+        "then try:",
+        f"  trailwarden scan {_scope(org)}",
+        f"  trailwarden scan {_scope(org)} -o json --out findings.json",
+        "  trailwarden report findings.json -o html --out report.html",
+        f"  {_plan_command(org, targets or list(org.account_ids))}",
+        "Ctrl-C stops it (everything it holds is forgotten).",
+    ]
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    try:
+        wait_for_interrupt()
+    except KeyboardInterrupt:
+        err_console.print("stopping the simulated organisation", markup=False)
+
+
+def wait_for_interrupt() -> None:
+    """Block until Ctrl-C (KeyboardInterrupt); the server answers from its own threads."""
+    while True:
+        time.sleep(3600)

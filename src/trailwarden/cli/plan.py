@@ -49,14 +49,24 @@ class BaselineArgs:
     bucket_region: Annotated[str | None, _opt("--bucket-region", "Default: home.")] = None
     prefix: Annotated[str | None, _opt("--prefix", "S3 key prefix of the log files.")] = None
     retention_days: Annotated[int | None, _opt("--retention-days", "Default 365.")] = None
-    access_log_bucket: Annotated[str | None, _opt("--access-log-bucket")] = None
+    access_log_bucket: Annotated[
+        str | None,
+        _opt(
+            "--access-log-bucket", "Bucket for its server access logs. Default: BUCKET-access-logs."
+        ),
+    ] = None
     kms_key: Annotated[str | None, _opt("--kms-key", "new (default), none or a key ARN.")] = None
     kms_readers: Annotated[list[str], _opt("--kms-reader", "Principal ARN to decrypt.")] = (
         dataclasses.field(default_factory=list)
     )
     log_group: Annotated[str | None, _opt("--log-group", "Default cloudtrail/TRAIL.")] = None
-    log_retention_days: Annotated[int | None, _opt("--log-retention-days")] = None
-    cloudwatch_role: Annotated[str | None, _opt("--cloudwatch-role")] = None
+    log_retention_days: Annotated[
+        int | None, _opt("--log-retention-days", "Days the log group keeps events. Default 365.")
+    ] = None
+    cloudwatch_role: Annotated[
+        str | None,
+        _opt("--cloudwatch-role", "Role CloudTrail uses to write to the log group."),
+    ] = None
     alarm_emails: Annotated[list[str], _opt("--alarm-email", "Subscribe this address.")] = (
         dataclasses.field(default_factory=list)
     )

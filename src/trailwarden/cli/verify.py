@@ -53,6 +53,8 @@ def verify(
     keys = [load_key_file(spec) for spec in public_keys] or None
     canary_s = parse_duration(canary_timeout, "--canary-timeout")
     access = CountingAccess(reach.options())
+    # Credentials that do not work fail here, as one line, not as a FAIL on every check.
+    access.caller_account()
     with progress_bar("verifying", counted="checks pass", tail="remaining", when=wait_s > 0) as bar:
 
         def progress(checks: list[Check]) -> None:

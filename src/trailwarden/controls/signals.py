@@ -89,18 +89,21 @@ def _trail_health(view: AccountView, trail: Trail) -> Iterator[_Health]:
 def _cloudwatch_health(name: str, status: TrailStatus, now: datetime) -> Iterator[_Health]:
     error = status.latest_cloudwatch_logs_delivery_error
     last = status.latest_cloudwatch_logs_delivery_time
+    stale = last is not None and now - last > STALE_CLOUDWATCH
+    since = f"at {last:%Y-%m-%d %H:%M}Z, more than 24 h ago" if last is not None else ""
     if error:
+        # How long it has been failing is what tells a blip from an outage: say it too.
         yield (
             "cloudwatch-delivery-error",
             Severity.MEDIUM,
-            f"{name}'s last CloudWatch Logs delivery failed: {error}",
+            f"{name}'s last CloudWatch Logs delivery failed: {error}"
+            + (f"; it last delivered {since}" if stale else ""),
         )
-    elif last is not None and now - last > STALE_CLOUDWATCH:
+    elif stale:
         yield (
             "cloudwatch-delivery-stale",
             Severity.MEDIUM,
-            f"{name} last delivered to CloudWatch Logs at {last:%Y-%m-%d %H:%M}Z, "
-            "more than 24 h ago",
+            f"{name} last delivered to CloudWatch Logs {since}",
         )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from trailwarden.snapshot.model import Snapshot
 from trailwarden.trailstore.fixtures import FixtureKey, s3_sink, write_trail_delivery
 from trailwarden.verify import VerifyReport, verify_plan
 from trailwarden.verify.canary import CanaryReport, run_canary
+from trailwarden.verify.checks import Check
 
 SIMULATED = {"trailwarden-simulated": "demo"}
 # AWS takes minutes per link; the demo's simulated chain takes this long so the demo stays short.
@@ -157,43 +158,63 @@ class FixReport:
         return out
 
 
+# (done, total or None when unknown, what is being done): ``cli.progress.Bar`` fits it.
+PhaseProgress = Callable[[int, int | None, str], None]
+
+
 def fix_accounts(
     access: AwsAccess,
     snapshot: Snapshot,
     baseline_options: Mapping[str, Any],
     account_ids: Sequence[str],
+    on_progress: PhaseProgress | None = None,
 ) -> FixReport:
     """Plan, apply, confirm subscriptions, simulate delivery and verify, on the demo server.
 
     ``baseline_options`` are ``Baseline.from_options`` keywords (without ``account_id``), e.g.
-    ``{"home_region": "us-east-1", "alarm_email": ["security@example.com"]}``.
+    ``{"home_region": "us-east-1", "alarm_email": ["security@example.com"]}``. ``on_progress``
+    hears every phase as ``(done, total or None, what is being done)``: the whole takes
+    half a minute, and the phases are different kinds of work.
     """
+    say: PhaseProgress = on_progress or (lambda done, total, what: None)
     from trailwarden.demo.motogaps import confirm_subscription_for_demo
 
     counting = access if isinstance(access, CountingAccess) else CountingAccess(access.options)
     options = PlanOptions(baseline=dict(baseline_options), accounts=tuple(account_ids))
     before = counting.snapshot_counts()
+    say(0, None, "plan: reading each account's live state")
     plan = probe(counting, build_plan(snapshot, options))
     for account, n in counting.per_account(before).items():
         plan.api_calls[account] = {"plan checks": n}
-    applied = Runner(counting, plan).run()
+    applied = Runner(
+        counting, plan, on_progress=lambda n, total, step: say(n, total, f"apply: {step}")
+    ).run()
     confirmed = [arn for facts in applied.facts.values() for arn in facts.subscriptions]
     for arn in confirmed:
         confirm_subscription_for_demo(arn)  # as if the recipient clicked the link
     key = FixtureKey.generate()
-    deliveries = [
-        simulate_delivery(counting, account, key=key)
-        for account in plan.accounts
-        if account.baseline is not None and applied.failed is None
-    ]
-    verification = verify_plan(counting, plan, public_keys=[key.public()])
+    targets = [a for a in plan.accounts if a.baseline is not None and applied.failed is None]
+    deliveries = []
+    for number, target in enumerate(targets):
+        say(number, len(targets), f"delivery (simulated): {target.account}")
+        deliveries.append(simulate_delivery(counting, target, key=key))
+    say(0, None, "verify: every check in every account")
+
+    def checked(checks: list[Check]) -> None:
+        passed = sum(1 for c in checks if c.status == "PASS")
+        say(passed, len(checks), "verify: checks pass")
+
+    verification = verify_plan(counting, plan, public_keys=[key.public()], on_attempt=checked)
     report = FixReport(plan, applied, deliveries, verification, confirmed)
     if applied.failed is None and deliveries:
-        report.canary, report.canary_calls = _canary(counting, plan)
+        say(0, None, "canary: StartLogging -> alarm -> SNS (simulated)")
+        report.canary, report.canary_calls = _canary(counting, plan, say)
     return report
 
 
-def _canary(counting: CountingAccess, plan: Plan) -> tuple[CanaryReport, dict[str, int]]:
+def _canary(
+    counting: CountingAccess, plan: Plan, say: PhaseProgress
+) -> tuple[CanaryReport, dict[str, int]]:
     """``verify --canary --yes``, unchanged, with the simulated chain standing in for CloudWatch.
 
     --yes: the demo's only subscriber is the simulated security@example.com, which nobody reads.
@@ -202,5 +223,12 @@ def _canary(counting: CountingAccess, plan: Plan) -> tuple[CanaryReport, dict[st
 
     before = counting.snapshot_counts()
     with simulated_alerting(delay_s=CANARY_LINK_DELAY_S):
-        canary = run_canary(counting, plan, yes=True, timeout_s=30, poll_s=0.05)
+        canary = run_canary(
+            counting,
+            plan,
+            yes=True,
+            timeout_s=30,
+            poll_s=0.05,
+            on_progress=lambda done, total: say(done, total, "canary: links seen"),
+        )
     return canary, counting.per_account(before)

@@ -137,7 +137,8 @@ PLANS: tuple[_Plan, ...] = (
     ),
     _Plan(
         "no-validation",
-        "own trail without log file validation; its CloudWatch Logs delivery is 3 days stale",
+        "own trail without log file validation; its CloudWatch Logs delivery fails "
+        "(AccessDeniedException) and last succeeded 3 days ago",
         TrailSpec("no-validation", validation=False, stale_cloudwatch=True),
         _ids(4),
     ),
