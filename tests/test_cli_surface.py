@@ -34,6 +34,7 @@ SURFACE: dict[str, tuple[str, ...]] = {
     "report": (*OUT, "--compliance", "--suppressions"),
     "validate": (*AWS, *WINDOW, *FILTERS, *OUT, "text|json|jsonl"),
     "evidence download": (*AWS, *WINDOW),
+    "evidence coverage": (*AWS, *WINDOW, *FILTERS, *OUT, "table|json|csv", "--months"),
     "filter test": OUT,
     "filter canonical": OUT,
     "filter compare": OUT,

@@ -1,17 +1,32 @@
-"""`trailwarden evidence download`: an offline copy of a trail's bucket that keeps signatures."""
+"""`trailwarden evidence`: an offline copy of a trail's bucket that keeps signatures
+(``download``), the coverage proof over months (``coverage``), the evidence pack (``pack``,
+``verify``)."""
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
+import enum
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from trailwarden.cli import app
-from trailwarden.cli.common import console
-from trailwarden.cli.options import AwsArgs, Window, with_option_groups
+from trailwarden.cli.common import console, emit_json, note
+from trailwarden.cli.options import AwsArgs, Filters, Window, with_option_groups
 from trailwarden.cli.progress import files_tally
+from trailwarden.cli.tables import TableFormat, render
 from trailwarden.cli.validate import TrailBucket, parse_time
 from trailwarden.errors import UsageError
+from trailwarden.integrity.layout import Trail
+from trailwarden.integrity.options import Scope
+from trailwarden.trailstore.layout import fmt_display
+
+if TYPE_CHECKING:
+    from trailwarden.evidence.coverage import Coverage
+    from trailwarden.trailstore.s3 import ClientFactory
 
 evidence_app = typer.Typer(help="Evidence kept offline.", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence")
@@ -55,3 +70,202 @@ def download_command(
         markup=False,
     )
     raise typer.Exit(0)
+
+
+class CoverageFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def months_back(end: datetime, months: int) -> datetime:
+    """``end`` minus whole calendar months (the day clamped to the shorter month's last)."""
+    index = end.year * 12 + end.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(end.day, calendar.monthrange(year, month + 1)[1])
+    return end.replace(year=year, month=month + 1, day=day)
+
+
+def resolve_period(
+    start_text: str | None, end_text: str | None, months: int | None, now: datetime
+) -> tuple[datetime, datetime, list[str]]:
+    """(start, end, notes): --start-time/--end-time or --months N back from the end (now by
+    default). A period that starts in the future is an error; one that ends there is cut at now."""
+    if months is not None and start_text is not None:
+        raise UsageError("give --start-time or --months, not both")
+    end = parse_time(end_text, "--end-time") if end_text else now
+    if months is not None:
+        start = months_back(end, months)
+    elif start_text is not None:
+        start = parse_time(start_text, "--start-time")
+    else:
+        raise UsageError("give --start-time or --months N")
+    if start >= now:
+        raise UsageError(
+            f"the period starts in the future ({fmt_display(start)}): nothing to prove"
+        )
+    if start >= end:
+        raise UsageError("Invalid time range specified: start-time must occur before end-time")
+    notes = []
+    if end > now:
+        notes.append(f"the period ends in the future: counted until now ({fmt_display(now)})")
+        end = now
+    return start, end, notes
+
+
+@evidence_app.command("coverage")
+@with_option_groups
+def coverage_command(
+    trail: TrailBucket = TrailBucket(),
+    org: bool = typer.Option(
+        False, "--org", help="The organisation trail, and every active account of the organisation."
+    ),
+    window: Window = Window(),
+    months: int | None = typer.Option(
+        None,
+        "--months",
+        min=1,
+        max=120,
+        help="The last N calendar months (instead of --start-time).",
+    ),
+    filters: Filters = Filters(),
+    validate_chains: bool = typer.Option(
+        False, "--validate", help="Also validate the chains over the period (reads every file)."
+    ),
+    sample: int | None = typer.Option(
+        None, "--sample", min=1, help="With --validate: only N random covered hours per chain."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for --sample (repeatable runs)."),
+    explain: bool = typer.Option(
+        True, "--explain/--no-explain", help="Explain gaps from the trail's own logged history."
+    ),
+    output: CoverageFormat = typer.Option(CoverageFormat.table, "--output", "-o"),
+    out: Path | None = typer.Option(None, "--out", help="Write the document here."),
+    max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="Calls in flight."),
+    aws: AwsArgs = AwsArgs(),
+) -> None:
+    """Prove which hours of a period each account and Region has delivered logs for.
+
+    Hours come from the digest files' listing alone (no GET); exit 1 when any hour is uncovered
+    or any validated file is invalid.
+    """
+    from trailwarden.trailstore.s3 import access_clients
+
+    if sample is not None and not validate_chains:
+        raise UsageError("--sample needs --validate")
+    start_time, end_time = window.bounds()
+    now = datetime.now(UTC).replace(microsecond=0)
+    start, end, notes = resolve_period(start_time, end_time, months, now)
+    clients = access_clients(aws.access(in_flight=max_workers))
+    coverage = prove_coverage(
+        clients,
+        trail,
+        org,
+        filters,
+        start,
+        end,
+        validate=validate_chains,
+        sample=sample,
+        seed=seed,
+        explain=explain,
+        max_workers=max_workers,
+        region=aws.region,
+    )
+    coverage.notes[:0] = notes
+    for text in coverage.notes:
+        note(text)
+    show_coverage(coverage, output, out)
+    raise typer.Exit(coverage.exit_code)
+
+
+def prove_coverage(
+    clients: ClientFactory,
+    trail: TrailBucket,
+    org: bool,
+    filters: Filters,
+    start: datetime,
+    end: datetime,
+    *,
+    validate: bool = False,
+    sample: int | None = None,
+    seed: int | None = None,
+    explain: bool = True,
+    max_workers: int = 32,
+    region: str | None = None,
+    history: bool = False,
+) -> Coverage:
+    """The coverage proof of the trail the options name (``--org``: the organisation's)."""
+    from trailwarden.evidence import aws as evidence_aws
+    from trailwarden.evidence.prove import Request, prove
+    from trailwarden.integrity.cloudtrail import public_key_loader
+    from trailwarden.trailstore.s3 import S3Source
+
+    if org and (trail.trail_arn or trail.bucket):
+        raise UsageError("use either --org or --trail-arn/--bucket, not both")
+    home = region or "us-east-1"
+    if org:
+        trail = dataclasses.replace(trail, trail_arn=evidence_aws.organization_trail(clients, home))
+    the_trail = None
+    if trail.trail_arn:
+        try:
+            the_trail = Trail.from_arn(trail.trail_arn)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    bucket, prefix, _info = trail.located(clients, "give --trail-arn, --org or --bucket")
+    expected: list[str] = []
+    if org:
+        expected = evidence_aws.organization_accounts(clients, home) or []
+    elif trail.trail_arn:
+        expected = [trail.trail_arn.split(":")[4]]
+    accounts, regions = filters.account_list(), filters.region_list()
+    scope = Scope(
+        bucket=bucket,
+        prefix=(prefix or "").strip("/"),
+        trail=the_trail,
+        accounts=frozenset(accounts) if accounts else None,
+        regions=frozenset(regions) if regions else None,
+    )
+    request = Request(
+        scope,
+        start,
+        end,
+        trail_arn=trail.trail_arn,
+        expected_accounts=frozenset(expected),
+        lists_in_flight=min(max_workers, 32),
+        max_workers=max_workers,
+        validate=validate,
+        sample=sample,
+        seed=seed,
+        explain=explain,
+    )
+    source = S3Source(clients, max_workers)
+    return prove(source, request, public_key_loader(clients), history=history)
+
+
+def show_coverage(coverage: Coverage, output: CoverageFormat, out: Path | None) -> None:
+    if output == CoverageFormat.json:
+        emit_json(coverage.to_json(), out)
+        return
+    if output == CoverageFormat.csv:
+        render(coverage.rows(), TableFormat.csv, out=out)
+        return
+    if out is not None:
+        emit_json(coverage.to_json(), out)
+    s = coverage.to_json()["summary"]
+    console.print(
+        f"Coverage of {coverage.trail_arn or 's3://' + coverage.bucket} from "
+        f"{fmt_display(coverage.start)} to {fmt_display(coverage.end)}: "
+        f"{s['covered_hours']}/{s['period_hours']} hours covered in {s['chains']} account x "
+        f"Region chains, {s['gaps']} gaps",
+        markup=False,
+    )
+    render(coverage.rows(), TableFormat.table, title="coverage")
+    for chain in coverage.chains:
+        for gap in chain.gaps:
+            console.print(
+                f"gap {chain.account} {chain.region}: {fmt_display(gap.start)} to "
+                f"{fmt_display(gap.end)} ({gap.hours} h)",
+                markup=False,
+            )
+            for event in gap.explained_by:
+                console.print(f"    {event.line()}", markup=False)
