@@ -188,13 +188,14 @@ def main() -> None:
                 lists = counted.get(("s3", "ListObjectsV2"), 0)
                 gets = counted.get(("s3", "GetObject"), 0)
                 floor = lists * args.delay / in_flight
+                ratio = wall / floor if floor else float("nan")
                 covered = sum(c.covered_hours for c in coverage.chains)
                 calls = ", ".join(f"{op} {n}" for (_svc, op), n in sorted(counted.items()))
                 print(
                     f"in flight {in_flight:>3}: {len(coverage.chains)} chains, {covered} hours "
                     f"covered; calls: {calls}; GETs {gets}; wall {wall:.2f} s at "
                     f"{args.delay * 1000:.0f} ms; floor {floor:.2f} s "
-                    f"(list calls x delay / in flight); ratio {wall / floor:.2f}; "
+                    f"(list calls x delay / in flight); ratio {ratio:.2f}; "
                     f"CPU: coverage {cpu:.2f} s, moto + proxy {moto_cpu:.2f} s"
                 )
     finally:

@@ -8,6 +8,7 @@ rather than ending the run; the reads coverage cannot do without raise AccessErr
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -125,3 +126,60 @@ def service_control_policies(clients: ClientFactory, region: str) -> Any:
         return {"policies": policies}
 
     return _read(read)
+
+
+@dataclass
+class Imported:
+    sent: int = 0
+    imported: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)  # {Id, ErrorCode, ErrorMessage}
+
+
+def import_findings(clients: ClientFactory, findings: list[dict[str, Any]]) -> Imported:
+    """BatchImportFindings in each finding's Region, 100 at a time; a refused batch counts its
+    findings as failed with the error code, the next batches still go."""
+    from trailwarden.evidence.securityhub import batches
+
+    result = Imported()
+    by_region: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        by_region.setdefault(f["Region"], []).append(f)
+    for region, mine in sorted(by_region.items()):
+        client = clients("securityhub", region)
+        for batch in batches(mine):
+            result.sent += len(batch)
+            try:
+                answer = client.batch_import_findings(Findings=batch)
+            except (ClientError, BotoCoreError) as exc:
+                why = _why(exc)
+                result.failed += [
+                    {"Id": f["Id"], "ErrorCode": why, "ErrorMessage": why} for f in batch
+                ]
+                continue
+            result.imported += int(answer.get("SuccessCount", 0))
+            result.failed += list(answer.get("FailedFindings", []))
+    return result
+
+
+CONTROL_FILTERS = {
+    "ComplianceSecurityControlId": [
+        {"Value": "CloudTrail.", "Comparison": "PREFIX"},
+        {"Value": "CloudWatch.", "Comparison": "PREFIX"},
+    ],
+    "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+}
+
+
+def hub_findings(clients: ClientFactory, region: str) -> list[dict[str, Any]]:
+    """Security Hub's active CloudTrail.x / CloudWatch.x findings in ``region``, every page."""
+    client = clients("securityhub", region)
+    out: list[dict[str, Any]] = []
+    try:
+        pages = client.get_paginator("get_findings").paginate(
+            Filters=CONTROL_FILTERS, PaginationConfig={"PageSize": 100}
+        )
+        for page in pages:
+            out += page.get("Findings", [])
+    except (ClientError, BotoCoreError) as exc:
+        raise AccessError(f"cannot read Security Hub findings in {region}: {_why(exc)}") from exc
+    return out
