@@ -117,16 +117,6 @@ def _serve(replies: Any, commands: Any, delay: float, plain_moto: bool) -> None:
                 replies.put(_seed(endpoint, accounts, regions, days))
 
 
-def _cpu_seconds(pid: int | None) -> float:
-    """CPU time a process has used (Linux /proc): shows whether moto or the run is the limit."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-
-
 def _run(days: int, in_flight: int) -> tuple[float, Any]:
     from trailwarden.evidence.prove import Request, prove
     from trailwarden.integrity.layout import Trail
@@ -143,6 +133,8 @@ def _run(days: int, in_flight: int) -> tuple[float, Any]:
 
 
 def main() -> None:
+    from benchmarks.scan import _cpu_seconds  # moto's CPU, measured as the scan benchmark does
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--regions", type=int, default=4, choices=range(1, len(REGIONS) + 1))

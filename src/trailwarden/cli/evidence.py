@@ -19,10 +19,9 @@ from trailwarden.cli.common import console, emit_json, note
 from trailwarden.cli.options import AwsArgs, Filters, Window, with_option_groups
 from trailwarden.cli.progress import files_tally
 from trailwarden.cli.tables import TableFormat, render
-from trailwarden.cli.validate import TrailBucket, parse_time
+from trailwarden.cli.validate import TrailBucket, parse_time, trail_scope
 from trailwarden.errors import UsageError
 from trailwarden.integrity.layout import Trail
-from trailwarden.integrity.options import Scope
 from trailwarden.trailstore.layout import fmt_display
 
 if TYPE_CHECKING:
@@ -218,16 +217,8 @@ def prove_coverage(
         expected = evidence_aws.organization_accounts(clients, home) or []
     elif trail.trail_arn:
         expected = [trail.trail_arn.split(":")[4]]
-    accounts, regions = filters.account_list(), filters.region_list()
-    scope = Scope(
-        bucket=bucket,
-        prefix=(prefix or "").strip("/"),
-        trail=the_trail,
-        accounts=frozenset(accounts) if accounts else None,
-        regions=frozenset(regions) if regions else None,
-    )
     request = Request(
-        scope,
+        trail_scope(bucket, prefix, the_trail, filters),
         start,
         end,
         trail_arn=trail.trail_arn,
