@@ -144,3 +144,24 @@ def test_bad_input(trail_bucket: TrailBucket, cli: Any, aws: str, monkeypatch: A
         proxy.add_fault(Fault(service="s3", operation="ListObjectsV2"))
         res = cli(["evidence", "coverage", "--bucket", "ct-fixture-bucket", "--months", "1"])
     one_line_error(res, "cannot list s3://ct-fixture-bucket/AWSLogs/", "AccessDenied")
+
+
+def test_org_covers_every_active_account(
+    aws: str, public_keys: list[FixtureKey], signing_key: FixtureKey, cli: Any
+) -> None:
+    import boto3
+    from tests.integrity.conftest import make_trail_bucket
+
+    org = boto3.client("organizations", region_name="us-east-1")
+    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    member = org.create_account(Email="m@example.com", AccountName="member")
+    member_id = member["CreateAccountStatus"]["AccountId"]
+    bucket = make_trail_bucket(org_id=org_id)
+    public_keys.append(signing_key)
+    bucket.deliver([ACCOUNT], ["us-east-1"], 24, signing_key, logs_per_hour=1)
+    res = cli(["evidence", "coverage", "--org", "--region", "us-east-1", *DAY, "-o", "json"])
+    assert res.code == 1, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["trail_arn"] == ARN
+    chains = {c["account"]: c["covered_hours"] for c in doc["chains"]}
+    assert chains == {ACCOUNT: 24, member_id: 0}  # the member never delivered: all gap

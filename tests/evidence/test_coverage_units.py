@@ -81,3 +81,23 @@ def test_history_reads_only_the_owner_home_region_near_the_times() -> None:
     other = near.replace("us-east-1", "eu-west-1")
     assert want.wants_key(near) and not want.wants_key(far) and not want.wants_key(other)
     assert want.days() == [T0.date()]
+
+
+def test_periods_by_months_and_in_the_future() -> None:
+    import pytest
+
+    from trailwarden.cli.evidence import months_back, resolve_period
+    from trailwarden.errors import UsageError
+
+    assert months_back(datetime(2025, 3, 31, 12, tzinfo=UTC), 1) == datetime(
+        2025, 2, 28, 12, tzinfo=UTC
+    )
+    assert months_back(datetime(2025, 1, 15, tzinfo=UTC), 12) == datetime(2024, 1, 15, tzinfo=UTC)
+    now = datetime(2025, 6, 10, tzinfo=UTC)
+    start, end, notes = resolve_period("2025-06-01", "2025-07-01", None, now)
+    assert (start, end) == (datetime(2025, 6, 1, tzinfo=UTC), now) and "future" in notes[0]
+    assert resolve_period(None, None, 3, now)[:2] == (datetime(2025, 3, 10, tzinfo=UTC), now)
+    with pytest.raises(UsageError, match="future"):
+        resolve_period("2025-06-11", None, None, now)
+    with pytest.raises(UsageError, match="not both"):
+        resolve_period("2025-06-01", None, 3, now)
