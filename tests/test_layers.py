@@ -38,6 +38,7 @@ PURE = (
     "integrity",
     "logs",
     "trailstore",
+    "evidence",
 )
 # The adapters of the pure packages: the only modules there that talk to AWS.
 AWS_ADAPTERS = frozenset(
@@ -46,6 +47,7 @@ AWS_ADAPTERS = frozenset(
         "trailwarden.integrity.cloudtrail",  # ListPublicKeys, DescribeTrails
         "trailwarden.logs.athena",
         "trailwarden.logs.account",  # reads the account's metric filters and alarms
+        "trailwarden.evidence.aws",  # the organisation trail, policies in force, Security Hub
         # A build-time tool, run as ``python -m``: it gathers the IAM actions declared by the
         # AWS-facing stages (collect/, apply/) into the shipped policies. Nothing imports it.
         "trailwarden.policies.generate",

@@ -71,7 +71,7 @@ def _root(
 # One module per command (or command group), named like the command.
 COMMAND_MODULES = (
     "scan", "report", "demo", "plan", "apply", "verify", "validate", "evidence", "filter", "logs",
-    "alarms", "config",
+    "alarms", "securityhub", "config",
 )  # fmt: skip
 
 

@@ -101,6 +101,11 @@ def scan(
     required_tag_keys: str | None = typer.Option(
         None, "--required-tag-keys", help="CloudTrail.9 parameter: tag keys every trail must have."
     ),
+    import_to_securityhub: bool = typer.Option(
+        False,
+        "--import-to-securityhub",
+        help="Also send the findings (ASFF) to Security Hub in each finding's Region.",
+    ),
 ) -> None:
     """Inventory every trail in every account and Region; evaluate CloudTrail.x and CloudWatch.x."""
     snapshot = load_snapshot(load) if load is not None else scan_snapshot(reach, target)
@@ -108,4 +113,10 @@ def scan(
         save_snapshot(snapshot, save)
     params = ControlParams(tuple(split_list(required_tag_keys, "required-tag-keys") or ()))
     evaluation = evaluate(snapshot, params=params)
-    raise typer.Exit(report(evaluation, output, out, fail_on, verbose, compliance, suppressions))
+    code = report(evaluation, output, out, fail_on, verbose, compliance, suppressions)
+    if import_to_securityhub:
+        from trailwarden.cli.securityhub import send_findings
+
+        doc = shape(findings_document(evaluation), compliance, suppressions)
+        code = max(code, send_findings(doc, AwsAccess(reach.options())))
+    raise typer.Exit(code)

@@ -141,14 +141,7 @@ def validate_command(
 
         key_loader = public_key_loader(clients)
 
-    accounts, regions = filters.account_list(), filters.region_list()
-    scope = Scope(
-        bucket=bucket,
-        prefix=(prefix or "").strip("/"),
-        trail=the_trail,
-        accounts=frozenset(accounts) if accounts else None,
-        regions=frozenset(regions) if regions else None,
-    )
+    scope = trail_scope(bucket, prefix, the_trail, filters)
     opts = Options(
         start,
         end,
@@ -164,6 +157,18 @@ def validate_command(
     if shown.document(report.to_json(), items):
         _print_text(report, verbose)
     raise typer.Exit(report.exit_code)
+
+
+def trail_scope(bucket: str, prefix: str | None, trail: Trail | None, filters: Filters) -> Scope:
+    """What to read of a trail's bucket: its chains, narrowed by --accounts and --regions."""
+    accounts, regions = filters.account_list(), filters.region_list()
+    return Scope(
+        bucket=bucket,
+        prefix=(prefix or "").strip("/"),
+        trail=trail,
+        accounts=frozenset(accounts) if accounts else None,
+        regions=frozenset(regions) if regions else None,
+    )
 
 
 def _dir_source(

@@ -6,8 +6,9 @@
 scan-policy.json grants what every collector read declares (``collect.reads.SCAN_READS``);
 apply-policy.json what every apply handler declares (``apply.operations.HANDLERS``) plus what the
 access itself needs (``apply.context.CountingAccess.needs``); verify-policy.json what verify and
-its canaries declare (``verify.permissions.VERIFY_GRANTS``). This is the one module of
-``policies`` that imports collect/, apply/ and verify/: it gathers their declarations.
+its canaries declare (``verify.permissions.VERIFY_GRANTS``); evidence-policy.json what
+evidence and securityhub declare (``evidence.aws.GRANTS``). This is the one module of
+``policies`` that imports collect/, apply/, verify/ and evidence/: it gathers their declarations.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from trailwarden.policies.permissions import (
     APPLY_STATEMENTS,
+    EVIDENCE_STATEMENTS,
     SCAN_STATEMENTS,
     VERIFY_STATEMENTS,
     policy_document,
@@ -28,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 SCAN_POLICY_FILE = "scan-policy.json"
 APPLY_POLICY_FILE = "apply-policy.json"
 VERIFY_POLICY_FILE = "verify-policy.json"
+EVIDENCE_POLICY_FILE = "evidence-policy.json"
 
 
 def scan_policy() -> dict[str, Any]:
@@ -52,6 +55,12 @@ def verify_policy() -> dict[str, Any]:
     return policy_document(VERIFY_STATEMENTS, VERIFY_GRANTS)
 
 
+def evidence_policy() -> dict[str, Any]:
+    from trailwarden.evidence.aws import GRANTS
+
+    return policy_document(EVIDENCE_STATEMENTS, GRANTS)
+
+
 def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
@@ -62,6 +71,7 @@ def generated() -> dict[str, str]:
         SCAN_POLICY_FILE: render(scan_policy()),
         APPLY_POLICY_FILE: render(apply_policy()),
         VERIFY_POLICY_FILE: render(verify_policy()),
+        EVIDENCE_POLICY_FILE: render(evidence_policy()),
     }
 
 

@@ -102,6 +102,15 @@ VERIFY_CANARY_ENDPOINT = PolicyStatement("VerifyCanaryEndpoint")
 VERIFY_STATEMENTS = (VERIFY_READ_ONLY, VERIFY_CANARY_EVENTS, VERIFY_CANARY_ENDPOINT)
 
 
+# --- evidence-policy.json: what evidence coverage/pack and securityhub diff read, and apart, the
+# one write (scan --import-to-securityhub) -------------------------------------------------------
+EVIDENCE_READ_ONLY = PolicyStatement("TrailwardenEvidenceReadOnly")
+SECURITYHUB_IMPORT = PolicyStatement(
+    "TrailwardenSecurityHubImport", only="securityhub:BatchImportFindings"
+)
+EVIDENCE_STATEMENTS = (EVIDENCE_READ_ONLY, SECURITYHUB_IMPORT)
+
+
 class DeclarationError(ValueError):
     """The declared grants cannot make a policy (unknown statement, action in two statements)."""
 

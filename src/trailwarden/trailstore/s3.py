@@ -17,6 +17,7 @@ from trailwarden.aws import OWN
 from trailwarden.aws.errors import ACCESS_DENIED_CODES, error_code
 from trailwarden.errors import AccessError, UsageError
 from trailwarden.trailstore.files import TrailFiles, open_files
+from trailwarden.trailstore.listing import keys_only, prepare
 from trailwarden.trailstore.source import CHUNK, ObjectNotFound, ObjectRef, StoredObject, Unreadable
 
 if TYPE_CHECKING:
@@ -102,9 +103,15 @@ class S3Source:
         return key
 
     def _pages(self, bucket: str, prefix: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        pages = self._client(bucket).get_paginator("list_objects_v2")
+        pages = prepare(self._client(bucket)).get_paginator("list_objects_v2")
         try:
-            yield from pages.paginate(Bucket=bucket, Prefix=prefix, **kwargs)
+            listed = iter(pages.paginate(Bucket=bucket, Prefix=prefix, **kwargs))
+            while True:
+                with keys_only():  # only while this thread fetches the page
+                    page = next(listed, None)
+                if page is None:
+                    return
+                yield page
         except ClientError as exc:
             if error_code(exc, "") == "NoSuchBucket":
                 raise UsageError(f"bucket {bucket} does not exist (NoSuchBucket)") from None
