@@ -139,7 +139,9 @@ def coverage_command(
     explain: bool = typer.Option(
         True, "--explain/--no-explain", help="Explain gaps from the trail's own logged history."
     ),
-    output: CoverageFormat = typer.Option(CoverageFormat.table, "--output", "-o"),
+    output: CoverageFormat = typer.Option(
+        CoverageFormat.table, "--output", "-o", help="table, json or csv."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write the document here."),
     max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="Calls in flight."),
     aws: AwsArgs = AwsArgs(),

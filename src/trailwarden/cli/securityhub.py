@@ -64,7 +64,9 @@ def diff_command(
         "--securityhub-regions",
         help="Regions whose Security Hub to read (default: the scan's Regions).",
     ),
-    output: DiffFormat = typer.Option(DiffFormat.table, "--output", "-o"),
+    output: DiffFormat = typer.Option(
+        DiffFormat.table, "--output", "-o", help="table, json or csv."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write the rows here."),
 ) -> None:
     """Where Security Hub still says FAILED though the live scan passes (with when Security Hub
