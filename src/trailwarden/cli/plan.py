@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trailwarden import outfile
 from trailwarden.apply import CountingAccess, probe
 from trailwarden.cli import app
 from trailwarden.cli.common import (
@@ -168,7 +169,7 @@ def _export(the_plan: Plan, fmt: str, out: Path | None) -> int:
         )
     text = export_iac(baselines[0], fmt)
     if out is not None:
-        out.write_text(text)
+        outfile.write_text(out, text)
     else:
         typer.echo(text, nl=not text.endswith("\n"))
     return EXIT_OK

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from rich.table import Table
 
+from trailwarden import outfile
 from trailwarden.cli.common import emit_json, emit_jsonl
 from trailwarden.terminal import console, piped
 
@@ -45,7 +46,7 @@ def render(
         if out is None:
             _csv(rows, sys.stdout)
         else:
-            with out.open("w", newline="") as stream:
+            with outfile.atomic(out, newline="") as stream:
                 _csv(rows, stream)
         return
     if not rows:

@@ -119,13 +119,30 @@ def ingest(
     on_batch: Callable[[int], None] | None = None,
     memory_limit: str = "1GB",
 ) -> IngestResult:
-    """Load every unseen file of ``source`` into ``db``; return counts for the summary."""
+    """Load every unseen file of ``source`` into ``db``; return counts for the summary.
+
+    A run that fails on a database it created removes it again: an empty database left
+    behind would later pass for an ingested (and empty) audit trail.
+    """
+    created = not db.exists()
     try:
         return _ingest(source, db, scope, on_file, on_batch, memory_limit)
     except duckdb.Error as exc:
         # Disk full, a database locked by another process, a damaged database file...
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if created:
+            _remove_database(db)
         raise TrailwardenError(f"ingest into {db} failed: {first}") from None
+    except BaseException:
+        if created:
+            _remove_database(db)
+        raise
+
+
+def _remove_database(db: Path) -> None:
+    for path in (db, db.with_name(db.name + ".wal")):
+        if path.is_file():
+            path.unlink(missing_ok=True)
 
 
 class _Unseen:
