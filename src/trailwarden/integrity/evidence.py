@@ -17,6 +17,7 @@ from pathlib import Path
 from trailwarden import outfile
 from trailwarden.concurrency import Pool
 from trailwarden.errors import UsageError
+from trailwarden.jsonfile import parse_json, read_limited
 from trailwarden.trailstore import layout
 from trailwarden.trailstore.layout import fmt_display
 from trailwarden.trailstore.source import METADATA_SUFFIX, Source, list_keys
@@ -159,8 +160,8 @@ def read_manifest(root: Path) -> dict[str, str | None]:
     if not path.is_file():
         return {}
     try:
-        data = json.loads(path.read_text())
-    except ValueError:
+        data = parse_json(read_limited(path, "manifest", 2**20))
+    except (ValueError, UsageError):
         return {}
     return (
         {k: (str(v) if v is not None else None) for k, v in data.items()}

@@ -30,6 +30,10 @@ from typing import Any
 import yaml
 
 from trailwarden.errors import UsageError
+from trailwarden.jsonfile import TooDeep, parse_yaml, read_limited
+
+# A suppressions file is a hand-written list: thousands of entries are a few hundred KB.
+SUPPRESSIONS_BYTES = 16 * 2**20
 
 _REQUIRED = ("control", "reason", "owner", "expires")
 _PATTERNS = ("control", "account", "region", "resource")
@@ -107,12 +111,13 @@ def _entry(path: Path, number: int, item: Any) -> Suppression:
 
 
 def load_suppressions(path: Path) -> list[Suppression]:
+    data = read_limited(path, "suppressions", SUPPRESSIONS_BYTES)
     try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"suppressions file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = parse_yaml(data.decode())
+    except UnicodeDecodeError as exc:
         raise UsageError(f"cannot read suppressions {path}: {exc}") from None
+    except TooDeep as exc:
+        raise UsageError(f"{path} is not a suppressions file: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
