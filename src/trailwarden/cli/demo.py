@@ -29,7 +29,7 @@ from trailwarden.errors import UsageError
 from trailwarden.report.findings_json import findings_document
 from trailwarden.report.text import render_text
 from trailwarden.snapshot.model import Snapshot
-from trailwarden.terminal import err_console
+from trailwarden.terminal import err_console, styled
 
 if TYPE_CHECKING:  # the demo pulls in moto: imported only when the demo runs
     from trailwarden.demo.delivery import FixReport
@@ -110,12 +110,13 @@ def _show_canary(report: FixReport) -> None:
         "\n[dim]$ trailwarden verify --canary --yes[/dim]\n[dim](moto evaluates no metric "
         "filter or alarm: the demo's simulated chain writes the log event, the datapoint, the "
         "alarm history and the SNS publish as CloudWatch would, each labelled simulated, with "
-        "0.1 s per link instead of AWS's minutes)[/dim]"
+        "0.1 s per link instead of AWS's minutes)[/dim]",
+        markup=True,
     )
     title = "Canary: StartLogging on the logging trail -> CloudWatch.5 alarm -> SNS (simulated)"
     console.print(canary_table(report.canary, title))
     if report.canary.pages:
-        console.print("[dim]The page it sent:[/dim]")
+        console.print("[dim]The page it sent:[/dim]", markup=True)
         console.print(report.canary.pages[0], markup=False, highlight=False)
 
 
@@ -135,14 +136,17 @@ def demo(
 
     with moto_server() as endpoint, pointed_at(endpoint):
         reset_moto(endpoint)  # moto's state is per process: start from an empty organisation
-        err_console.print(f"[dim]moto server on {endpoint}; building the organisation...[/dim]")
+        err_console.print(
+            styled("[dim]moto server on {}; building the organisation...[/dim]", endpoint)
+        )
         org = build_demo_org(endpoint)
         text = output == OutputFormat.text
         if text:
             console.print(_describe(org))
             console.print(
                 f"\n[dim]$ trailwarden scan --accounts <{len(org.accounts)} accounts> "
-                f"--regions {','.join(org.regions)}[/dim]\n"
+                f"--regions {','.join(org.regions)}[/dim]\n",
+                markup=True,
             )
         snapshot, before = _scan(org, max_workers)
         if text:
@@ -156,11 +160,13 @@ def demo(
             console.print(
                 f"\n[dim]$ trailwarden plan --accounts <{len(targets)} failing accounts> "
                 f"--home-region {org.home_region} --alarm-email security@example.com && "
-                "trailwarden apply --yes && trailwarden verify[/dim]"
+                "trailwarden apply --yes && trailwarden verify[/dim]",
+                markup=True,
             )
             console.print(
                 "[dim](moto delivers nothing: after apply the demo writes log files, signed "
-                "digests and CloudWatch Logs events as CloudTrail would, and says so)[/dim]\n"
+                "digests and CloudWatch Logs events as CloudTrail would, and says so)[/dim]\n",
+                markup=True,
             )
         report = fix_accounts(
             AwsAccess(AccessOptions()),
@@ -184,7 +190,7 @@ def demo(
         if text:
             console.print(_fix_summary(report))
             _show_canary(report)
-            console.print("\n[dim]$ trailwarden scan (again)[/dim]\n")
+            console.print("\n[dim]$ trailwarden scan (again)[/dim]\n", markup=True)
             render_text(after, console, verbose=verbose)
             verdict = (
                 "[green]CloudTrail.1-7, .9 and CloudWatch.1-14 pass in every fixed account[/green] "
@@ -193,7 +199,8 @@ def demo(
                 else f"[red]still failing in fixed accounts: {', '.join(still)}[/red]"
             )
             console.print(
-                f"\n{verdict}; verification {'passed' if report.verification.ok else 'FAILED'}"
+                f"\n{verdict}; verification {'passed' if report.verification.ok else 'FAILED'}",
+                markup=True,
             )
         else:
             emit_json(

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from trailwarden import outfile
 from trailwarden.cli.common import emit_json, emit_jsonl
-from trailwarden.terminal import console, piped
+from trailwarden.terminal import console, piped, plain
 
 
 class TableFormat(enum.StrEnum):
@@ -55,11 +55,11 @@ def render(
     if piped():
         _tsv(rows, title)
         return
-    table = Table(title=title, show_lines=False)
+    table = Table(title=plain(title) if title else None, show_lines=False)
     for col in rows[0]:
-        table.add_column(col, overflow="fold")
+        table.add_column(plain(col), overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row.values()])
+        table.add_row(*map(plain, row.values()))
     console.print(table)
 
 
