@@ -93,7 +93,17 @@ def connect(db: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if TABLE not in tables:
             raise UsageError(f"{db} is not a trailwarden logs database")
+        sandbox(con)
     return con
+
+
+def sandbox(con: duckdb.DuckDBPyConnection) -> None:
+    """Confine a questioning connection to its database: every query command (and the SQL a
+    user types into ``logs query``) can read the audit trail and nothing else. No file is
+    read or written (``read_text``, ``COPY ... TO``, ``ATTACH``, ``INSTALL``, ``EXPORT``
+    are refused), and the configuration is locked so a query cannot turn it back on."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def init(con: duckdb.DuckDBPyConnection) -> None:
