@@ -131,8 +131,9 @@ def ingest(
 ) -> IngestResult:
     """Load every unseen file of ``source`` into ``db``; return counts for the summary.
 
-    A run that fails on a database it created removes it again: an empty database left
-    behind would later pass for an ingested (and empty) audit trail.
+    A run that fails on a database it created, before any file was committed, removes it
+    again: an empty database left behind would later pass for an ingested (and empty) audit
+    trail. Files already committed stay, so the next run resumes.
     """
     created = not db.exists()
     try:
@@ -141,17 +142,28 @@ def ingest(
         # Disk full, a database locked by another process, a damaged database file...
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if created:
-            _remove_database(db)
+            _remove_if_empty(db)
         raise TrailwardenError(f"ingest into {db} failed: {first}") from None
-    except BaseException:
+    except Exception:
         if created:
-            _remove_database(db)
+            _remove_if_empty(db)
         raise
 
 
-def _remove_database(db: Path) -> None:
-    for path in (db, db.with_name(db.name + ".wal")):
-        if path.is_file():
+def _remove_if_empty(db: Path) -> None:
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            tables = {
+                r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            }
+            committed = _one(con, "SELECT count(*) FROM tw_files") if "tw_files" in tables else 0
+        finally:
+            con.close()
+    except duckdb.Error:
+        return  # not readable as a database: leave it for the user to look at
+    if committed == 0:
+        for path in (db, db.with_name(db.name + ".wal")):
             path.unlink(missing_ok=True)
 
 
