@@ -21,6 +21,7 @@ Each file kind validates its object itself.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,9 @@ def read_limited(path: Path, kind: str, limit: int = MAX_DOCUMENT_BYTES) -> byte
     there are more than ``limit``, before they are read whole."""
     try:
         with path.open("rb") as handle:
+            # A file's size is known before reading; a device or pipe is cut at the limit.
+            if os.fstat(handle.fileno()).st_size > limit:
+                raise UsageError(f"{kind} {path} is larger than {_size(limit)}: refused")
             data = handle.read(limit + 1)
     except FileNotFoundError:
         raise UsageError(f"{kind} file not found: {path}") from None
