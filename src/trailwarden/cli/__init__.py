@@ -109,6 +109,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     except EndpointConnectionError as exc:
         _one_line(f"cannot reach AWS ({exc})")
         return EXIT_USAGE
+    except ValueError as exc:
+        # botocore's words for an endpoint URL it cannot use (AWS_ENDPOINT_URL=not-a-url);
+        # any other ValueError is a bug and keeps its traceback.
+        if not str(exc).startswith("Invalid endpoint:"):
+            raise
+        _one_line(f"{exc} (check AWS_ENDPOINT_URL and endpoint_url in the AWS config)")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         _one_line("interrupted")
         return 130

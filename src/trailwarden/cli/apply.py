@@ -54,6 +54,9 @@ def apply(
             console.print("nothing applied")
             raise typer.Exit(EXIT_OK)
     access = CountingAccess(access_options)
+    # Who the credentials are, before any step: without credentials or without an endpoint
+    # that answers, apply is one line and exit 2, not 49 steps "not done".
+    access.caller_account()
     with progress_bar("applying", tail="detail") as bar:
         report = Runner(
             access,

@@ -53,6 +53,7 @@ def verify(
     keys = [load_key_file(spec) for spec in public_keys] or None
     canary_s = parse_duration(canary_timeout, "--canary-timeout")
     access = CountingAccess(reach.options())
+    access.caller_account()  # no credentials or no endpoint: one line, not every check FAILED
     with progress_bar("verifying", counted="checks pass", tail="remaining", when=wait_s > 0) as bar:
 
         def progress(checks: list[Check]) -> None:
