@@ -103,8 +103,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except (NoCredentialsError, PartialCredentialsError, TokenRetrievalError) as exc:
         _one_line(f"no usable AWS credentials ({exc})")
         return EXIT_USAGE
-    except (ProfileNotFound, NoRegionError) as exc:
+    except ProfileNotFound as exc:
         _one_line(str(exc))
+        return EXIT_USAGE
+    except NoRegionError:
+        _one_line("no AWS Region: give --region, or set AWS_REGION or the profile's region")
         return EXIT_USAGE
     except EndpointConnectionError as exc:
         _one_line(f"cannot reach AWS ({exc})")

@@ -129,6 +129,8 @@ def demo(
     scan_only: bool = typer.Option(False, "--scan-only", help="Stop after the first scan."),
 ) -> None:
     """Simulated organisation on a local moto server: scan, fix once, prove it, scan again."""
+    if max_workers < 1:  # before the organisation is built, not after
+        raise UsageError("--max-workers must be at least 1")
     _demo_modules()
     from trailwarden.demo.delivery import fix_accounts
     from trailwarden.demo.org import build_demo_org
