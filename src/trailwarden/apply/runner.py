@@ -247,6 +247,13 @@ class Runner:
             return StepResult(step, "done", self.with_retries(lambda: handler.do(ctx, step)))
         except STEP_ERRORS as exc:
             return StepResult(step, "failed", " ".join(str(exc).split()))
+        except (KeyError, TypeError) as exc:
+            # An edited plan that lost a parameter this step needs (issue 15 item 5): said by
+            # name, like any malformed plan, instead of a KeyError traceback.
+            raise UsageError(
+                f"step {step.id} ({step.service}:{step.operation}): the plan's parameters are"
+                f" not what this step needs ({type(exc).__name__}: {exc})"
+            ) from None
 
     def with_retries(self, write: Callable[[], str]) -> str:
         delay = 1.0
