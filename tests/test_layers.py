@@ -35,6 +35,7 @@ PURE = (
     "concurrency",
     "errors",
     "jsonfile",
+    "outfile",
     "integrity",
     "logs",
     "trailstore",

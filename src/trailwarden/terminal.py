@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 # Human output goes to stderr when stdout carries JSON, so pipes stay machine-readable.
 # On a terminal rich wraps to its width. Anywhere else (a file, a pipe, a CI log) nothing is
@@ -14,10 +16,30 @@ UNWRAPPED = 10_000
 
 
 def _console(stderr: bool) -> Console:
+    # No markup and no emoji codes by default: what is printed comes mostly from AWS and from
+    # the logs (a value containing "[/]" would raise, "[bold]" vanish, "root:x:0" become an
+    # emoji). Styling is asked for explicitly, through ``styled``.
     tty = (sys.stderr if stderr else sys.stdout).isatty()
     return Console(
-        stderr=stderr, highlight=False, width=None if tty else UNWRAPPED, soft_wrap=not tty
+        stderr=stderr,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        width=None if tty else UNWRAPPED,
+        soft_wrap=not tty,
     )
+
+
+def styled(template: str, *values: object) -> Text:
+    """The one place data meets markup: ``template`` is trailwarden's own rich markup with
+    ``{}`` where each of ``values`` goes; the values are escaped, so they print as they are
+    whatever the console's settings."""
+    return Text.from_markup(template.format(*(escape(str(v)) for v in values)), emoji=False)
+
+
+def plain(value: object) -> Text:
+    """A value as a table cell or a line, never read as markup or emoji codes."""
+    return Text("" if value is None else str(value))
 
 
 console = _console(stderr=False)

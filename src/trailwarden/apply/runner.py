@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from trailwarden import outfile
 from trailwarden.apply import trail_ops  # noqa: F401  (registers the trail handlers)
 from trailwarden.apply.context import AccountContext, CountingAccess, Facts, UnresolvedReference
 from trailwarden.apply.operations import HANDLERS, State
@@ -113,11 +114,20 @@ class Journal:
     def beside(plan_path: Path) -> Path:
         return plan_path.with_name(plan_path.stem + ".journal.jsonl")
 
+    def check_writable(self) -> None:
+        """A journal that cannot be written is a one-line error before anything is applied."""
+        if self.path is not None:
+            outfile.check_writable(self.path)
+
     def facts(self) -> dict[str, Facts]:
         found: dict[str, Facts] = {}
         if self.path is None or not self.path.exists():
             return found
-        for number, line in enumerate(self.path.read_text().splitlines(), 1):
+        try:
+            text = self.path.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read journal {self.path}: {exc}") from None
+        for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
@@ -145,8 +155,13 @@ class Journal:
                 "subscriptions": facts.subscriptions,
             },
         }
-        with self.path.open("a") as fh:
-            fh.write(json.dumps(entry, default=str) + "\n")
+        # Appended, not replaced: each line is the record of a change already made in AWS,
+        # and a rerun reads every line back.
+        try:
+            with self.path.open("a") as fh:
+                fh.write(json.dumps(entry, default=str) + "\n")
+        except OSError as exc:
+            raise outfile.cannot_write(self.path, exc) from None
 
 
 def refuse_unknown_steps(plan: Plan) -> None:
@@ -201,6 +216,7 @@ class Runner:
 
     def run(self) -> ApplyReport:
         refuse_unknown_steps(self.plan)
+        self.journal.check_writable()  # before the first AWS write, not after it
         before = self.access.snapshot_counts()
         facts = self.journal.facts()
         ctxs = contexts(self.access, self.plan, facts)
@@ -232,6 +248,13 @@ class Runner:
             return StepResult(step, "done", self.with_retries(lambda: handler.do(ctx, step)))
         except STEP_ERRORS as exc:
             return StepResult(step, "failed", " ".join(str(exc).split()))
+        except (KeyError, TypeError) as exc:
+            # An edited plan that lost a parameter this step needs (issue 15 item 5): said by
+            # name, like any malformed plan, instead of a KeyError traceback.
+            raise UsageError(
+                f"step {step.id} ({step.service}:{step.operation}): the plan's parameters are"
+                f" not what this step needs ({type(exc).__name__}: {exc})"
+            ) from None
 
     def with_retries(self, write: Callable[[], str]) -> str:
         delay = 1.0

@@ -129,8 +129,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         # A stage may have wrapped a credential failure in its own words: say what to do.
         _one_line(credential_problem(exc, _profile(args)) or str(exc))
         return exc.exit_code
-    except (ProfileNotFound, NoRegionError) as exc:
+    except ProfileNotFound as exc:
         _one_line(str(exc))
+        return EXIT_USAGE
+    except NoRegionError:
+        _one_line("no AWS Region: give --region, or set AWS_REGION or the profile's region")
         return EXIT_USAGE
     except EndpointConnectionError as exc:
         _one_line(f"cannot reach AWS ({exc})")
@@ -140,6 +143,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         if problem is None:
             raise  # not the user's to fix: a bug, with its traceback
         _one_line(problem)
+        return EXIT_USAGE
+    except ValueError as exc:
+        # botocore's words for an endpoint URL it cannot use (AWS_ENDPOINT_URL=not-a-url);
+        # any other ValueError is a bug and keeps its traceback.
+        if not str(exc).startswith("Invalid endpoint:"):
+            raise
+        _one_line(f"{exc} (check AWS_ENDPOINT_URL and endpoint_url in the AWS config)")
         return EXIT_USAGE
     except KeyboardInterrupt:
         _one_line("interrupted")

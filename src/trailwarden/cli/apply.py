@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from trailwarden import outfile
 from trailwarden.apply import CountingAccess, Journal, Runner, StepResult
 from trailwarden.apply.runner import ApplyReport, refuse_unknown_steps
 from trailwarden.cli import app
@@ -35,6 +36,11 @@ def apply(
     the_plan = load_plan(plan_file)
     refuse_unknown_steps(the_plan)
     access_options = reach.options()  # a bad option fails before anything is shown
+    # Every file apply writes is known writable before the first AWS write.
+    journal = journal or Journal.beside(plan_file)
+    Journal(journal).check_writable()
+    if shown.out is not None:
+        outfile.check_writable(shown.out)
     text = shown.output == OutputFormat.text
     changes = the_plan.changes()
     if text:
@@ -54,7 +60,7 @@ def apply(
         report = Runner(
             access,
             the_plan,
-            Journal(journal or Journal.beside(plan_file)),
+            Journal(journal),
             on_progress=bar,
             on_result=_echo if text else None,
         ).run()

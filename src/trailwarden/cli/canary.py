@@ -8,6 +8,7 @@ from trailwarden.apply import CountingAccess
 from trailwarden.cli.common import console
 from trailwarden.cli.progress import progress_bar
 from trailwarden.plan.model import Plan
+from trailwarden.terminal import plain
 from trailwarden.verify.canary import DEFAULT_CANARY, CanaryReport, run_canary
 from trailwarden.verify.chain import Chain
 
@@ -107,7 +108,6 @@ def canary_table(report: CanaryReport, title: str) -> Table:
             previous = link.at
         steps += ["-"] * (4 - len(steps))
         total = _seconds(chain.total_s()) if chain.ok else f"FAIL: {chain.broken}"
-        table.add_row(
-            chain.target.account, chain.control_id, chain.candidate.operation, *steps, total
-        )
+        cells = (chain.target.account, chain.control_id, chain.candidate.operation, *steps, total)
+        table.add_row(*map(plain, cells))
     return table

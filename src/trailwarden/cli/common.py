@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trailwarden import outfile
 from trailwarden.cli.options import option_group
 from trailwarden.terminal import console, err_console, quiet, show_progress
 
@@ -87,7 +88,7 @@ def emit_json(doc: Any, out: Path | None = None) -> None:
     """Write a JSON document to ``out`` (if given) or stdout, with a trailing newline."""
     text = json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n"
     if out is not None:
-        out.write_text(text)
+        outfile.write_text(out, text)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -96,7 +97,7 @@ def emit_json(doc: Any, out: Path | None = None) -> None:
 def emit_jsonl(items: Iterable[Any], out: Path | None = None) -> None:
     """One compact JSON object per line, to ``out`` or stdout, each line flushed as it is
     written (a reader downstream sees items as they come)."""
-    with out.open("w") if out is not None else contextlib.nullcontext(sys.stdout) as stream:
+    with outfile.atomic(out) if out is not None else contextlib.nullcontext(sys.stdout) as stream:
         for item in items:
             stream.write(json.dumps(item, separators=(",", ":"), default=str) + "\n")
             stream.flush()

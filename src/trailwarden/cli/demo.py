@@ -32,7 +32,7 @@ from trailwarden.errors import UsageError
 from trailwarden.report.findings_json import findings_document
 from trailwarden.report.text import render_text
 from trailwarden.snapshot.model import Snapshot
-from trailwarden.terminal import err_console
+from trailwarden.terminal import err_console, styled
 
 if TYPE_CHECKING:  # the demo pulls in moto: imported only when the demo runs
     from trailwarden.demo.delivery import FixReport
@@ -113,12 +113,13 @@ def _show_canary(report: FixReport) -> None:
         "\n[dim]$ trailwarden verify --canary --yes[/dim]\n[dim](moto evaluates no metric "
         "filter or alarm: the demo's simulated chain writes the log event, the datapoint, the "
         "alarm history and the SNS publish as CloudWatch would, each labelled simulated, with "
-        "0.1 s per link instead of AWS's minutes)[/dim]"
+        "0.1 s per link instead of AWS's minutes)[/dim]",
+        markup=True,
     )
     title = "Canary: StartLogging on the logging trail -> CloudWatch.5 alarm -> SNS (simulated)"
     console.print(canary_table(report.canary, title))
     if report.canary.pages:
-        console.print("[dim]The page it sent:[/dim]")
+        console.print("[dim]The page it sent:[/dim]", markup=True)
         console.print(report.canary.pages[0], markup=False, highlight=False)
 
 
@@ -137,13 +138,17 @@ def demo(
     ),
 ) -> None:
     """Simulated organisation on a local moto server: scan, fix once, prove it, scan again."""
+    if max_workers < 1:  # before the organisation is built, not after
+        raise UsageError("--max-workers must be at least 1")
     _demo_modules()
     from trailwarden.demo.org import build_demo_org
     from trailwarden.demo.server import moto_server, pointed_at, reset_moto
 
     with moto_server() as endpoint, pointed_at(endpoint):
         reset_moto(endpoint)  # moto's state is per process: start from an empty organisation
-        err_console.print(f"[dim]moto server on {endpoint}; building the organisation...[/dim]")
+        err_console.print(
+            styled("[dim]moto server on {}; building the organisation...[/dim]", endpoint)
+        )
         with progress_tally("building the organisation", lambda _totals, _seconds: ""):
             org = build_demo_org(endpoint)
         text = output == OutputFormat.text
@@ -199,7 +204,8 @@ def _fix_and_prove(
         )
         console.print(
             "[dim](moto delivers nothing: after apply the demo writes log files, signed "
-            "digests and CloudWatch Logs events as CloudTrail would, and says so)[/dim]\n"
+            "digests and CloudWatch Logs events as CloudTrail would, and says so)[/dim]\n",
+            markup=True,
         )
     with progress_bar("fixing", tail="detail") as bar:
         report = fix_accounts(
@@ -229,10 +235,11 @@ def _fix_and_prove(
             "[green]CloudTrail.1-7, .9 and CloudWatch.1-14 pass in every fixed account[/green] "
             "(CloudTrail.10 needs a new Lake store with a customer managed key: not automated)"
             if not still
-            else f"[red]still failing in fixed accounts: {', '.join(still)}[/red]"
+            else styled("[red]still failing in fixed accounts: {}[/red]", ", ".join(still)).markup
         )
         console.print(
-            f"\n{verdict}; verification {'passed' if report.verification.ok else 'FAILED'}"
+            f"\n{verdict}; verification {'passed' if report.verification.ok else 'FAILED'}",
+            markup=True,
         )
     else:
         emit_json(

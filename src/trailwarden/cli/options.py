@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import re
 import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -225,12 +226,34 @@ def split_list(value: str | list[str] | None, what: str) -> list[str] | None:
     return items
 
 
-def parse_accounts(value: str | list[str] | None) -> list[str] | None:
-    accounts = split_list(value, "accounts")
+# The one check of the account IDs and Region names every command takes, against what AWS
+# accepts: `--regions mars-1` or `US-EAST-1` used to scan nothing and pass. A Region name is a
+# 2-4 letter area, one or more lower-case words and a number: us-east-1, us-gov-west-1,
+# us-isob-east-1, eusc-de-east-1 (the shape, not a list: new Regions need no release).
+ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+REGION_RE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$")
+
+
+def parse_accounts(value: str | list[str] | None, what: str = "accounts") -> list[str] | None:
+    accounts = split_list(value, what)
     for a in accounts or []:
-        if not (a.isdigit() and len(a) == 12):
-            raise UsageError(f"--accounts: {a!r} is not a 12-digit AWS account ID")
+        if not ACCOUNT_RE.match(a):
+            raise UsageError(f"--{what}: {a!r} is not a 12-digit AWS account ID")
     return accounts
+
+
+def parse_regions(value: str | list[str] | None, what: str = "regions") -> list[str] | None:
+    regions = split_list(value, what)
+    for r in regions or []:
+        check_region(r, what)
+    return regions
+
+
+def check_region(region: str | None, what: str = "region") -> str | None:
+    """``region`` once it has the shape of an AWS Region name (``us-east-1``), else one line."""
+    if region is not None and not REGION_RE.match(region):
+        raise UsageError(f"--{what}: {region!r} is not an AWS Region name (such as us-east-1)")
+    return region
 
 
 @option_group
@@ -250,6 +273,7 @@ class AccessArgs:
 
         if self.max_attempts < 1:
             raise UsageError("--max-attempts must be at least 1")
+        check_region(self.region)
         return AccessOptions(**dataclasses.asdict(self))  # the same names, by design
 
 
@@ -280,7 +304,7 @@ class ScanScope:
         scan = ScanOptions(
             accounts=parse_accounts(self.accounts),
             org=self.org,
-            regions=split_list(self.regions, "regions"),
+            regions=parse_regions(self.regions),
             max_workers=self.max_workers,
         )
         return access, scan
@@ -317,6 +341,9 @@ class AwsArgs:
     profile: Profile = None
     region: EnvRegion = None
 
+    def __post_init__(self) -> None:
+        check_region(self.region)  # whether or not the command then calls AWS
+
     def access(self, in_flight: int | None = None) -> AwsAccess:
         """Sessions for these options, with ``in_flight`` GETs (default: the reader's)."""
         from trailwarden.trailstore.s3 import READS_IN_FLIGHT, reader_access
@@ -340,10 +367,10 @@ class Filters:
     account: OldAccountFilter = None
 
     def account_list(self) -> list[str] | None:
-        return split_list([*(self.accounts or []), *(self.account or [])], "accounts")
+        return parse_accounts([*(self.accounts or []), *(self.account or [])])
 
     def region_list(self) -> list[str] | None:
-        return split_list(self.regions, "regions")
+        return parse_regions(self.regions)
 
 
 @option_group

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trailwarden import outfile
 from trailwarden.apply import CountingAccess, probe
 from trailwarden.cli import app
 from trailwarden.cli.common import (
@@ -24,14 +25,14 @@ from trailwarden.cli.options import (
     parse_accounts,
     with_option_groups,
 )
-from trailwarden.cli.scan import collect_with_bar
+from trailwarden.cli.scan import collect_with_bar, saved_snapshot
 from trailwarden.errors import UsageError
 from trailwarden.plan.export import export_iac
 from trailwarden.plan.model import Plan, save_plan
 from trailwarden.plan.names import parse_tags
 from trailwarden.plan.steps import PlanOptions, build_plan
 from trailwarden.plan.text import render_plan
-from trailwarden.snapshot import Snapshot, load_snapshot, save_snapshot
+from trailwarden.snapshot import Snapshot, save_snapshot
 
 
 def _opt(flag: str, text: str | None = None) -> Any:
@@ -79,6 +80,8 @@ class BaselineArgs:
     def given(self) -> dict[str, Any]:
         """Only what the user gave, as ``Baseline.from_options`` keywords: the planner derives
         the rest from an existing trail or defaults."""
+        if self.no_alarms and self.alarm_emails:
+            raise UsageError("--no-alarms plans no alarm, so --alarm-email has nothing to notify")
         given = dataclasses.asdict(self) | {
             "kms_readers": self.kms_readers or None,
             "alarm_email": self.alarm_emails or None,
@@ -146,7 +149,7 @@ def plan(
         ),
     )
     if load is not None:
-        the_plan = make_plan(None, load_snapshot(load), options)
+        the_plan = make_plan(None, saved_snapshot(load, target), options)
     else:
         access, snapshot, calls = scan_with_counts(reach, target)
         if save is not None:
@@ -178,7 +181,7 @@ def _export(the_plan: Plan, fmt: str, out: Path | None) -> int:
         )
     text = export_iac(baselines[0], fmt)
     if out is not None:
-        out.write_text(text)
+        outfile.write_text(out, text)
     else:
         typer.echo(text, nl=not text.endswith("\n"))
     return EXIT_OK

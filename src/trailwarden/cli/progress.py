@@ -107,7 +107,7 @@ def progress_bar(
         if tail == "elapsed"
         else TimeRemainingColumn()
         if tail == "remaining"
-        else TextColumn("{task.description}")
+        else TextColumn("{task.description}", markup=False)
     )
     with _live(TextColumn(label), BarColumn(), count, last, transient=True, when=when) as live:
         yield None if live is None else Bar(live, live.add_task("", total=None))
@@ -127,7 +127,7 @@ def progress_tally(
     columns: list[ProgressColumn | str] = [SpinnerColumn()] if spinner else []
     if label:
         columns.append(TextColumn(label))
-    columns += [TextColumn("{task.description}"), TimeElapsedColumn()]
+    columns += [TextColumn("{task.description}", markup=False), TimeElapsedColumn()]
     with _live(*columns, transient=transient, when=when) as live:
         if live is None:
             yield None

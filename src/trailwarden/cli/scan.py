@@ -11,10 +11,17 @@ import typer
 from trailwarden.aws.session import AwsAccess
 from trailwarden.cli import app
 from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, console
-from trailwarden.cli.options import AccessArgs, ScanScope, split_list, with_option_groups
+from trailwarden.cli.options import (
+    AccessArgs,
+    ScanScope,
+    parse_accounts,
+    split_list,
+    with_option_groups,
+)
 from trailwarden.cli.progress import progress_bar
 from trailwarden.collect import ScanOptions, collect
 from trailwarden.controls import ControlParams, Evaluation, Severity, evaluate
+from trailwarden.errors import UsageError
 from trailwarden.report.common import failing
 from trailwarden.report.compliance import FRAMEWORK_NAMES
 from trailwarden.report.findings_json import findings_document
@@ -40,6 +47,30 @@ COMPLIANCE_OPTION = typer.Option(
 SUPPRESSIONS_OPTION = typer.Option(
     None, "--suppressions", help="YAML file of accepted failures (see docs/report.md)."
 )
+
+
+def saved_snapshot(path: Path, target: ScanScope) -> Snapshot:
+    """A saved snapshot, narrowed to ``--accounts`` when given: an account the snapshot does
+    not hold is a one-line error, not a scan (or a plan) of nothing that passes."""
+    snapshot = load_snapshot(path)
+    wanted = parse_accounts(target.accounts)
+    if not wanted:
+        return snapshot
+    held = [a.account for a in snapshot.accounts]
+    missing = [a for a in wanted if a not in held]
+    if missing:
+        raise UsageError(
+            f"--accounts: {', '.join(missing)} not in the snapshot {path}"
+            f" (it holds {', '.join(held) or 'no account'})"
+        )
+    keep = set(wanted)
+    return snapshot.model_copy(
+        update={
+            "accounts": [a for a in snapshot.accounts if a.account in keep],
+            "regions": [r for r in snapshot.regions if r.account in keep],
+            "errors": [e for e in snapshot.errors if e.account in keep],
+        }
+    )
 
 
 def scan_snapshot(reach: AccessArgs, target: ScanScope) -> Snapshot:
@@ -108,7 +139,10 @@ def scan(
     ),
 ) -> None:
     """Inventory every trail in every account and Region; evaluate CloudTrail.x and CloudWatch.x."""
-    snapshot = load_snapshot(load) if load is not None else scan_snapshot(reach, target)
+    snapshot = saved_snapshot(load, target) if load is not None else scan_snapshot(reach, target)
+    if not snapshot.accounts:
+        # --org where there is no organisation, or an organisation with no active account.
+        raise UsageError("nothing was scanned: no account in scope")
     if save is not None:
         save_snapshot(snapshot, save)
     params = ControlParams(tuple(split_list(required_tag_keys, "required-tag-keys") or ()))

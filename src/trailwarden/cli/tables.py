@@ -14,8 +14,9 @@ from typing import Any, TextIO
 
 from rich.table import Table
 
+from trailwarden import outfile
 from trailwarden.cli.common import emit_json, emit_jsonl
-from trailwarden.terminal import console, piped
+from trailwarden.terminal import console, piped, plain
 
 
 class TableFormat(enum.StrEnum):
@@ -45,7 +46,7 @@ def render(
         if out is None:
             _csv(rows, sys.stdout)
         else:
-            with out.open("w", newline="") as stream:
+            with outfile.atomic(out, newline="") as stream:
                 _csv(rows, stream)
         return
     if not rows:
@@ -54,11 +55,11 @@ def render(
     if piped():
         _tsv(rows, title)
         return
-    table = Table(title=title, show_lines=False)
+    table = Table(title=plain(title) if title else None, show_lines=False)
     for col in rows[0]:
-        table.add_column(col, overflow="fold")
+        table.add_column(plain(col), overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row.values()])
+        table.add_row(*map(plain, row.values()))
     console.print(table)
 
 

@@ -70,6 +70,15 @@ class TrailBucket:
         None
     )
 
+    def trail(self) -> Trail | None:
+        """The trail named by --trail-arn, once its ARN is known to be a trail's."""
+        if not self.trail_arn:
+            return None
+        try:
+            return Trail.from_arn(self.trail_arn)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
     def located(self, clients: ClientFactory, missing: str) -> tuple[str, str, TrailInfo | None]:
         """(bucket, prefix, the trail's description when it was asked for)."""
         from trailwarden.integrity.cloudtrail import describe_trail
@@ -78,6 +87,7 @@ class TrailBucket:
             return self.bucket, self.prefix or "", None
         if self.trail_arn is None:
             raise UsageError(missing)
+        self.trail()  # a malformed ARN is a one-line error before any AWS call
         info = describe_trail(clients, self.trail_arn)
         return info.bucket, self.prefix if self.prefix is not None else info.prefix, info
 
@@ -109,12 +119,7 @@ def validate_command(
     start_time, end_time = window.bounds(start_required=True)
     start, end = time_range(start_time or "", end_time)
     trail_arn = trail.trail_arn
-    the_trail = None
-    if trail_arn:
-        try:
-            the_trail = Trail.from_arn(trail_arn)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    the_trail = trail.trail()
     keys = [load_key_file(spec) for spec in public_keys]
     expected_until = end if (strict and end_time) else None
     latest_delivery = None

@@ -100,7 +100,9 @@ def _near_miss(group: LogGroup, cis: CisControl) -> str:
     for f in group.metric_filters or []:
         try:
             result = compare(f.pattern, cis.control_id)
-        except FilterPatternError:
+        except FilterPatternError as exc:
+            # Said, not skipped: a filter trailwarden cannot read may be the one meant here.
+            notes.append(f"filter {f.name!r} could not be read ({exc})")
             continue
         if result.verdict not in ("unrelated", "exact"):
             notes.append(f"filter {f.name!r}: {result.explanation}")

@@ -24,6 +24,8 @@ class EventFiles:
     def __init__(self, path: Path) -> None:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
+        if not (path.is_file() or path.is_dir()):  # /dev/zero, a pipe: never ends, holds no files
+            raise UsageError(f"{path}: not a file or a folder of CloudTrail records")
         self._trail = open_files(str(path))
         self.reads_in_flight = self._trail.reads_in_flight
         self.refs = list(self._trail.files(ALL_LOG_FILES))

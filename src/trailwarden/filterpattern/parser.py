@@ -46,6 +46,12 @@ from trailwarden.filterpattern.semantics import NUMBER
 
 MAX_PATTERN_LENGTH = 1024  # MetricFilter.filterPattern limit
 MAX_REGEXES = 2  # per JSON / space-delimited pattern
+# Parentheses a pattern may nest. AWS documents no limit beneath the 1,024 characters, so ~330
+# levels fit; every stage after the parser (compiler, semantics, comparison) walks the tree
+# recursively, and 50 keeps them all far below Python's recursion limit while leaving an order
+# of magnitude over the deepest pattern in real use (CIS patterns nest 2 levels). Deeper is a
+# FilterPatternError: the filter is reported as unreadable, never a RecursionError.
+MAX_NESTING = 50
 
 _DIGITS = re.compile(r"\d+")
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -79,6 +85,7 @@ class _Parser:
         self.out: list[str] = []  # canonical tokens, joined at the end
         self.regexes = 0
         self.closer = ""  # the '}' or ']' cut off the end, named when an error reaches it
+        self.depth = 0  # parentheses open at the cursor
 
     # ---- scanning helpers --------------------------------------------------------------------
 
@@ -176,9 +183,15 @@ class _Parser:
         self.skip_ws()
         if self.at("("):
             opened = self.pos
+            if self.depth >= MAX_NESTING:
+                raise self.error(
+                    f"parentheses nested deeper than {MAX_NESTING} levels: not read", opened
+                )
             self.pos += 1
             self.out.append("(")
+            self.depth += 1
             inner = self.expr()
+            self.depth -= 1
             if not self.accept(")"):
                 raise self.error(
                     f"expected ')' to close the '(' at column {opened + 1}, found {self.found()}"

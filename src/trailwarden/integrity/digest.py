@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-import json
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Any
 from trailwarden.integrity.hashing import gunzip_first_member
 from trailwarden.integrity.keys import KeyLoadError, PublicKey, verify
 from trailwarden.integrity.layout import is_backfill
+from trailwarden.jsonfile import parse_json
 from trailwarden.trailstore.source import StoredObject
 
 REQUIRED_KEYS = (
@@ -80,7 +80,7 @@ def load(bucket: str, key: str, obj: StoredObject) -> Digest:
     """Inflate, parse and check presence of fields (the CLI's fetch_digest + required keys)."""
     try:
         inflated, trailing = gunzip_first_member(obj.body)
-        data: Any = json.loads(inflated.decode())
+        data: Any = parse_json(inflated.decode())
     except (ValueError, zlib.error):
         raise DigestInvalid(INVALID_FORMAT) from None
     if "signature" not in obj.metadata or "signature-algorithm" not in obj.metadata:

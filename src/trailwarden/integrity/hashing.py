@@ -134,13 +134,23 @@ def check_log(
     return _verdict(_zlib_inflater(), open_body, expected_hex)
 
 
-def gunzip_first_member(body: bytes) -> tuple[bytes, bool]:
-    """Inflate a digest like ``zlib.decompress``: first member only; raises if incomplete.
+# A digest lists one hour of one account's and Region's log files, a few hundred bytes each:
+# even ten thousand files make 3 MB. 64 MiB refuses a digest-shaped gzip bomb long before it
+# costs memory, and no genuine digest comes near it.
+MAX_DIGEST_BYTES = 64 * 2**20
+
+
+def gunzip_first_member(body: bytes, limit: int = MAX_DIGEST_BYTES) -> tuple[bytes, bool]:
+    """Inflate a digest like ``zlib.decompress``: first member only; raises if incomplete or
+    when it would inflate to more than ``limit`` bytes.
 
     Returns (inflated, trailing bytes present).
     """
     inflater = zlib.decompressobj(GZIP_WBITS)
-    data = inflater.decompress(body) + inflater.flush()
+    data = inflater.decompress(body, limit + 1)
+    if len(data) > limit:
+        raise zlib.error(f"inflates to more than {limit} bytes")
+    data += inflater.flush()
     if not inflater.eof:
         raise zlib.error("incomplete or truncated stream")
     return data, bool(inflater.unused_data)

@@ -21,7 +21,11 @@ import yaml
 from trailwarden.errors import UsageError
 from trailwarden.filterpattern import compile_pattern, parse
 from trailwarden.filterpattern.compiler import Predicate
+from trailwarden.jsonfile import parse_yaml, read_limited
 from trailwarden.trailstore.records import Record, event_time
+
+# A patterns file lists metric filters (at most 1,024 characters each): a few hundred KB at most.
+PATTERNS_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,10 @@ def cis_specs() -> list[AlarmSpec]:
 
 def load_specs(path: Path) -> list[AlarmSpec]:
     """A JSON or YAML list of {name|control|filterName, pattern|filterPattern, period?, ...}."""
+    data = read_limited(path, "patterns", PATTERNS_BYTES)
     try:
-        doc = yaml.safe_load(path.read_text())  # YAML is a superset of JSON
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        doc = parse_yaml(data.decode())  # YAML is a superset of JSON
+    except (yaml.YAMLError, ValueError) as exc:
         raise UsageError(f"cannot read patterns file {path}: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, list) or not doc:
         raise UsageError(f"{path}: expected a non-empty list of {{name, pattern}} objects")

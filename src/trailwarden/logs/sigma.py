@@ -26,7 +26,12 @@ from typing import Any
 
 import yaml
 
+from trailwarden.errors import UsageError
+from trailwarden.jsonfile import TooDeep, parse_yaml_all, read_limited
 from trailwarden.trailstore.records import Record
+
+# A Sigma rule is a page of YAML (the SigmaHQ repository's largest is under 50 KB).
+RULE_BYTES = 2**20
 
 Matcher = Callable[[Record], bool]
 _MISSING = object()
@@ -52,9 +57,13 @@ def load_rules(folder: Path) -> tuple[list[Rule], list[tuple[Path, str]]]:
     files = sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")])
     for path in files:
         try:
-            docs = rule_documents(list(yaml.safe_load_all(path.read_text(encoding="utf-8-sig"))))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            text = read_limited(path, "Sigma rule", RULE_BYTES).decode("utf-8-sig")
+            docs = rule_documents(parse_yaml_all(text))
+        except (yaml.YAMLError, UnicodeDecodeError, TooDeep) as exc:
             problems.append((path, f"not YAML: {str(exc).splitlines()[0]}"))
+            continue
+        except UsageError as exc:  # unreadable or too large: listed like a corrupt rule
+            problems.append((path, str(exc)))
             continue
         except SigmaError as exc:
             problems.append((path, str(exc)))

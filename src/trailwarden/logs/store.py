@@ -93,7 +93,17 @@ def connect(db: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if TABLE not in tables:
             raise UsageError(f"{db} is not a trailwarden logs database")
+        sandbox(con)
     return con
+
+
+def sandbox(con: duckdb.DuckDBPyConnection) -> None:
+    """Confine a questioning connection to its database: every query command (and the SQL a
+    user types into ``logs query``) can read the audit trail and nothing else. No file is
+    read or written (``read_text``, ``COPY ... TO``, ``ATTACH``, ``INSTALL``, ``EXPORT``
+    are refused), and the configuration is locked so a query cannot turn it back on."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def init(con: duckdb.DuckDBPyConnection) -> None:
@@ -119,13 +129,42 @@ def ingest(
     on_batch: Callable[[int], None] | None = None,
     memory_limit: str = "1GB",
 ) -> IngestResult:
-    """Load every unseen file of ``source`` into ``db``; return counts for the summary."""
+    """Load every unseen file of ``source`` into ``db``; return counts for the summary.
+
+    A run that fails on a database it created, before any file was committed, removes it
+    again: an empty database left behind would later pass for an ingested (and empty) audit
+    trail. Files already committed stay, so the next run resumes.
+    """
+    created = not db.exists()
     try:
         return _ingest(source, db, scope, on_file, on_batch, memory_limit)
     except duckdb.Error as exc:
         # Disk full, a database locked by another process, a damaged database file...
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if created:
+            _remove_if_empty(db)
         raise TrailwardenError(f"ingest into {db} failed: {first}") from None
+    except Exception:
+        if created:
+            _remove_if_empty(db)
+        raise
+
+
+def _remove_if_empty(db: Path) -> None:
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            tables = {
+                r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            }
+            committed = _one(con, "SELECT count(*) FROM tw_files") if "tw_files" in tables else 0
+        finally:
+            con.close()
+    except duckdb.Error:
+        return  # not readable as a database: leave it for the user to look at
+    if committed == 0:
+        for path in (db, db.with_name(db.name + ".wal")):
+            path.unlink(missing_ok=True)
 
 
 class _Unseen:

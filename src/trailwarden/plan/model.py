@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from trailwarden import outfile
 from trailwarden.errors import UsageError
 from trailwarden.jsonfile import read_document
 from trailwarden.plan.baseline import Baseline
@@ -78,7 +79,7 @@ class Plan(_Model):
 
 
 def save_plan(plan: Plan, path: Path) -> None:
-    path.write_text(plan.to_json())
+    outfile.write_text(path, plan.to_json())
 
 
 def load_plan(path: Path) -> Plan:

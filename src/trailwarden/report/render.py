@@ -7,14 +7,13 @@ exactly as a live one. ``text`` is drawn by the terminal report and is not a ren
 from __future__ import annotations
 
 import enum
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from trailwarden import outfile
 from trailwarden.errors import UsageError
 from trailwarden.report.asff import render_asff
 from trailwarden.report.common import dumps
@@ -77,21 +76,10 @@ def shape(
 
 
 def write_output(text: str, out: Path | None) -> None:
-    """Write to stdout, or to ``out`` through a temporary file renamed into place, so a failure
-    half-way never leaves a truncated report where a good one was expected."""
+    """Write to stdout, or to ``out`` through ``outfile`` (a failure half-way never leaves a
+    truncated report where a good one was expected)."""
     if out is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    directory = out.parent if str(out.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    outfile.write_text(out, text)

@@ -30,7 +30,10 @@ from typing import Any
 import yaml
 
 from trailwarden.errors import UsageError
-from trailwarden.jsonfile import read_text
+from trailwarden.jsonfile import TooDeep, parse_yaml, read_limited
+
+# A suppressions file is a hand-written list: thousands of entries are a few hundred KB.
+SUPPRESSIONS_BYTES = 16 * 2**20
 
 _REQUIRED = ("control", "reason", "owner", "expires")
 _PATTERNS = ("control", "account", "region", "resource")
@@ -108,9 +111,13 @@ def _entry(path: Path, number: int, item: Any) -> Suppression:
 
 
 def load_suppressions(path: Path) -> list[Suppression]:
-    text = read_text(path, "suppressions")
+    data = read_limited(path, "suppressions", SUPPRESSIONS_BYTES)
     try:
-        raw = yaml.safe_load(text)
+        raw = parse_yaml(data.decode())
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read suppressions {path}: {exc}") from None
+    except TooDeep as exc:
+        raise UsageError(f"{path} is not a suppressions file: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""

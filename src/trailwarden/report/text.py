@@ -7,12 +7,12 @@ from dataclasses import replace
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape as escape_markup
 from rich.table import Table
 
 from trailwarden.controls import Evaluation, Finding, Status
 from trailwarden.controls.grouping import group_failures
 from trailwarden.report.common import effective_status, finding_uid, severity_rank
+from trailwarden.terminal import plain, styled
 
 _STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan"}
 _STATUS_STYLE = {"FAILED": "red", "PASSED": "green", "SUPPRESSED": "magenta"}
@@ -23,13 +23,13 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
     counts = Counter(f.status for f in evaluation.findings)
     regions = sorted({r.region for r in snap.regions})
     console.print(
-        f"[bold]trailwarden scan[/bold]: {len(snap.accounts)} account(s), "
+        styled("[bold]trailwarden scan[/bold]: {}", f"{len(snap.accounts)} account(s), "
         f"{len(regions)} Region(s); "
         f"{counts[Status.FAILED]} failed, {counts[Status.PASSED]} passed, "
         f"{counts[Status.NOT_AVAILABLE]} not available (a read failed), "
         f"{counts[Status.WARNING]} warning; "
-        f"{counts[Status.NO_DATA]} no data (not evaluated there by Security Hub)"
-    )
+        f"{counts[Status.NO_DATA]} no data (not evaluated there by Security Hub)")
+    )  # fmt: skip
     groups = group_failures(evaluation.findings)
     for account in snap.accounts:
         acct_groups = [g for g in groups if g.account == account.account]
@@ -41,18 +41,29 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
         ]
         if not account.reachable:
             console.print(
-                f"\n[bold]{account.account}{name}[/bold]: [red]unreachable[/red] "
-                "(could not assume the role; see errors)"
+                styled(
+                    "\n[bold]{}{}[/bold]: [red]unreachable[/red] "
+                    "(could not assume the role; see errors)",
+                    account.account,
+                    name,
+                )
             )
             continue
         if not acct_groups:
             extra = f", {len(unavailable)} not available" if unavailable else ""
             console.print(
-                f"\n[bold]{account.account}{name}[/bold]: [green]no failures[/green]{extra}"
+                styled(
+                    "\n[bold]{}{}[/bold]: [green]no failures[/green]{}",
+                    account.account,
+                    name,
+                    extra,
+                )
             )
         else:
             console.print(
-                f"\n[bold]{account.account}{name}[/bold]: {len(acct_groups)} root cause(s)"
+                styled(
+                    "\n[bold]{}{}[/bold]: {} root cause(s)", account.account, name, len(acct_groups)
+                )
             )
         for g in acct_groups:
             style = _STYLE.get(g.severity.value, "")
@@ -61,8 +72,11 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
                 f"{len(regions_hit)} Regions" if len(regions_hit) > 3 else ", ".join(regions_hit)
             )
             console.print(
-                f"  [{style}]{g.severity.value:<8}[/{style}] {len(g.findings):>3} finding(s) "
-                f"in {where}: {g.fix()}"
+                styled(
+                    f"  [{style}]{{}}[/{style}] {{}}",
+                    f"{g.severity.value:<8}",
+                    f"{len(g.findings):>3} finding(s) in {where}: {g.fix()}",
+                )
             )
             if verbose:
                 for f in g.findings:
@@ -72,18 +86,21 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
         for col in ("severity", "account", "region", "signal"):
             table.add_column(col)
         for s in evaluation.signals:
-            table.add_row(s.severity.value, s.account, s.region, s.message)
+            table.add_row(*map(plain, (s.severity.value, s.account, s.region, s.message)))
         console.print()
         console.print(table)
     if snap.errors:
         console.print(
-            f"\n[yellow]{len(snap.errors)} API call(s) failed[/yellow]; affected "
-            "controls are NOT_AVAILABLE (use --output json for the list):"
+            styled(
+                "\n[yellow]{} API call(s) failed[/yellow]; affected "
+                "controls are NOT_AVAILABLE (use --output json for the list):",
+                len(snap.errors),
+            )
         )
         for e in snap.errors[:10]:
             console.print(f"  {e.account} {e.region} {e.operation}: {e.code}", markup=False)
         if len(snap.errors) > 10:
-            console.print(f"  ... and {len(snap.errors) - 10} more")
+            console.print(f"  ... and {len(snap.errors) - 10} more", markup=False)
 
 
 def narrowed(evaluation: Evaluation, doc: dict[str, Any]) -> Evaluation:
@@ -104,15 +121,15 @@ def render_text_extras(doc: dict[str, Any], console: Console) -> None:
     """What a document adds to the terminal report: the framework view and the suppressions."""
     fw = doc.get("framework")
     if fw:
-        table = Table(title=f"{fw['title']}: status per requirement", title_justify="left")
+        table = Table(title=plain(f"{fw['title']}: status per requirement"), title_justify="left")
         for col in ("requirement", "status", "controls", "findings", "title"):
             table.add_column(col)
         for r in fw["requirements"]:
             counts = ", ".join(f"{n} {s}" for s, n in r["counts"].items())
             style = _STATUS_STYLE.get(r["status"], "yellow")
             table.add_row(
-                r["id"], f"[{style}]{r['status']}[/{style}]", ", ".join(r["controls"]), counts,
-                r["title"],
+                plain(r["id"]), styled(f"[{style}]{{}}[/{style}]", r["status"]),
+                plain(", ".join(r["controls"])), plain(counts), plain(r["title"]),
             )  # fmt: skip
         console.print()
         console.print(table)
@@ -120,7 +137,7 @@ def render_text_extras(doc: dict[str, Any], console: Console) -> None:
     if not s:
         return
     suppressed = [f for f in doc["findings"] if f.get("suppressed")]
-    console.print(f"\n[bold]{s['applied']} finding(s) suppressed[/bold]")
+    console.print(styled("\n[bold]{} finding(s) suppressed[/bold]", s["applied"]))
     for f in suppressed[:20]:
         console.print(
             f"  {f['control']} {f['account']} {f['region']} {f['resource']}: "
@@ -129,15 +146,18 @@ def render_text_extras(doc: dict[str, Any], console: Console) -> None:
             markup=False,
         )
     if len(suppressed) > 20:
-        console.print(f"  ... and {len(suppressed) - 20} more")
+        console.print(f"  ... and {len(suppressed) - 20} more", markup=False)
     for key, what in (
         ("expired", "expired: no longer suppresses"),
         ("unmatched", "matches nothing"),
     ):
         for e in s[key]:
             console.print(
-                f"[yellow]suppression entry {e['entry']} ({e.get('control', '')}) {what}[/yellow]"
-                f" - {e['reason']} ({e['owner']}, until {e['expires']})"
+                styled(
+                    "[yellow]suppression entry {} ({}) {}[/yellow] - {} ({}, until {})",
+                    *(e["entry"], e.get("control", ""), what),
+                    *(e["reason"], e["owner"], e["expires"]),
+                )
             )
 
 
@@ -145,9 +165,12 @@ def render_text_document(doc: dict[str, Any], console: Console) -> None:
     """The terminal report of a saved findings file: counts and root causes per account."""
     counts = Counter(effective_status(f) for f in doc["findings"])
     console.print(
-        f"[bold]trailwarden report[/bold]: {len(doc.get('accounts', []))} account(s), "
-        f"{len(doc.get('regions', []))} Region(s); "
-        + ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in sorted(counts.items()))
+        styled(
+            "[bold]trailwarden report[/bold]: {}",
+            f"{len(doc.get('accounts', []))} account(s), "
+            f"{len(doc.get('regions', []))} Region(s); "
+            + ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in sorted(counts.items())),
+        )
     )
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for f in doc["findings"]:
@@ -158,8 +181,11 @@ def render_text_document(doc: dict[str, Any], console: Console) -> None:
         style = _STYLE.get(worst, "")
         controls = ", ".join(sorted({f["control"] for f in fs}))
         console.print(
-            f"  [{style}]{worst:<8}[/{style}] "
-            + escape_markup(f"{account} {len(fs):>3} finding(s) on {cause}: {controls}")
+            styled(
+                f"  [{style}]{{}}[/{style}] {{}}",
+                f"{worst:<8}",
+                f"{account} {len(fs):>3} finding(s) on {cause}: {controls}",
+            )
         )
     render_text_extras(doc, console)
     for e in doc.get("errors", [])[:10]:

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from trailwarden import outfile
 from trailwarden.errors import UsageError
 from trailwarden.jsonfile import read_document
 from trailwarden.snapshot.model import SNAPSHOT_SCHEMA, Snapshot
 
 
 def save_snapshot(snapshot: Snapshot, path: Path) -> None:
-    path.write_text(snapshot.model_dump_json(by_alias=True, indent=1) + "\n")
+    outfile.write_text(path, snapshot.model_dump_json(by_alias=True, indent=1) + "\n")
 
 
 def load_snapshot(path: Path) -> Snapshot:

@@ -23,13 +23,24 @@ from trailwarden.concurrency import Pool, ordered
 from trailwarden.trailstore.files import FileRef, KeyFilter
 
 try:  # python-isal decompresses gzip several times faster than zlib.
-    from isal import igzip as _gzip
-except ImportError:  # pragma: no cover - isal is a dependency, gzip is the fallback
-    import gzip as _gzip  # type: ignore[no-redef]
+    from isal import isal_zlib as _zlib
+except ImportError:  # pragma: no cover - isal is a dependency, zlib is the fallback
+    import zlib as _zlib  # type: ignore[no-redef,unused-ignore]
 
 Record = dict[str, Any]
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+
+# What one file may hold once decompressed, and one document of a JSON-lines file. CloudTrail
+# delivers a file per account and Region about every five minutes, a few MB compressed at most,
+# and its JSON compresses about 10:1: a genuine file inflates to tens of MB. 256 MiB is an order
+# of magnitude above that and still a bounded cost per reader thread, so a 9 MB gzip of zeros
+# (2 GB inflated) is refused after 256 MiB instead of taking gigabytes. CloudTrail caps one
+# event at 256 KB (larger request/response elements are dropped); 4 MiB a document leaves room
+# for exports that pretty-print and for Kinesis-style lines of several records.
+MAX_FILE_BYTES = 256 * 2**20
+MAX_DOCUMENT_BYTES = 4 * 2**20
 
 
 class Files(Protocol):
@@ -60,17 +71,41 @@ class ReadStats:
     corrupt: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
 
 
-def decompress(data: bytes) -> bytes:
-    """Gunzip when the bytes are gzip (by magic, not by name); raise ValueError when corrupt."""
+def decompress(data: bytes, limit: int | None = None) -> bytes:
+    """Gunzip when the bytes are gzip (by magic, not by name), every member like
+    ``gzip.decompress``; raise ValueError when corrupt or when more than ``limit`` bytes
+    (``MAX_FILE_BYTES``) would come out (found while inflating, never after)."""
+    limit = MAX_FILE_BYTES if limit is None else limit
     if not data.startswith(GZIP_MAGIC):
+        if len(data) > limit:
+            raise ValueError(f"larger than {limit // 2**20} MiB: not read")
         return data
+    parts: list[bytes] = []
+    total = 0
+    rest = data
     try:
-        out: bytes = _gzip.decompress(data)  # type: ignore[no-untyped-call,unused-ignore]
-        return out
-    except (OSError, EOFError, zlib.error) as exc:
+        while rest:
+            if not rest.startswith(GZIP_MAGIC):
+                raise ValueError("Not a gzipped file (trailing garbage)")
+            inflater = _zlib.decompressobj(_GZIP_WBITS)
+            pending = rest
+            while pending and not inflater.eof:
+                chunk = inflater.decompress(pending, limit + 1 - total)
+                total += len(chunk)
+                if total > limit:
+                    break
+                parts.append(chunk)
+                pending = inflater.unconsumed_tail
+            if total > limit:
+                break
+            if not inflater.eof:
+                raise ValueError("Compressed file ended before the end-of-stream marker")
+            rest = inflater.unused_data
+    except Exception as exc:  # zlib.error, and isal's own error type for damaged streams
         raise ValueError(f"bad gzip: {exc}") from None
-    except Exception as exc:  # isal raises its own error type for damaged streams
-        raise ValueError(f"bad gzip: {exc}") from None
+    if total > limit:
+        raise ValueError(f"inflates to more than {limit // 2**20} MiB: not read")
+    return b"".join(parts)
 
 
 def split_documents(data: bytes) -> list[bytes]:
@@ -133,6 +168,9 @@ def parse_records(data: bytes) -> list[Record]:
     docs = split_documents(data)
     out: list[Record] = []
     for number, doc in enumerate(docs, start=1):
+        if len(docs) > 1 and len(doc) > MAX_DOCUMENT_BYTES:
+            limit = MAX_DOCUMENT_BYTES // 2**20
+            raise ValueError(f"line {number} is larger than {limit} MiB: not read")
         try:
             out.extend(records_of(json.loads(doc)))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -193,6 +231,8 @@ def iter_file_bytes(
     thread pool (a bounded window: memory stays a few files per thread)."""
 
     def load(ref: FileRef) -> tuple[int, bytes]:
+        if ref.size > MAX_FILE_BYTES:  # known from the listing: refused before it is read
+            raise ValueError(f"larger than {MAX_FILE_BYTES // 2**20} MiB: not read")
         raw = files.read(ref)
         data = decompress(raw)
         # Exports saved by Windows tools start with a UTF-8 byte-order mark, which no JSON parser
