@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import pickle
 import sys
 import threading
 import time
@@ -97,6 +98,7 @@ def _findings_digest(evaluation: Any) -> str:
 
     doc = findings_document(evaluation)
     doc.pop("generated_at", None)
+    doc.pop("snapshot_generated_at", None)
     return hashlib.sha256(render_json(doc).encode()).hexdigest()[:16]
 
 
@@ -151,7 +153,6 @@ def _replayed(
     """Record one scan against moto, then measure scans against the replay in fresh processes."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from benchmarks.replay import serve_replay
     from trailwarden.demo.server import FAKE_ENV
 
     ctx = mp.get_context("spawn")
@@ -164,6 +165,22 @@ def _replayed(
     commands.put("recorded")
     recorded = replies.get()
     print(f"recorded {len(recorded)} answers in {time.perf_counter() - t0:.1f} s")
+    if args.recording:  # the same input again later (another branch: byte-identical findings?)
+        with open(args.recording, "wb") as out:
+            pickle.dump((accounts, regions, recorded), out)
+    _against_replay(args, recorded, accounts, regions)
+
+
+def _against_replay(
+    args: Any, recorded: dict[Any, Any], accounts: list[str], regions: list[str]
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from benchmarks.replay import serve_replay
+    from trailwarden.demo.server import FAKE_ENV
+
+    ctx = mp.get_context("spawn")
+    env = dict(FAKE_ENV)
     r_replies, r_commands = ctx.Queue(), ctx.Queue()
     server = ctx.Process(
         target=serve_replay, args=(recorded, args.delay, r_replies, r_commands), daemon=True
@@ -220,7 +237,17 @@ def main() -> None:
     parser.add_argument("--replay", action="store_true", help="measure against a replay")
     parser.add_argument("--fail", help="with --replay: service:Operation failing everywhere")
     parser.add_argument("--profile", action="store_true", help="with --replay: cProfile top")
+    parser.add_argument(
+        "--recording", help="with --replay: save the recording here, or replay it if it exists"
+    )
     args = parser.parse_args()
+
+    if args.replay and args.recording and Path(args.recording).exists():
+        with open(args.recording, "rb") as saved:
+            accounts, regions, recorded = pickle.load(saved)
+        print(f"replaying {args.recording}: {len(recorded)} answers")
+        _against_replay(args, recorded, accounts, regions)
+        return
 
     from trailwarden.demo.org import build_scale_org
     from trailwarden.demo.server import pointed_at
