@@ -30,7 +30,8 @@ real service would: ``access_denied`` (AccessDeniedException on JSON/CBOR, Acces
 and S3, UnauthorizedOperation on EC2, AuthorizationError on SNS), ``throttle`` (ThrottlingException
 / Throttling / RequestLimitExceeded / SlowDown: all in botocore's retryable throttling list),
 ``http500`` (HTTP 500 InternalError, retried by botocore as transient) and ``drop`` (the socket is
-closed without an answer: botocore raises ConnectionClosedError after its retries).
+closed without an answer: botocore raises ConnectionClosedError after its retries); ``expired``
+(ExpiredToken[Exception], with ``Fault.access_key``: credentials used after they expired).
 
 Every request received is counted, including faulted ones and botocore's retries, and every
 request (faulted or not) pays the delay: a throttled call still costs a round trip.
@@ -63,8 +64,8 @@ from xml.sax.saxutils import escape
 
 # Maps (access key, lower-cased request headers) to an account id.
 AccountResolver = Callable[[str, Mapping[str, str]], str]
-FaultKind = Literal["access_denied", "throttle", "http500", "drop"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("access_denied", "throttle", "http500", "drop")
+FaultKind = Literal["access_denied", "throttle", "http500", "drop", "expired"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("access_denied", "throttle", "http500", "drop", "expired")
 DEFAULT_ACCOUNT = "123456789012"
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -100,6 +101,7 @@ class Call:
     service: str
     operation: str
     protocol: str  # json | cbor | query | ec2 | rest-xml | unknown
+    access_key: str = ""  # the key the request is signed with
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Fault:
     operation: str | None = None
     kind: FaultKind = "access_denied"
     times: int | None = None
+    access_key: str | None = None  # requests signed with this key only
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -120,8 +123,8 @@ class Fault:
             raise ValueError("times must be >= 0 or None")
 
     def matches(self, call: Call) -> bool:
-        wanted = (self.account, self.region, self.service, self.operation)
-        got = (call.account, call.region, call.service, call.operation)
+        wanted = (self.account, self.region, self.service, self.operation, self.access_key)
+        got = (call.account, call.region, call.service, call.operation, call.access_key)
         return all(w is None or w == g for w, g in zip(wanted, got, strict=True))
 
 
@@ -235,7 +238,7 @@ def identify(
         else:
             protocol, operation = "unknown", f"{method} {split.path}"
     resolver = account_of or moto_account_of
-    return Call(resolver(access_key, lower), region, service, operation, protocol)
+    return Call(resolver(access_key, lower), region, service, operation, protocol, access_key)
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -300,6 +303,8 @@ def error_code(call: Call, kind: FaultKind) -> tuple[int, str]:
     if kind == "http500":
         return 500, "InternalError"
     modern = call.protocol in ("json", "cbor")
+    if kind == "expired":
+        return 400, "ExpiredTokenException" if modern else "ExpiredToken"
     if kind == "throttle":
         if call.protocol == "ec2":
             return 503, "RequestLimitExceeded"
@@ -372,6 +377,7 @@ class LatencyProxy:
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.calls_by_scope: Counter[tuple[str, str, str, str]] = Counter()  # + account, Region
         self.faults_served: Counter[FaultKind] = Counter()
+        self.keys_seen: set[str] = set()  # access keys requests were signed with
         self._faults: list[_Armed] = []
         self._lock = threading.Lock()
         self._pool: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
@@ -416,6 +422,7 @@ class LatencyProxy:
         with self._lock:
             self.calls[(call.service, call.operation)] += 1
             self.calls_by_scope[(call.account, call.region, call.service, call.operation)] += 1
+            self.keys_seen.add(call.access_key)
             for armed in self._faults:
                 if armed.remaining == 0 or not armed.fault.matches(call):
                     continue

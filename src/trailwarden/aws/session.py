@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError, NoRegionError
 
 from trailwarden import arns
 from trailwarden.aws import DEFAULT_ROLE_NAME, DEFAULT_ROLE_SESSION_NAME, OWN
+from trailwarden.aws.breaker import CircuitBreaker
 from trailwarden.aws.errors import error_code
 from trailwarden.errors import AccessError, CredentialsError
 
@@ -72,6 +73,7 @@ class AwsAccess:
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._caller: str | None = None
+        self.breaker = CircuitBreaker()
         self._config = Config(
             retries={"mode": "adaptive", "max_attempts": self.options.max_attempts},
             max_pool_connections=self.options.pool_size,
@@ -177,6 +179,7 @@ class AwsAccess:
             cached = self._clients.get(key)
             if cached is None:
                 cached = self._new_client(service, region, credentials)
+                self.breaker.attach(cached, account, region)
                 self._clients[key] = cached
             return cached
 
