@@ -127,3 +127,16 @@ def test_credentials_expiring_mid_scan_are_refreshed_before_use(
     assert proxy.faults_served["expired"] == 0  # no request went out with expired keys
     assert proxy.count(service="sts", operation="AssumeRole") == 2 * len(members)
     assert findings == clean
+
+
+def test_session_name_and_duration_reach_assume_role(members: list[str], cli: Any) -> None:
+    access = AwsAccess(AccessOptions(role_session_name="auditor", duration_seconds=900))
+    sts = access.client(members[0], "us-east-1", "sts")
+    arn = sts.get_caller_identity()["Arn"]
+    assert arn.endswith(f"{members[0]}:assumed-role/OrganizationAccountAccessRole/auditor")
+    credentials = access.credentials(members[0])
+    assert credentials is not None
+    lifetime = credentials._expiry_time - datetime.now(UTC)  # type: ignore[attr-defined]
+    assert timedelta(minutes=14) < lifetime <= timedelta(minutes=15)
+    doc, _ = scan(cli, "--role-session-name", "auditor", "--duration-seconds", "900")
+    assert doc["errors"] == []
