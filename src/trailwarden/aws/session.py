@@ -174,23 +174,26 @@ class AwsAccess:
         if cached is not None:
             return cached
         credentials = self.credentials(account)
+        # Outside the lock: a refresh due now calls AssumeRole through another client.
+        frozen = credentials.get_frozen_credentials() if credentials else None
         # Client creation is not thread-safe on a shared session: build under the lock.
         with self._lock:
             cached = self._clients.get(key)
             if cached is None:
-                cached = self._new_client(service, region, credentials)
+                cached = self._new_client(service, region, credentials, frozen)
                 self.breaker.attach(cached, account, region)
                 self._clients[key] = cached
             return cached
 
-    def _new_client(self, service: str, region: str, credentials: Credentials | None) -> Any:
+    def _new_client(
+        self, service: str, region: str, credentials: Credentials | None, frozen: Any
+    ) -> Any:
         if credentials is None:
             client = self._base.client(service, region_name=region, config=self._config)
         else:
             # botocore takes only fixed keys here; the signer is then handed the refreshable
             # credentials themselves, as botocore's own assume-role provider would give it, so
             # every request is signed with keys that are current (refreshed when near expiry).
-            frozen = credentials.get_frozen_credentials()
             client = self._base.client(
                 service,
                 region_name=region,
@@ -205,13 +208,15 @@ class AwsAccess:
             client.meta.events.register("before-sign.s3-control.*", _literal_endpoint(endpoint))
         return client
 
-    def release(self, account: str) -> None:
-        """Forget ``account``'s clients (its work is done): their memory goes back, and a later
-        call for it simply builds them again. Its credentials are kept (small, and reusable)."""
+    def release(self, account: str, region: str | None = None) -> None:
+        """Forget ``account``'s clients (in ``region`` only, if named) once the caller's work with
+        them is done: their memory goes back, and a later call simply builds them again. Its
+        credentials are kept (small, and reusable)."""
         with self._lock:
-            for key in [k for k in self._clients if k[0] == account]:
-                client = self._clients.pop(key)
-                client.close()  # its connection pool
+            for key in [k for k in self._clients if k[0] == account and region in (None, k[1])]:
+                # Dropped, not closed: a thread still holding it (the caller's STS client
+                # refreshing another account's credentials) finishes its call undisturbed.
+                del self._clients[key]
 
 
 def _custom_endpoint() -> str:

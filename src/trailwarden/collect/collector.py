@@ -193,6 +193,10 @@ class Collector(ReadContext):
                     if known is None or region == trail.home_region:
                         state.trails[trail.arn] = trail
             scan.event_data_stores = self._event_data_stores(account, region, cloudtrail)
+            # No other task of this account runs in this Region until its last Region is listed
+            # (trail reads come after): its Region's clients can go now, not at the end of the
+            # scan; the few a trail read needs again are rebuilt.
+            self.access.release(account, region)
             with self.lock:
                 self.region_scans.append(scan)
                 state.regions_left -= 1
