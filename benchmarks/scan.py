@@ -6,6 +6,14 @@ and counts the calls. The same scan is then run with ``--max-workers 1`` as the 
 are printed, never asserted: the machine is shared, so compare the ratio, not the seconds.
 
     python benchmarks/scan.py --accounts 100 --regions 17 --delay 0.05
+
+With ``--replay`` moto answers one scan (recorded), then every measured scan runs in a fresh
+process against the recording replayed from memory (benchmarks/replay.py), so moto is not the
+limit; it prints wall, scanner CPU per account-Region, calls per account-Region and the scanner's
+peak RSS (``--fail service:Operation`` adds a run with that operation failing everywhere,
+``--profile`` the scanner's top functions by own time):
+
+    python benchmarks/scan.py --replay --accounts 100 --fail cloudtrail:ListEventDataStores
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import pickle
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -45,6 +55,14 @@ def _serve(replies: Any, commands: Any, delay: float) -> None:
                 replies.put(None)
             elif command == "count":
                 replies.put(dict(proxy.calls))
+            elif command == "record":  # a recording front for --replay, answered with its url
+                from benchmarks.replay import RecordingServer
+
+                recorder = RecordingServer(endpoint)
+                recorder.start()
+                replies.put(recorder.url)
+            elif command == "recorded":
+                replies.put(recorder.recorded)
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -71,6 +89,144 @@ def _scan(accounts: list[str], regions: list[str], workers: int) -> tuple[float,
     return time.perf_counter() - start, (snapshot, evaluation)
 
 
+def _findings_digest(evaluation: Any) -> str:
+    """sha256 of the findings JSON without its generation time: equal digests, equal findings."""
+    import hashlib
+
+    from trailwarden.report.findings_json import findings_document
+    from trailwarden.report.render import render_json
+
+    doc = findings_document(evaluation)
+    doc.pop("generated_at", None)
+    doc.pop("snapshot_generated_at", None)
+    return hashlib.sha256(render_json(doc).encode()).hexdigest()[:16]
+
+
+def _measured(
+    env: dict[str, str], accounts: list[str], regions: list[str], workers: int, profile: bool
+) -> dict[str, Any]:
+    """One scan in this (fresh) process: wall, CPU, peak RSS, findings digest, top functions."""
+    import cProfile
+    import io
+    import pstats
+    import resource
+
+    os.environ.update(env)
+    import trailwarden.cli.scan  # noqa: F401  (imports are not the scan's CPU)
+
+    profiles: list[cProfile.Profile] = []
+    if profile:  # every thread under its own profiler (the scan's work is in the pool's threads)
+        run = threading.Thread.run
+
+        def profiled(self: threading.Thread) -> None:
+            profiler = cProfile.Profile(time.thread_time)  # CPU, not waits
+            profiles.append(profiler)
+            profiler.runcall(run, self)
+
+        threading.Thread.run = profiled  # type: ignore[method-assign]
+    cpu = time.process_time()
+    wall, (snapshot, evaluation) = _scan(accounts, regions, workers)
+    cpu = time.process_time() - cpu
+    top = ""
+    if profiles:
+        out = io.StringIO()
+        stats = pstats.Stats(profiles[0], stream=out)
+        for more in profiles[1:]:
+            stats.add(more)
+        stats.sort_stats("tottime").print_stats(25)
+        top = out.getvalue()
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "digest": _findings_digest(evaluation),
+        "errors": len(snapshot.errors),
+        "findings": len(evaluation.findings),
+        "notes": [str(n) for n in getattr(snapshot, "notes", [])],
+        "top": top,
+    }
+
+
+def _replayed(
+    args: Any, replies: Any, commands: Any, accounts: list[str], regions: list[str]
+) -> None:
+    """Record one scan against moto, then measure scans against the replay in fresh processes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from trailwarden.demo.server import FAKE_ENV
+
+    ctx = mp.get_context("spawn")
+    commands.put("record")
+    recorder_url = replies.get()
+    t0 = time.perf_counter()
+    env = {**FAKE_ENV, "AWS_ENDPOINT_URL": recorder_url}
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        pool.submit(_measured, env, accounts, regions, args.workers, False).result()
+    commands.put("recorded")
+    recorded = replies.get()
+    print(f"recorded {len(recorded)} answers in {time.perf_counter() - t0:.1f} s")
+    if args.recording:  # the same input again later (another branch: byte-identical findings?)
+        with open(args.recording, "wb") as out:
+            pickle.dump((accounts, regions, recorded), out)
+    _against_replay(args, recorded, accounts, regions)
+
+
+def _against_replay(
+    args: Any, recorded: dict[Any, Any], accounts: list[str], regions: list[str]
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from benchmarks.replay import serve_replay
+    from trailwarden.demo.server import FAKE_ENV
+
+    ctx = mp.get_context("spawn")
+    env = dict(FAKE_ENV)
+    r_replies, r_commands = ctx.Queue(), ctx.Queue()
+    server = ctx.Process(
+        target=serve_replay, args=(recorded, args.delay, r_replies, r_commands), daemon=True
+    )
+    server.start()
+    env["AWS_ENDPOINT_URL"] = r_replies.get(timeout=60)
+    pairs = len(accounts) * len(regions)
+    runs: list[tuple[str, tuple[str, str] | None]] = [("clean", None)]
+    if args.fail:
+        service, operation = args.fail.split(":", 1)
+        runs.append((f"{args.fail} failing", (service, operation)))
+    try:
+        for label, failing in runs:
+            r_commands.put("reset")
+            r_replies.get()
+            if failing:
+                r_commands.put(("fail", *failing))
+                r_replies.get()
+            server_cpu = _cpu_seconds(server.pid)
+            with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+                got = pool.submit(
+                    _measured, env, accounts, regions, args.workers, args.profile
+                ).result()
+            server_cpu = _cpu_seconds(server.pid) - server_cpu
+            r_commands.put("count")
+            counted, misses = r_replies.get()
+            calls = sum(counted.values())
+            print(
+                f"{label}: {len(accounts)} accounts x {len(regions)} Regions at "
+                f"{args.delay * 1000:.0f} ms, --max-workers {args.workers}: "
+                f"wall {got['wall']:.1f} s, "
+                f"scanner CPU {got['cpu']:.1f} s ({got['cpu'] / pairs * 1000:.1f} ms per "
+                f"account-Region), {calls} calls ({calls / pairs:.2f} per account-Region), "
+                f"peak RSS {got['rss_mb']:.0f} MB, {got['findings']} findings "
+                f"(digest {got['digest']}), {got['errors']} errors, {misses} replay misses; "
+                f"replay server CPU {server_cpu:.1f} s"
+            )
+            for note in got["notes"]:
+                print(f"  note: {note}")
+            if got["top"]:
+                print(got["top"])
+    finally:
+        r_commands.put("stop")
+        server.join(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=100)
@@ -78,7 +234,20 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.05, help="seconds added per request")
     parser.add_argument("--workers", type=int, default=64)
     parser.add_argument("--skip-baseline", action="store_true", help="skip --max-workers 1")
+    parser.add_argument("--replay", action="store_true", help="measure against a replay")
+    parser.add_argument("--fail", help="with --replay: service:Operation failing everywhere")
+    parser.add_argument("--profile", action="store_true", help="with --replay: cProfile top")
+    parser.add_argument(
+        "--recording", help="with --replay: save the recording here, or replay it if it exists"
+    )
     args = parser.parse_args()
+
+    if args.replay and args.recording and Path(args.recording).exists():
+        with open(args.recording, "rb") as saved:
+            accounts, regions, recorded = pickle.load(saved)
+        print(f"replaying {args.recording}: {len(recorded)} answers")
+        _against_replay(args, recorded, accounts, regions)
+        return
 
     from trailwarden.demo.org import build_scale_org
     from trailwarden.demo.server import pointed_at
@@ -94,6 +263,9 @@ def main() -> None:
         accounts = ["123456789012", *members]
         regions = REGIONS[: args.regions]
         print(f"seeded {len(accounts)} accounts in {time.perf_counter() - t0:.1f} s")
+        if args.replay:
+            _replayed(args, replies, commands, accounts, regions)
+            return
         with pointed_at(endpoint):
             os.environ["AWS_ENDPOINT_URL"] = proxy_url
             pairs = len(accounts) * len(regions)

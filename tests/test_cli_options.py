@@ -126,3 +126,13 @@ def test_scan_and_access_options_become_the_library_options() -> None:
     )
     with pytest.raises(UsageError, match="--max-attempts"):
         AccessArgs(max_attempts=0).options()
+
+
+def test_assumed_role_session_options_are_checked_and_passed_on() -> None:
+    access = AccessArgs(role_session_name="audit@corp", duration_seconds=900).options()
+    assert (access.role_session_name, access.duration_seconds) == ("audit@corp", 900)
+    assert AccessArgs().options().duration_seconds is None  # the role's own default
+    with pytest.raises(UsageError, match="--role-session-name"):
+        AccessArgs(role_session_name="no spaces").options()
+    with pytest.raises(UsageError, match="--duration-seconds"):
+        AccessArgs(duration_seconds=899).options()

@@ -33,6 +33,8 @@ and S3, UnauthorizedOperation on EC2, AuthorizationError on SNS), ``throttle`` (
 (ExpiredToken / ExpiredTokenException: a session key past its expiry) and ``drop`` (the socket is
 closed without an answer: botocore raises ConnectionClosedError after its retries). A fault's
 ``message`` replaces the error's default message (AWS words some refusals, MFA ones for example).
+``Fault.access_key`` limits a fault to requests signed with that key (credentials used after
+they expired).
 
 Every request received is counted, including faulted ones and botocore's retries, and every
 request (faulted or not) pays the delay: a throttled call still costs a round trip.
@@ -108,6 +110,7 @@ class Call:
     service: str
     operation: str
     protocol: str  # json | cbor | query | ec2 | rest-xml | unknown
+    access_key: str = ""  # the key the request is signed with
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class Fault:
     kind: FaultKind = "access_denied"
     times: int | None = None
     message: str | None = None  # the error's message (default: names the fault and call)
+    access_key: str | None = None  # requests signed with this key only
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -129,8 +133,8 @@ class Fault:
             raise ValueError("times must be >= 0 or None")
 
     def matches(self, call: Call) -> bool:
-        wanted = (self.account, self.region, self.service, self.operation)
-        got = (call.account, call.region, call.service, call.operation)
+        wanted = (self.account, self.region, self.service, self.operation, self.access_key)
+        got = (call.account, call.region, call.service, call.operation, call.access_key)
         return all(w is None or w == g for w, g in zip(wanted, got, strict=True))
 
 
@@ -244,7 +248,7 @@ def identify(
         else:
             protocol, operation = "unknown", f"{method} {split.path}"
     resolver = account_of or moto_account_of
-    return Call(resolver(access_key, lower), region, service, operation, protocol)
+    return Call(resolver(access_key, lower), region, service, operation, protocol, access_key)
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -385,6 +389,7 @@ class LatencyProxy:
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.calls_by_scope: Counter[tuple[str, str, str, str]] = Counter()  # + account, Region
         self.faults_served: Counter[FaultKind] = Counter()
+        self.keys_seen: set[str] = set()  # access keys requests were signed with
         self._faults: list[_Armed] = []
         self._lock = threading.Lock()
         self._pool: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
@@ -429,6 +434,7 @@ class LatencyProxy:
         with self._lock:
             self.calls[(call.service, call.operation)] += 1
             self.calls_by_scope[(call.account, call.region, call.service, call.operation)] += 1
+            self.keys_seen.add(call.access_key)
             for armed in self._faults:
                 if armed.remaining == 0 or not armed.fault.matches(call):
                     continue

@@ -1,28 +1,37 @@
-"""Sessions and clients for many accounts and Regions, cheap enough for thousands of clients.
+"""Clients for many accounts and Regions, cheap enough for thousands of them.
 
-One botocore data loader is shared by every session so the service models are parsed once; clients
-are cached per (account, Region, service) and are thread-safe once built. The caller's own account
-uses the caller's credentials (standard chain or ``--profile``); other accounts are reached with
-``sts:AssumeRole``. ``AWS_ENDPOINT_URL`` is honoured by botocore itself.
+One botocore session builds every client: the service models are parsed once and no account gets
+a session of its own (a session costs ~5 ms of CPU and its own copies of everything). The caller's
+own account uses the caller's credentials (standard chain or ``--profile``); every other account
+gets refreshable credentials from ``sts:AssumeRole``, fetched once and again shortly before they
+expire, so a scan longer than the role's session lasts does not fail midway. Clients are cached
+per (account, Region, service), are thread-safe once built, and ``release`` drops an account's
+when its work is done. ``AWS_ENDPOINT_URL`` is honoured by botocore itself.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import ClientError, NoRegionError
 
 from trailwarden import arns
-from trailwarden.aws import DEFAULT_ROLE_NAME, OWN
+from trailwarden.aws import DEFAULT_ROLE_NAME, DEFAULT_ROLE_SESSION_NAME, OWN
+from trailwarden.aws.breaker import CircuitBreaker
 from trailwarden.aws.errors import error_code
 from trailwarden.errors import AccessError, CredentialsError
+
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -32,22 +41,39 @@ class AccessOptions:
     role_name: str = DEFAULT_ROLE_NAME
     external_id: str | None = None
     max_attempts: int = 8  # adaptive retries: throttling clears without failing the scan
+    role_session_name: str = DEFAULT_ROLE_SESSION_NAME
+    duration_seconds: int | None = None  # None: the role's default (an hour unless changed)
     pool_size: int = 32
 
 
-class AwsAccess:
-    """Hands out clients for any (account, Region, service); thread-safe."""
+def refresh_margins(duration_seconds: int | None) -> tuple[int, int]:
+    """(advisory, mandatory) seconds before expiry at which assumed credentials are refreshed:
+    botocore's 15 and 10 minutes, but never most of a short session (at 900 s those would
+    refresh before every call)."""
+    if duration_seconds is None:
+        return 15 * 60, 10 * 60
+    return min(15 * 60, duration_seconds // 3), min(10 * 60, duration_seconds // 6)
 
-    def __init__(self, options: AccessOptions | None = None) -> None:
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AwsAccess:
+    """Hands out clients for any (account, Region, service); thread-safe. ``clock`` is the time
+    refreshable credentials are judged by (timezone-aware)."""
+
+    def __init__(self, options: AccessOptions | None = None, clock: Clock = _now) -> None:
         self.options = options or AccessOptions()
+        self._clock = clock
         self._lock = threading.Lock()
         self._account_locks: dict[str, threading.Lock] = {}
         core = botocore.session.Session(profile=self.options.profile)
-        self._loader = core.get_component("data_loader")
         self._base = boto3.Session(botocore_session=core, region_name=self.options.region)
-        self._sessions: dict[str, boto3.Session] = {}
+        self._credentials: dict[str, Credentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._caller: str | None = None
+        self.breaker = CircuitBreaker()
         self._config = Config(
             retries={"mode": "adaptive", "max_attempts": self.options.max_attempts},
             max_pool_connections=self.options.pool_size,
@@ -76,43 +102,70 @@ class AwsAccess:
             except ClientError as exc:
                 code = error_code(exc, default="error")
                 raise CredentialsError(f"AWS rejected the credentials ({code}): {exc}") from exc
-            self._sessions[self._caller] = self._base
         return self._caller
 
-    def _new_session(self, **credentials: str) -> boto3.Session:
-        core = botocore.session.Session()
-        core.register_component("data_loader", self._loader)
-        return boto3.Session(botocore_session=core, region_name=self.default_region, **credentials)
-
-    def session(self, account: str) -> boto3.Session:
-        """The caller's session for its own account; an assumed-role session for any other."""
+    def credentials(self, account: str) -> Credentials | None:
+        """The credentials calls into ``account`` are signed with: None for the caller's own
+        (the session's chain), refreshable assumed-role credentials for any other; AccessError
+        when the role cannot be assumed."""
         caller = self.caller_account()
+        if account in (OWN, caller):
+            return None
         with self._lock:
-            if account in self._sessions:
-                return self._sessions[account]
+            if account in self._credentials:
+                return self._credentials[account]
             lock = self._account_locks.setdefault(account, threading.Lock())
         with lock:  # one AssumeRole per account even when many Regions ask at once
-            if account in self._sessions:
-                return self._sessions[account]
-            # The role lives in the caller's partition (GovCloud and China have their own).
-            partition = arns.partition_for_region(self.default_region)
-            role_arn = arns.role_arn(account, self.options.role_name, partition)
-            params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "trailwarden-scan"}
-            if self.options.external_id:
-                params["ExternalId"] = self.options.external_id
+            if account in self._credentials:
+                return self._credentials[account]
+            fetch = self._assume_role(account, caller)
+            advisory, mandatory = refresh_margins(self.options.duration_seconds)
+            first = fetch()  # here: an account that cannot be reached says so now
+            credentials = RefreshableCredentials(
+                first["access_key"],
+                first["secret_key"],
+                first["token"],
+                datetime.fromisoformat(first["expiry_time"]),
+                refresh_using=fetch,
+                method="assume-role",
+                time_fetcher=self._clock,
+                advisory_timeout=advisory,
+                mandatory_timeout=mandatory,
+            )
+            with self._lock:
+                self._credentials[account] = credentials
+            return credentials
+
+    def _assume_role(self, account: str, caller: str) -> Callable[[], dict[str, str]]:
+        # The role lives in the caller's partition (GovCloud and China have their own).
+        partition = arns.partition_for_region(self.default_region)
+        role_arn = arns.role_arn(account, self.options.role_name, partition)
+        params: dict[str, Any] = {
+            "RoleArn": role_arn,
+            "RoleSessionName": self.options.role_session_name,
+        }
+        if self.options.external_id:
+            params["ExternalId"] = self.options.external_id
+        if self.options.duration_seconds is not None:
+            params["DurationSeconds"] = self.options.duration_seconds
+
+        def fetch() -> dict[str, str]:
             sts = self.client(caller, self.default_region, "sts")
             try:
                 creds = sts.assume_role(**params)["Credentials"]
             except ClientError as exc:
                 raise AccessError(f"cannot assume {role_arn}: {exc}") from exc
-            session = self._new_session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-            )
-            with self._lock:
-                self._sessions[account] = session
-            return session
+            expiry: datetime = creds["Expiration"]
+            if expiry.tzinfo is None:
+                expiry = expiry.replace(tzinfo=UTC)
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": expiry.isoformat(),  # the form botocore parses on refresh
+            }
+
+        return fetch
 
     def client(self, account: str, region: str, service: str) -> Any:
         key = (account, region, service)
@@ -120,20 +173,50 @@ class AwsAccess:
             cached = self._clients.get(key)
         if cached is not None:
             return cached
-        own = account in (OWN, self._caller)
-        session = self._base if own else self.session(account)
+        credentials = self.credentials(account)
+        # Outside the lock: a refresh due now calls AssumeRole through another client.
+        frozen = credentials.get_frozen_credentials() if credentials else None
         # Client creation is not thread-safe on a shared session: build under the lock.
         with self._lock:
             cached = self._clients.get(key)
             if cached is None:
-                cached = session.client(service, region_name=region, config=self._config)
-                endpoint = _custom_endpoint()
-                if service == "s3control" and endpoint:
-                    cached.meta.events.register(
-                        "before-sign.s3-control.*", _literal_endpoint(endpoint)
-                    )
+                cached = self._new_client(service, region, credentials, frozen)
+                self.breaker.attach(cached, account, region)
                 self._clients[key] = cached
             return cached
+
+    def _new_client(
+        self, service: str, region: str, credentials: Credentials | None, frozen: Any
+    ) -> Any:
+        if credentials is None:
+            client = self._base.client(service, region_name=region, config=self._config)
+        else:
+            # botocore takes only fixed keys here; the signer is then handed the refreshable
+            # credentials themselves, as botocore's own assume-role provider would give it, so
+            # every request is signed with keys that are current (refreshed when near expiry).
+            client = self._base.client(
+                service,
+                region_name=region,
+                config=self._config,
+                aws_access_key_id=frozen.access_key,
+                aws_secret_access_key=frozen.secret_key,
+                aws_session_token=frozen.token,
+            )
+            client._request_signer._credentials = credentials
+        endpoint = _custom_endpoint()
+        if service == "s3control" and endpoint:
+            client.meta.events.register("before-sign.s3-control.*", _literal_endpoint(endpoint))
+        return client
+
+    def release(self, account: str, region: str | None = None) -> None:
+        """Forget ``account``'s clients (in ``region`` only, if named) once the caller's work with
+        them is done: their memory goes back, and a later call simply builds them again. Its
+        credentials are kept (small, and reusable)."""
+        with self._lock:
+            for key in [k for k in self._clients if k[0] == account and region in (None, k[1])]:
+                # Dropped, not closed: a thread still holding it (the caller's STS client
+                # refreshing another account's credentials) finishes its call undisturbed.
+                del self._clients[key]
 
 
 def _custom_endpoint() -> str:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from trailwarden.aws import DEFAULT_ROLE_NAME
+from trailwarden.aws import DEFAULT_ROLE_NAME, DEFAULT_ROLE_SESSION_NAME
 from trailwarden.errors import UsageError
 
 if TYPE_CHECKING:
@@ -50,6 +50,18 @@ ExternalId = Annotated[
 MaxAttempts = Annotated[
     int,
     typer.Option("--max-attempts", help="Attempts per call (adaptive retries absorb throttling)."),
+]
+RoleSessionName = Annotated[
+    str,
+    typer.Option("--role-session-name", help="AssumeRole session name (seen in CloudTrail)."),
+]
+DurationSeconds = Annotated[
+    int | None,
+    typer.Option(
+        "--duration-seconds",
+        help="Assumed-role credential lifetime, 900-43200 s (refreshed before they expire; "
+        "default: the role's own).",
+    ),
 ]
 
 # --- what a scan reads ------------------------------------------------------------------------
@@ -266,6 +278,8 @@ class AccessArgs:
     role_name: RoleName = DEFAULT_ROLE_NAME
     external_id: ExternalId = None
     max_attempts: MaxAttempts = 8
+    role_session_name: RoleSessionName = DEFAULT_ROLE_SESSION_NAME
+    duration_seconds: DurationSeconds = None
 
     def options(self) -> AccessOptions:
         """Checked: a bad value is a one-line error."""
@@ -274,6 +288,10 @@ class AccessArgs:
         if self.max_attempts < 1:
             raise UsageError("--max-attempts must be at least 1")
         check_region(self.region)
+        if not re.fullmatch(r"[\w+=,.@-]{2,64}", self.role_session_name):
+            raise UsageError("--role-session-name: 2-64 letters, digits or +=,.@_-")
+        if self.duration_seconds is not None and not 900 <= self.duration_seconds <= 43200:
+            raise UsageError("--duration-seconds must be between 900 and 43200")
         return AccessOptions(**dataclasses.asdict(self))  # the same names, by design
 
 

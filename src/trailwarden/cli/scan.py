@@ -10,7 +10,7 @@ import typer
 
 from trailwarden.aws.session import AwsAccess
 from trailwarden.cli import app
-from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, console
+from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, console, err_console
 from trailwarden.cli.options import (
     AccessArgs,
     ScanScope,
@@ -82,7 +82,10 @@ def scan_snapshot(reach: AccessArgs, target: ScanScope) -> Snapshot:
 def collect_with_bar(access: AwsAccess, scan: ScanOptions) -> Snapshot:
     """``collect``, with the scanning bar on a terminal."""
     with progress_bar("scanning") as bar:
-        return collect(access, replace(scan, on_progress=bar))
+        snapshot = collect(access, replace(scan, on_progress=bar))
+    for line in access.breaker.opened():  # said once, not once per account and Region
+        err_console.print(f"trailwarden: note: {line}", markup=False, soft_wrap=True)
+    return snapshot
 
 
 def report(

@@ -8,6 +8,7 @@ is done each distinct trail is read once, in its home Region, by ARN.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,6 +87,8 @@ class Collector(ReadContext):
         self.accounts: dict[str, _AccountState] = {}
         self.runner = TaskGroup(options.max_workers, options.on_progress)
         self.accounts_listing = 0  # accounts whose trails are not all described yet
+        self._pending: Counter[str] = Counter()  # an account's tasks submitted, not finished
+        self._last_submitted: set[str] = set()  # accounts that will get no more tasks
 
     # -- stages --------------------------------------------------------------------------------
 
@@ -95,7 +98,9 @@ class Collector(ReadContext):
         for account, name in targets:
             self.accounts[account] = _AccountState(AccountScan(account=account, name=name))
         self.accounts_listing = len(self.accounts)
-        self.runner.run([self._account_task(account) for account, _ in targets])
+        self.runner.run(
+            [self._tracked(account, self._account_task(account)) for account, _ in targets]
+        )
         accounts = []
         for state in self.accounts.values():
             state.scan.trails = sorted(state.trails.values(), key=lambda t: t.arn)
@@ -126,7 +131,7 @@ class Collector(ReadContext):
         def task() -> None:
             state = self.accounts[account]
             try:
-                self.access.session(account)
+                self.access.credentials(account)
             except AccessError as exc:
                 self.record(account, "-", ASSUME_ROLE, exc.__cause__ or exc)
                 state.scan.reachable = False
@@ -156,7 +161,7 @@ class Collector(ReadContext):
             if not regions:
                 self._account_listed()
             for region in regions:
-                self.runner.submit(self._region_task(account, region))
+                self._submit(account, self._region_task(account, region))
 
         return task
 
@@ -188,6 +193,10 @@ class Collector(ReadContext):
                     if known is None or region == trail.home_region:
                         state.trails[trail.arn] = trail
             scan.event_data_stores = self._event_data_stores(account, region, cloudtrail)
+            # No other task of this account runs in this Region until its last Region is listed
+            # (trail reads come after): its Region's clients can go now, not at the end of the
+            # scan; the few a trail read needs again are rebuilt.
+            self.access.release(account, region)
             with self.lock:
                 self.region_scans.append(scan)
                 state.regions_left -= 1
@@ -195,9 +204,9 @@ class Collector(ReadContext):
             if last:
                 trails = list(state.trails.values())
                 for trail in trails:
-                    self.runner.submit(self._trail_task(account, trail))
+                    self._submit(account, self._trail_task(account, trail))
                 for arn, chain in log_group_needs(account, trails).items():
-                    self.runner.submit(self._log_group_task(account, arn, chain))
+                    self._submit(account, self._log_group_task(account, arn, chain))
                 self._account_listed()
 
         return task
@@ -211,7 +220,42 @@ class Collector(ReadContext):
         if done:
             for account, state in self.accounts.items():
                 if state.scan.reachable:
-                    self.runner.submit(self._central_buckets_task(account))
+                    self._submit(account, self._central_buckets_task(account))
+                self._no_more_tasks(account)
+
+    # -- an account's clients go when its last task has run ---------------------------------------
+
+    def _tracked(self, account: str, task: Callable[[], None]) -> Callable[[], None]:
+        with self.lock:
+            self._pending[account] += 1
+
+        def run() -> None:
+            try:
+                task()
+            finally:
+                with self.lock:
+                    self._pending[account] -= 1
+                self._maybe_release(account)
+
+        return run
+
+    def _submit(self, account: str, task: Callable[[], None]) -> None:
+        self.runner.submit(self._tracked(account, task))
+
+    def _no_more_tasks(self, account: str) -> None:
+        with self.lock:
+            self._last_submitted.add(account)
+        self._maybe_release(account)
+
+    def _maybe_release(self, account: str) -> None:
+        """Bounded memory: once an account has no task left to run (its central-bucket look
+        is the last), its clients are dropped rather than kept for the rest of the scan."""
+        with self.lock:
+            done = account in self._last_submitted and self._pending[account] == 0
+            if done:
+                self._last_submitted.discard(account)
+        if done:
+            self.access.release(account)
 
     def _central_buckets_task(self, account: str) -> Callable[[], None]:
         def task() -> None:
