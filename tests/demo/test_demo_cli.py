@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 
-def test_demo_fixes_the_failing_accounts_and_proves_it(cli: Any) -> None:
-    result = cli(["demo", "--output", "json"])
+def test_demo_fixes_the_failing_accounts_and_proves_it(cli: Any, tmp_path: Path) -> None:
+    out = tmp_path / "auditor"
+    result = cli(["demo", "--output", "json", "--out", str(out)])
     assert result.code == 0, result.stderr[-2000:]
     doc = json.loads(result.stdout)
+    _check_the_auditors_artefacts(cli, out, doc)
     assert doc["schema"] == "trailwarden.demo/1"
     fixed = set(doc["fixed_accounts"])
     before = [f for f in doc["before"]["findings"] if f["account"] in fixed]
@@ -39,6 +41,23 @@ def test_demo_fixes_the_failing_accounts_and_proves_it(cli: Any) -> None:
         assert (account, "CloudWatch.1") in passed_after
     assert doc["verify"]["ok"] is True
     assert doc["apply"]["ok"] is True
+
+
+def _check_the_auditors_artefacts(cli: Any, out: Path, doc: dict[str, Any]) -> None:
+    """--out: the final scan as findings.json and a self-contained report.html, and an evidence
+    pack whose manifest verifies and whose simulated digest chain validates."""
+    saved = json.loads((out / "findings.json").read_text())
+    assert saved["findings"] == doc["after"]["findings"]
+    html = (out / "report.html").read_text()
+    assert "<html" in html and "<script" not in html
+    pack = out / "evidence-pack"
+    verified = cli(["evidence", "verify", str(pack)])
+    assert verified.code == 0, verified.stdout + verified.stderr
+    (chain,) = json.loads((pack / "validation.json").read_text())["chains"]
+    assert chain["digests_valid"] == chain["digests_total"] >= 1 and chain["invalid"] == []
+    assert chain["account"] in doc["fixed_accounts"]
+    (pack / "findings.json").write_text("{}")
+    assert cli(["evidence", "verify", str(pack)]).code == 1  # a changed file is named, exit 1
 
 
 def test_demo_scan_only_prints_the_findings(cli: Any) -> None:

@@ -8,6 +8,7 @@ AWS API; the scan then reaches it exactly as it reaches AWS (boto3, the standard
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -130,6 +131,12 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every failed finding."),
     max_workers: MaxWorkers = 16,
     scan_only: bool = typer.Option(False, "--scan-only", help="Stop after the first scan."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Write the auditor's artefacts into this folder: the final scan as findings.json "
+        "and report.html, and an evidence pack of one fixed trail.",
+    ),
     keep: bool = typer.Option(
         False,
         "--keep",
@@ -164,7 +171,7 @@ def demo(
                 emit_json(findings_document(before))
             ok = True
         else:
-            ok = _fix_and_prove(org, snapshot, targets, max_workers, text, verbose)
+            ok = _fix_and_prove(org, snapshot, targets, max_workers, text, verbose, out)
         if keep:
             _keep(endpoint, org, targets, console if text else err_console)
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
@@ -192,6 +199,7 @@ def _fix_and_prove(
     max_workers: int,
     text: bool,
     verbose: bool,
+    out: Path | None = None,
 ) -> bool:
     """Plan, apply, deliver, verify and scan again; True when every fixed account passes."""
     from trailwarden.demo.delivery import fix_accounts
@@ -253,8 +261,63 @@ def _fix_and_prove(
                 "after": findings_document(after),
             }
         )
+    if out is not None and report.deliveries:
+        _write_artefacts(out, after, report, org.home_region, text)
     canary_ok = report.canary is not None and report.canary.ok
     return not still and report.verification.ok and report.apply.failed is None and canary_ok
+
+
+def _write_artefacts(
+    out: Path, after: Evaluation, report: FixReport, home: str, text: bool
+) -> None:
+    """What an auditor is handed, for the fixed organisation: the final scan as findings.json and
+    report.html, and the evidence pack of the first fixed trail over its simulated delivery. Its
+    digests are checked with the demo's own signing key: moto serves no CloudTrail public keys."""
+    from datetime import UTC, datetime, timedelta
+
+    from trailwarden import __version__
+    from trailwarden.cli.evidence import pack_files, prove_coverage
+    from trailwarden.cli.options import Filters
+    from trailwarden.cli.validate import TrailBucket
+    from trailwarden.evidence.pack import write_pack
+    from trailwarden.report.render import ReportFormat, render, write_output
+    from trailwarden.trailstore.s3 import access_clients
+
+    doc = findings_document(after)
+    pack_dir = out / "evidence-pack"
+    if pack_dir.exists():
+        raise UsageError(
+            f"--out {out}: {pack_dir.name} already exists (a pack is never overwritten)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    write_output(render(doc, ReportFormat.json), out / "findings.json")
+    write_output(render(doc, ReportFormat.html), out / "report.html")
+    delivery = report.deliveries[0]
+    trail_arn = next(a.trail_arn for a in report.plan.accounts if a.account == delivery.account)
+    clients = access_clients(AwsAccess(AccessOptions()), delivery.account)
+    # The simulated hour ends about half an hour ago; the period holds it and the hour before.
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=2)
+    coverage = prove_coverage(
+        clients,
+        TrailBucket(trail_arn=trail_arn),
+        False,
+        Filters(),
+        start,
+        end,
+        validate=True,
+        region=home,
+        history=True,
+        public_keys=[delivery.public_key] if delivery.public_key else (),
+    )
+    command = ["trailwarden", "demo", "--out", str(out)]
+    write_pack(pack_dir, pack_files(doc, coverage, clients, home), __version__, command)
+    (console if text else err_console).print(
+        f"\nAuditor's artefacts in {out}: findings.json, report.html and evidence-pack/ "
+        f"(trail {trail_arn}; check it with: trailwarden evidence verify {pack_dir})",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _keep(endpoint: str, org: DemoOrg, targets: list[str], out: Console) -> None:

@@ -8,6 +8,7 @@ import calendar
 import dataclasses
 import enum
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from trailwarden.cli.progress import files_tally
 from trailwarden.cli.tables import TableFormat, render
 from trailwarden.cli.validate import TrailBucket, parse_time, trail_scope
 from trailwarden.errors import UsageError
+from trailwarden.integrity.keys import PublicKey, load_key_file, static_key_loader
 from trailwarden.integrity.layout import Trail
 from trailwarden.trailstore.layout import fmt_display
 
@@ -136,6 +138,9 @@ def coverage_command(
         None, "--sample", min=1, help="With --validate: only N random covered hours per chain."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for --sample (repeatable runs)."),
+    public_key: list[str] = typer.Option(
+        [], "--public-key", help="[FINGERPRINT=]FILE for digests; skips ListPublicKeys."
+    ),
     explain: bool = typer.Option(
         True, "--explain/--no-explain", help="Explain gaps from the trail's own logged history."
     ),
@@ -172,6 +177,7 @@ def coverage_command(
         explain=explain,
         max_workers=max_workers,
         region=aws.region,
+        public_keys=[load_key_file(spec) for spec in public_key],
     )
     coverage.notes[:0] = notes
     for text in coverage.notes:
@@ -195,8 +201,10 @@ def prove_coverage(
     max_workers: int = 32,
     region: str | None = None,
     history: bool = False,
+    public_keys: Sequence[PublicKey] = (),
 ) -> Coverage:
-    """The coverage proof of the trail the options name (``--org``: the organisation's)."""
+    """The coverage proof of the trail the options name (``--org``: the organisation's);
+    ``public_keys`` given, digests are checked with those instead of ListPublicKeys."""
     from trailwarden.evidence import aws as evidence_aws
     from trailwarden.evidence.prove import Request, prove
     from trailwarden.integrity.cloudtrail import public_key_loader
@@ -233,7 +241,8 @@ def prove_coverage(
         explain=explain,
     )
     source = S3Source(clients, max_workers)
-    return prove(source, request, public_key_loader(clients), history=history)
+    loaders = static_key_loader(public_keys) if public_keys else public_key_loader(clients)
+    return prove(source, request, loaders, history=history)
 
 
 def show_coverage(coverage: Coverage, output: CoverageFormat, out: Path | None) -> None:
@@ -284,6 +293,9 @@ def pack_command(
         24, "--sample", min=0, help="Validate N random covered hours per chain (0: every hour)."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for --sample (repeatable runs)."),
+    public_key: list[str] = typer.Option(
+        [], "--public-key", help="[FINGERPRINT=]FILE for digests; skips ListPublicKeys."
+    ),
     max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="Calls in flight."),
     aws: AwsArgs = AwsArgs(),
 ) -> None:
@@ -313,9 +325,10 @@ def pack_command(
         max_workers=max_workers,
         region=aws.region,
         history=True,
+        public_keys=[load_key_file(spec) for spec in public_key],
     )
     coverage.notes[:0] = notes
-    files = _pack_files(doc, coverage, clients, aws.region)
+    files = pack_files(doc, coverage, clients, aws.region)
     given = {
         "--out": out,
         "--trail-arn": trail.trail_arn,
@@ -328,6 +341,7 @@ def pack_command(
         "--findings": findings,
         "--sample": sample,
         "--seed": seed,
+        "--public-key": " ".join(public_key) or None,
         "--profile": aws.profile,
         "--region": aws.region,
     }
@@ -366,7 +380,7 @@ def _json(doc: Any) -> bytes:
     return (json.dumps(doc, indent=2, default=str) + "\n").encode()
 
 
-def _pack_files(
+def pack_files(
     doc: dict[str, Any], coverage: Coverage, clients: ClientFactory, region: str | None
 ) -> dict[str, bytes]:
     from trailwarden.evidence import aws as evidence_aws

@@ -9,6 +9,7 @@ the hash actually used is returned so ``--strict`` can flag anything but SHA-256
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -139,3 +140,12 @@ def _parse_public_key(raw: bytes) -> rsa.RSAPublicKey | None:
             continue
         return key if isinstance(key, rsa.RSAPublicKey) else None
     return None
+
+
+def static_key_loader(
+    keys: Sequence[PublicKey],
+) -> Callable[[str], Callable[[datetime, datetime], list[PublicKey]]]:
+    """``loader(region)(start, end)`` that answers ``keys`` for every Region and range: digests
+    checked with keys given on the command line (``--public-key``) instead of ListPublicKeys."""
+    given = list(keys)
+    return lambda _region: lambda _start, _end: list(given)
