@@ -165,3 +165,20 @@ def test_org_covers_every_active_account(
     assert doc["trail_arn"] == ARN
     chains = {c["account"]: c["covered_hours"] for c in doc["chains"]}
     assert chains == {ACCOUNT: 24, member_id: 0}  # the member never delivered: all gap
+
+
+def test_public_key_files_stand_in_for_list_public_keys(
+    trail_bucket: TrailBucket, signing_key: FixtureKey, cli: Any, tmp_path: Any
+) -> None:
+    """A key CloudTrail's ListPublicKeys does not know validates only when given as a file."""
+    trail_bucket.deliver([ACCOUNT], ["us-east-1"], 3, signing_key, logs_per_hour=1)
+    window = ["--start-time", "2025-06-01T00:00:00Z", "--end-time", "2025-06-01T03:00:00Z"]
+    base = ["evidence", "coverage", "--trail-arn", ARN, *window, "--validate", "-o", "json"]
+    unknown = cli(base)
+    assert unknown.code == 2 and "No public keys found" in unknown.stderr  # none listed
+    key_file = tmp_path / "key.pem"
+    key_file.write_bytes(signing_key.pem())
+    given = cli([*base, "--public-key", str(key_file)])
+    assert given.code == 0, given.stderr
+    (chain,) = json.loads(given.stdout)["chains"]
+    assert (chain["validation"]["digests_valid"], chain["validation"]["invalid"]) == (3, [])
