@@ -97,3 +97,17 @@ def test_an_error_leaves_an_existing_report_untouched(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["s.json", "findings.json", "report.csv", "bad.yaml"]
     )
+
+
+def test_piped_text_report_has_no_borders_and_whole_rows(tmp_path: Path, cli: Any) -> None:
+    """Piped (as the in-process CLI's stdout is), the report's tables are tab-separated rows:
+    one line each, every value whole, no box drawing for grep to trip on."""
+    snap = tmp_path / "two.json"
+    save_snapshot(make_snapshot([make_trail("a"), make_trail("b")]), snap)
+    res = cli(["scan", "--from-snapshot", str(snap), "--compliance", "cis-1.4"])
+    assert "# Health signals (not graded by Security Hub)" in res.stdout, res.stdout
+    assert "# CIS" in res.stdout
+    assert not set("│┃┏┗━─") & set(res.stdout)
+    rows = [line.split("\t") for line in res.stdout.splitlines() if line.count("\t") == 3]
+    assert rows[0] == ["severity", "account", "region", "signal"]
+    assert any("billed" in row[3] for row in rows[1:])

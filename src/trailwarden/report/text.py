@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -12,7 +13,7 @@ from rich.table import Table
 from trailwarden.controls import Evaluation, Finding, Status
 from trailwarden.controls.grouping import group_failures
 from trailwarden.report.common import effective_status, finding_uid, severity_rank
-from trailwarden.terminal import plain, styled
+from trailwarden.terminal import piped, plain, styled
 
 _STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan"}
 _STATUS_STYLE = {"FAILED": "red", "PASSED": "green", "SUPPRESSED": "magenta"}
@@ -82,13 +83,12 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
                 for f in g.findings:
                     console.print(f"      {f.control} {f.region} {f.reason}", markup=False)
     if evaluation.signals:
-        table = Table(title="Health signals (not graded by Security Hub)", title_justify="left")
-        for col in ("severity", "account", "region", "signal"):
-            table.add_column(col)
-        for s in evaluation.signals:
-            table.add_row(*map(plain, (s.severity.value, s.account, s.region, s.message)))
-        console.print()
-        console.print(table)
+        _table(
+            console,
+            "Health signals (not graded by Security Hub)",
+            ("severity", "account", "region", "signal"),
+            [(s.severity.value, s.account, s.region, s.message) for s in evaluation.signals],
+        )
     if snap.errors:
         console.print(
             styled(
@@ -121,18 +121,18 @@ def render_text_extras(doc: dict[str, Any], console: Console) -> None:
     """What a document adds to the terminal report: the framework view and the suppressions."""
     fw = doc.get("framework")
     if fw:
-        table = Table(title=plain(f"{fw['title']}: status per requirement"), title_justify="left")
-        for col in ("requirement", "status", "controls", "findings", "title"):
-            table.add_column(col)
-        for r in fw["requirements"]:
-            counts = ", ".join(f"{n} {s}" for s, n in r["counts"].items())
-            style = _STATUS_STYLE.get(r["status"], "yellow")
-            table.add_row(
-                plain(r["id"]), styled(f"[{style}]{{}}[/{style}]", r["status"]),
-                plain(", ".join(r["controls"])), plain(counts), plain(r["title"]),
-            )  # fmt: skip
-        console.print()
-        console.print(table)
+        rows = [
+            (r["id"], r["status"], ", ".join(r["controls"]),
+             ", ".join(f"{n} {s}" for s, n in r["counts"].items()), r["title"])
+            for r in fw["requirements"]
+        ]  # fmt: skip
+        _table(
+            console,
+            f"{fw['title']}: status per requirement",
+            ("requirement", "status", "controls", "findings", "title"),
+            rows,
+            styles={1: lambda status: _STATUS_STYLE.get(status, "yellow")},
+        )
     s = doc.get("suppressions")
     if not s:
         return
@@ -190,3 +190,34 @@ def render_text_document(doc: dict[str, Any], console: Console) -> None:
     render_text_extras(doc, console)
     for e in doc.get("errors", [])[:10]:
         console.print(f"  error: {e['account']} {e['region']} {e['operation']}", markup=False)
+
+
+def _table(
+    console: Console,
+    title: str,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    styles: dict[int, Callable[[str], str]] | None = None,
+) -> None:
+    """A titled table: bordered on a terminal; piped, tab-separated rows with every value whole
+    (the same policy as the logs tables), so grep and cut see one row a line."""
+    console.print()
+    if piped():
+        lines = [f"# {title}", "\t".join(columns)]
+        lines += ["\t".join(" ".join(str(v).split()) for v in row) for row in rows]
+        # Written to the stream itself: rich would expand the tabs into spaces.
+        console.file.write("\n".join(lines) + "\n")
+        console.file.flush()
+        return
+    table = Table(title=plain(title), title_justify="left")
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        cells = [
+            styled(f"[{styles[i](v)}]{{}}[/{styles[i](v)}]", v)
+            if styles and i in styles
+            else plain(v)
+            for i, v in enumerate(row)
+        ]
+        table.add_row(*cells)
+    console.print(table)
