@@ -83,6 +83,18 @@ MATRIX: list[tuple[str, list[str], str]] = [
     ("scope", ["logs", "who", "--resource", "r", "--db", "{db}", "--region", "x"], "Region"),
     ("scope", ["logs", "hunt", "--db", "{db}", "--accounts", "1"], "12-digit"),
     ("scope", ["alarms", "replay", "--source", "{logs}", "--region", "x"], "not an AWS Region"),
+    # the commands added beside issue 15 (evidence, Security Hub, config, report)
+    ("scope", ["evidence", "coverage", "--trail-arn", "xyz", *WINDOW], "Invalid trail ARN"),
+    ("scope", ["evidence", "coverage", "--bucket", "b", "--start-time", "2999-01-01"], "future"),
+    (
+        "input",
+        ["evidence", "coverage", "--bucket", "b", "--public-key", "{nowhere}", *WINDOW],
+        "cannot read public key",
+    ),
+    ("output", ["evidence", "pack", "--out", "{logs}", "--bucket", "b", *WINDOW], "already exists"),
+    ("input", ["evidence", "verify", "{nowhere}"], "not a folder"),
+    ("scope", ["securityhub", "diff", "--region", "mars-1"], "not an AWS Region"),
+    ("input", ["config", "show", "scan", "--config", "{file}"], "cannot read config file"),
     # item 14: misleading messages
     ("message", ["filter", "test", "{ $.a = 1 }", "--events", "/dev/zero"], "not a file"),
     ("message", ["demo", "--max-workers", "0"], "--max-workers"),

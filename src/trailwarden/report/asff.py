@@ -38,7 +38,7 @@ def _partition(region: str) -> str:
 
 
 def asff_findings(doc: dict[str, Any], default_region: str = "us-east-1") -> list[dict[str, Any]]:
-    """The ASFF findings of a findings/1 document. A finding without a Region (an unreachable
+    """The ASFF findings of a findings document. A finding without a Region (an unreachable
     account's) is filed under the report's first Region, else ``default_region``."""
     fallback = (doc.get("regions") or [default_region])[0]
     now = doc.get("generated_at") or doc.get("snapshot_generated_at")

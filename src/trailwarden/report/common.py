@@ -1,7 +1,8 @@
 """What every renderer shares: a finding's stable identity, its effective status, control titles.
 
-Renderers read findings as the ``trailwarden.findings/1`` dictionaries, never the typed findings,
-so a report can be rendered again from a saved file; a status they do not know passes through.
+Renderers read findings as the ``trailwarden.findings/2`` dictionaries (a /1 file reads the
+same), never the typed findings, so a report can be rendered again from a saved file; a status
+they do not know passes through.
 """
 
 from __future__ import annotations

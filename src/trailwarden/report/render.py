@@ -1,4 +1,4 @@
-"""Every way a findings/1 document can be written, and the one place that writes it.
+"""Every way a findings document can be written, and the one place that writes it.
 
 ``scan --output X`` and ``report FILE.json --output X`` both come here, so a saved scan renders
 exactly as a live one. ``text`` is drawn by the terminal report and is not a renderer here.

@@ -41,7 +41,7 @@ def render_csv(doc: dict[str, Any]) -> str:
 
 
 def render_jsonl(doc: dict[str, Any]) -> str:
-    """One finding per line, each exactly as findings/1 writes it."""
+    """One finding per line, each exactly as the findings document writes it."""
     return "".join(json.dumps(f, separators=(",", ":")) + "\n" for f in doc["findings"])
 
 
