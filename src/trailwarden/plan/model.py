@@ -59,6 +59,52 @@ class AccountPlan(_Model):
     cost: CostEstimate | None = None
 
 
+class DuplicateTrail(_Model):
+    """A member's own trail that copies the organisation trail's management events."""
+
+    account: str
+    trail_arn: str
+    retire: bool  # True: a StopLogging step is planned (only with --retire-duplicate-trails)
+    reason: str  # why it is a duplicate, or why it is kept (data events, another destination)
+    usd_per_month: float = 0.0  # the billed second copy (docs/aws-facts/cost.md)
+
+
+class Guardrail(_Model):
+    """The service control policy that protects the organisation trail, its bucket and key."""
+
+    policy_name: str
+    document: dict[str, Any]
+    targets: list[str]  # root or OU ids it is attached to
+    approved_roles: list[str]  # aws:PrincipalArn patterns the policy exempts
+    refused: str | None = None  # one line: why the plan does not attach it (self-lockout)
+
+
+class Drift(_Model):
+    """How weakening the trail is noticed: Config rules and an EventBridge rule."""
+
+    conformance_pack: str
+    config_rules: list[str]
+    accounts_without_recorder: list[str] = Field(default_factory=list)
+    event_rule: str
+    event_pattern: dict[str, Any]
+    topic_arn: str | None = None
+
+
+class OrgPlan(_Model):
+    """The organisation part of a plan (``plan --org-trail``); its steps are in ``Plan.steps``."""
+
+    org_id: str
+    management_account: str
+    trail_arn: str
+    home_region: str
+    bucket: str
+    log_archive_account: str | None = None  # None: bucket and key in the management account
+    prerequisites: list[str] = Field(default_factory=list)  # one line each, with its fix
+    duplicates: list[DuplicateTrail] = Field(default_factory=list)
+    guardrail: Guardrail | None = None
+    drift: Drift | None = None
+
+
 class Plan(_Model):
     schema_: Literal["trailwarden.plan/1"] = Field(PLAN_SCHEMA, alias="schema")
     generated_at: datetime
@@ -67,6 +113,7 @@ class Plan(_Model):
     steps: list[Step] = Field(default_factory=list)
     cost_usd_per_month: float = 0.0
     api_calls: dict[str, dict[str, int]] = Field(default_factory=dict)  # account -> stage -> n
+    organization: OrgPlan | None = None  # plan --org-trail
 
     def account(self, account: str) -> AccountPlan | None:
         return next((a for a in self.accounts if a.account == account), None)

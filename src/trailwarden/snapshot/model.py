@@ -167,6 +167,53 @@ class LogGroup(_Model):
     topics: list[Topic] | None = None
 
 
+class OrgAccount(_Model):
+    """One account of the organisation as ListAccounts shows it."""
+
+    id: str
+    name: str = ""
+    status: str = "ACTIVE"
+    joined: datetime | None = None
+
+
+class ServiceControlPolicy(_Model):
+    """An SCP the organisation holds, with where it is attached (``None``: could not read)."""
+
+    id: str
+    name: str
+    arn: str = ""
+    document: dict[str, Any] | None = None
+    targets: list[str] | None = None  # root, OU and account ids it is attached to
+
+
+class Organization(_Model):
+    """The organisation as seen from the account the scan ran in (``scan --org``).
+
+    Read only when the caller is the management or a delegated-administrator account; every
+    ``None`` means "could not be read" and the matching error is in ``errors``.
+    """
+
+    id: str
+    arn: str = ""
+    feature_set: str = ""  # "ALL" or "CONSOLIDATED_BILLING"
+    management_account_id: str
+    caller_account_id: str
+    caller_arn: str = ""  # GetCallerIdentity's Arn (an assumed-role session ARN for roles)
+    root_ids: list[str] = Field(default_factory=list)
+    scp_enabled: bool | None = None  # SERVICE_CONTROL_POLICY enabled on the root
+    service_access: list[str] | None = None  # service principals with trusted access
+    cloudtrail_delegated_admins: list[str] | None = None
+    accounts: list[OrgAccount] = Field(default_factory=list)
+    policies: list[ServiceControlPolicy] | None = None
+    # Accounts with a Config recorder, per Region scanned (rules do nothing without one).
+    config_recorders: dict[str, list[str]] | None = None  # account -> Regions recording
+    errors: list[ApiError] = Field(default_factory=list)
+
+    @property
+    def caller_is_management(self) -> bool:
+        return self.caller_account_id == self.management_account_id
+
+
 class AccountScan(_Model):
     account: str
     name: str = ""
@@ -186,6 +233,7 @@ class Snapshot(_Model):
     accounts: list[AccountScan] = Field(default_factory=list)
     regions: list[RegionScan] = Field(default_factory=list)
     errors: list[ApiError] = Field(default_factory=list)
+    organization: Organization | None = None  # with ``scan --org`` from the management side
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

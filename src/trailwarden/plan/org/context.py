@@ -1,0 +1,50 @@
+"""What the parts of an organisation plan share: the trail they protect and the options.
+
+``build`` (the organisation trail, prerequisites, migration) fills an ``OrgTarget`` once; the
+guardrail (``guardrail.plan_guardrail``) and drift (``drift.plan_drift``) parts read it and return
+their section of ``OrgPlan`` with their steps. Step ids are ``ACCOUNT:PART-NN`` (``scp-01``,
+``drift-01``), unique in the plan and stable for apply's journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trailwarden.snapshot.model import Organization
+
+
+@dataclass(frozen=True)
+class OrgTarget:
+    """The organisation trail and the resources it writes to, as the plan will leave them."""
+
+    org: Organization
+    management_account: str
+    home_region: str
+    trail_name: str
+    trail_arn: str
+    bucket: str
+    bucket_account: str  # the log-archive account, or the management account
+    bucket_region: str
+    # The key's ARN, or a ``${kms-alias:REGION:ALIAS}`` placeholder when the plan creates it;
+    # None: the trail is not encrypted with a customer managed key.
+    kms_key: str | None
+    kms_key_account: str
+    topic_arn: str | None  # the alarm topic in the management account's home Region
+    accounts: tuple[str, ...]  # every ACTIVE account, the management account included
+    # The principals apply and verify will act as: the caller's, and the role assumed in each
+    # other account (arn:PARTITION:iam::ACCOUNT:role/ROLE_NAME). The guardrail must not deny them.
+    runner_principals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GuardrailOptions:
+    enabled: bool = True
+    approved_roles: tuple[
+        str, ...
+    ] = ()  # aws:PrincipalArn patterns (ArnLike), e.g. arn:aws:iam::*:role/X
+    target_ous: tuple[str, ...] = ()  # empty: attach to the organisation's root
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    enabled: bool = True
