@@ -91,11 +91,11 @@ def simulate_delivery(
         records_per_log=5,
     )
     report.log_events = _put_events(access, account, now)
-    _delivered(b.trail_arn, now)
+    mark_delivered(b.trail_arn, now)
     return report
 
 
-def _delivered(trail_arn: str, now: datetime) -> None:
+def mark_delivered(trail_arn: str, now: datetime) -> None:
     """GetTrailStatus after a good delivery: fresh times, no error (an old seeded one clears)."""
     from trailwarden.demo.motogaps import seed_trail_status
 
