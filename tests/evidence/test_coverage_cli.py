@@ -93,6 +93,13 @@ def test_table_and_csv(
         ("eu-west-1", "24", "0"),
         ("us-east-1", "24", "0"),
     ]
+    res = cli(["evidence", "coverage", "--trail-arn", ARN, *DAY, "-o", "jsonl"])
+    assert res.code == 0, res.stderr
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [(r["region"], r["covered_hours"]) for r in lines] == [
+        ("eu-west-1", 24),
+        ("us-east-1", 24),
+    ]
     res = cli(["evidence", "coverage", "--trail-arn", ARN, *DAY, "--no-explain"])
     assert (
         res.code == 0 and "48/48 hours covered in 2 account x Region chains, 0 gaps" in res.stdout

@@ -129,3 +129,10 @@ def test_scan_imports_and_diff_reads_back(proxy: LatencyProxy, cli: Any, tmp_pat
         "2025-03-01T00:00:00Z",
     )
     assert proxy.calls[GET_FINDINGS_CALL] >= 1
+    res = cli(
+        ["securityhub", "diff", "--findings", str(saved), "--securityhub-regions", "us-east-1",
+         "-o", "jsonl"]
+    )  # fmt: skip
+    assert res.code == 1, res.stderr
+    (line,) = res.stdout.splitlines()
+    assert json.loads(line)["securityhub_regions"] == "us-east-1"  # row form, whole values

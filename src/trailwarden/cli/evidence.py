@@ -77,6 +77,7 @@ def download_command(
 class CoverageFormat(enum.StrEnum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
     csv = "csv"
 
 
@@ -145,7 +146,7 @@ def coverage_command(
         True, "--explain/--no-explain", help="Explain gaps from the trail's own logged history."
     ),
     output: CoverageFormat = typer.Option(
-        CoverageFormat.table, "--output", "-o", help="table, json or csv."
+        CoverageFormat.table, "--output", "-o", help="table, json, jsonl (one row a line) or csv."
     ),
     out: Path | None = typer.Option(None, "--out", help="Write the document here."),
     max_workers: int = typer.Option(32, "--max-workers", min=1, max=512, help="Calls in flight."),
@@ -249,8 +250,8 @@ def show_coverage(coverage: Coverage, output: CoverageFormat, out: Path | None) 
     if output == CoverageFormat.json:
         emit_json(coverage.to_json(), out)
         return
-    if output == CoverageFormat.csv:
-        render(coverage.rows(), TableFormat.csv, out=out)
+    if output in (CoverageFormat.csv, CoverageFormat.jsonl):
+        render(coverage.rows(), TableFormat(output.value), out=out)
         return
     if out is not None:
         emit_json(coverage.to_json(), out)

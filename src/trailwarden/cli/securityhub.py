@@ -48,6 +48,7 @@ def send_findings(doc: dict[str, Any], access: AwsAccess) -> int:
 class DiffFormat(enum.StrEnum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
     csv = "csv"
 
 
@@ -65,7 +66,7 @@ def diff_command(
         help="Regions whose Security Hub to read (default: the scan's Regions).",
     ),
     output: DiffFormat = typer.Option(
-        DiffFormat.table, "--output", "-o", help="table, json or csv."
+        DiffFormat.table, "--output", "-o", help="table, json, jsonl (one row a line) or csv."
     ),
     out: Path | None = typer.Option(None, "--out", help="Write the rows here."),
 ) -> None:
@@ -108,6 +109,6 @@ def diff_command(
             }
             for r in rows
         ]
-        if rows or output == DiffFormat.csv:
+        if rows or output in (DiffFormat.csv, DiffFormat.jsonl):
             render(shown, TableFormat(output.value), title="Security Hub vs live scan", out=out)
     raise typer.Exit(EXIT_FINDINGS if rows else EXIT_OK)
