@@ -77,6 +77,9 @@ class Guardrail(_Model):
     targets: list[str]  # root or OU ids it is attached to
     approved_roles: list[str]  # aws:PrincipalArn patterns the policy exempts
     refused: str | None = None  # one line: why the plan does not attach it (self-lockout)
+    # One line each: what the plan noticed but does not refuse (an approved-role pattern that
+    # matches none of the principals trailwarden runs as).
+    notes: list[str] = Field(default_factory=list)
 
 
 class Drift(_Model):
