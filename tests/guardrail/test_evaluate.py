@@ -4,7 +4,9 @@ Sources (docs/aws-facts/scp.md): IAM condition operators
 <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html>,
 SCP evaluation <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html>,
 SCP syntax <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html>,
-SCP examples <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples.html>.
+SCP examples <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples.html>,
+Action element <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>,
+Resource element <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html>.
 """
 
 from __future__ import annotations
@@ -76,6 +78,22 @@ SAMPLE = deny(
         (deny(Action="*", Resource=TRAIL.upper()), {}, Decision.ALLOWED),
         (deny(Action="*", Resource="arn:aws:cloudtrail:*:*:trail/*"), {}, Decision.DENIED),
         (deny(Action="*", Resource=None, NotResource=TRAIL), {}, Decision.ALLOWED),
+        # Resource wildcards stay in their segment unless the "*" ends it (Resource element page).
+        (
+            deny(Action="*", Resource="arn:aws:logs:us-east-1:1:log-group:a*b"),
+            {"resource": "arn:aws:logs:us-east-1:1:log-group:a:x:b"},
+            Decision.ALLOWED,
+        ),
+        (
+            deny(Action="*", Resource="arn:aws:logs:us-east-1:1:log-group:a*"),
+            {"resource": "arn:aws:logs:us-east-1:1:log-group:a:x:b"},
+            Decision.DENIED,
+        ),
+        (
+            deny(Action="*", Resource="arn:aws:cloudtrail:us-east-?:*:trail/org"),
+            {},
+            Decision.DENIED,
+        ),
         # "If the key ... is not present in the request context, the values do not match":
         # a positive operator fails, a negated one (StringNotLike, ArnNotLike) holds.
         (

@@ -2,10 +2,11 @@
 
 The elements SCPs use are decided the way the IAM User Guide describes them
 (docs/aws-facts/scp.md#evaluation): ``Action``/``NotAction`` (wildcards ``*`` ``?``,
-case-insensitive), ``Resource``/``NotResource`` (the same wildcards, case-sensitive), and
-``Condition`` with the String, Arn, Bool and Null operators and their ``...IfExists`` forms
-(blocks and keys ANDed, a key's values ORed, a negated operator true when no value matches,
-a key missing from the request false for a positive operator and true for a negated one).
+case-insensitive), ``Resource``/``NotResource`` (the same wildcards within an ARN segment,
+case-sensitive), and ``Condition`` with the String, Arn, Bool and Null operators and their
+``...IfExists`` forms (blocks and keys ANDed, a key's values ORed, a negated operator true
+when no value matches, a key missing from the request false for a positive operator and true
+for a negated one).
 For SCPs (docs/aws-facts/scp.md#scp-evaluation): an explicit ``Deny`` anywhere on the path
 root -> OU -> account wins; otherwise every level must have an ``Allow`` that matches (the
 ``FullAWSAccess`` policy unless someone replaced it); the management account and
@@ -106,6 +107,19 @@ def _no_variables(value: str) -> str:
 
 def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     return _glob(_no_variables(pattern), ignore_case=ignore_case).fullmatch(value) is not None
+
+
+def resource_match(pattern: str, arn: str) -> bool:
+    """The Resource element: wildcards stay within a colon-delimited segment, except a ``*``
+    that ends a segment, which may run across colons (IAM User Guide, Resource element)."""
+    body = []
+    for i, ch in enumerate(_no_variables(pattern)):
+        if ch == "*":
+            ends = i + 1 == len(pattern) or pattern[i + 1] == ":"
+            body.append(".*" if ends else "[^:]*")
+        else:
+            body.append("[^:]" if ch == "?" else re.escape(ch))
+    return re.fullmatch("".join(body), arn, re.DOTALL) is not None
 
 
 def arn_like(pattern: str, arn: str) -> bool:
@@ -236,7 +250,7 @@ def statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
     if hit != (element == "Action"):
         return False
     element = "Resource" if "Resource" in statement else "NotResource"
-    hit = any(glob_match(p, request.resource) for p in _strings(statement[element], element))
+    hit = any(resource_match(p, request.resource) for p in _strings(statement[element], element))
     if hit != (element == "Resource"):
         return False
     return conditions_hold(statement.get("Condition"), request)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from trailwarden.arns import arn_account, arn_partition, arn_parts
+from trailwarden.arns import arn_account, arn_parts
 from trailwarden.errors import UsageError
 from trailwarden.plan.model import Action, Guardrail, Step
 from trailwarden.plan.org.context import GuardrailOptions, OrgTarget
@@ -84,6 +84,12 @@ def runner_actions() -> list[str]:
     return list(found)
 
 
+def _any_account(principal: str) -> str:
+    """The principal's ARN with its account as ``*``: the same role in every account."""
+    parts = arn_parts(principal)
+    return ":".join([*parts[:4], "*", *parts[5:]]) if len(parts) == 6 else principal
+
+
 def _principals(target: OrgTarget) -> list[str]:
     caller = [target.org.caller_arn] if target.org.caller_arn else []
     return list(dict.fromkeys(role_arn_of(p) for p in [*caller, *target.runner_principals]))
@@ -122,8 +128,7 @@ def _lockout(
             verdict = evaluate_scps(path, Request(principal, action, resource))
             if verdict.decision is Decision.ALLOWED:
                 continue
-            name = principal.rsplit("/", 1)[-1]
-            fix = f"arn:{arn_partition(principal)}:iam::*:role/{name}"
+            fix = _any_account(principal)
             what = "would deny" if verdict.decision is Decision.DENIED else "may deny"
             return (
                 f"guardrail not attached: it {what} {principal} {action} on {resource}"
