@@ -163,3 +163,42 @@ def test_every_recorded_guardrail_call_is_in_the_apply_policy(organisation: dict
     needed = {a for service, op in recorded for a in iam_actions(service, op)}
     needed |= {"organizations:TagResource"}  # Tags on CreatePolicy
     assert needed - allowed() == set()
+
+
+def test_simulated_drift_the_attached_guardrail_denies_stopping_the_org_trail(
+    organisation: dict[str, Any],
+) -> None:
+    """moto accepts any call an SCP denies; the decision AWS would take is computed from the
+    policies attached on the member's path, read back (docs/aws-facts/scp.md#simulated)."""
+    from trailwarden.aws.scps import attached_scps
+    from trailwarden.policies.evaluate import Decision, NamedPolicy, explain_scp_decision
+
+    orgs, mgmt = organisation["client"], organisation["mgmt"]
+    plan = guardrail_plan(organisation, organisation["ou"])
+    assert apply(plan).failed is None
+    member = orgs.create_account(Email="new@example.com", AccountName="new")
+    member_id = member["CreateAccountStatus"]["AccountId"]
+    orgs.move_account(
+        AccountId=member_id,
+        SourceParentId=organisation["root"],
+        DestinationParentId=organisation["ou"],
+    )
+    path = [[NamedPolicy(n, d) for n, d in level] for level in attached_scps(orgs, member_id)]
+    assert [[p.name for p in level] for level in path] == [
+        ["FullAWSAccess"],
+        ["FullAWSAccess", NAME],
+        ["FullAWSAccess"],
+    ]
+    trail = f"arn:aws:cloudtrail:us-east-1:{mgmt}:trail/org-trail"
+
+    def decide(principal: str, action: str = "cloudtrail:StopLogging") -> Any:
+        return explain_scp_decision(path, principal, action, trail, management_account=mgmt)
+
+    stop = decide(f"arn:aws:iam::{member_id}:role/Admin")
+    assert stop.decision is Decision.DENIED
+    assert (stop.policy, stop.level, stop.statement_id) == (NAME, 1, "ProtectOrgTrail")
+    assert decide(f"arn:aws:iam::{member_id}:role/TrailwardenApply").decision is Decision.ALLOWED
+    assert decide(f"arn:aws:iam::{member_id}:role/Admin", "cloudtrail:StartLogging").decision is (
+        Decision.ALLOWED
+    )
+    assert decide(f"arn:aws:iam::{mgmt}:role/Admin").decision is Decision.ALLOWED
