@@ -34,8 +34,10 @@ def _scp_enabled(ctx: AccountContext, step: Step) -> State:
     for root in (r for page in pages for r in page.get("Roots", [])):
         if root.get("Id") == step.params["RootId"]:
             types = root.get("PolicyTypes") or []
+            # PENDING_ENABLE: enabled a moment ago; enabling again would fail, not help.
             on = any(
-                t.get("Type") == step.params["PolicyType"] and t.get("Status") == "ENABLED"
+                t.get("Type") == step.params["PolicyType"]
+                and t.get("Status") in ("ENABLED", "PENDING_ENABLE")
                 for t in types
             )
             return State.OK if on else State.MISSING

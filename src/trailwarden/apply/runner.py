@@ -58,7 +58,7 @@ NOT_FOUND = frozenset(
     }
 )
 # Operations that make a new thing when the check finds it missing (the rest change a setting).
-CREATES = ("Create", "PutMetric", "Subscribe", "PutRolePolicy")
+CREATES = ("Create", "PutMetric", "Subscribe", "PutRolePolicy", "Attach")
 STEP_ERRORS = (ClientError, BotoCoreError, RuntimeError, UnresolvedReference)
 
 
