@@ -78,7 +78,7 @@ ALARM_TOPIC = PolicyStatement("Step6AlarmTopic")
 METRIC_FILTERS_AND_ALARMS = PolicyStatement("Step6MetricFiltersAndAlarms")
 # The organisation's guardrail SCP (docs/aws-facts/scp.md): created, updated only when it is ours,
 # attached; run from the management account.
-ORGANIZATION_GUARDRAIL = PolicyStatement("OrgGuardrailServiceControlPolicy")
+ORGANIZATION_GUARDRAIL = PolicyStatement("Step7OrgGuardrailScp")
 APPLY_STATEMENTS = (
     IDENTITY,
     LOG_BUCKETS,
