@@ -163,3 +163,9 @@ def test_runner_actions_come_from_the_declared_grants() -> None:
 def test_role_sessions_count_as_their_role() -> None:
     assert role_arn_of("arn:aws:sts::1:assumed-role/Apply/session") == "arn:aws:iam::1:role/Apply"
     assert role_arn_of("arn:aws:iam::1:user/alice") == "arn:aws:iam::1:user/alice"
+
+
+def test_a_pattern_approving_every_role_is_a_note() -> None:
+    guardrail, steps = plan_guardrail(target(), options("arn:aws:iam::*:role/*"))
+    assert steps and guardrail.refused is None
+    assert [n for n in guardrail.notes if "exempts every role" in n]

@@ -138,9 +138,17 @@ def _lockout(
     return None
 
 
-def _unmatched_patterns(target: OrgTarget, options: GuardrailOptions) -> list[str]:
+def _pattern_notes(target: OrgTarget, options: GuardrailOptions) -> list[str]:
     principals = _principals(target)
-    return [
+    # A role name nobody would pick: a pattern matching it exempts every role of every account.
+    anyone = f"arn:{arn_parts(target.trail_arn)[1]}:iam::000000000000:role/x-any-role-x"
+    broad = [
+        f"--approved-role {pattern} exempts every role: the guardrail then stops nobody but"
+        " IAM users and the root user; name the roles that may change the trail"
+        for pattern in options.approved_roles
+        if arn_like(pattern, anyone)
+    ]
+    return broad + [
         f"--approved-role {pattern} matches none of the principals trailwarden runs as"
         f" ({', '.join(principals) or 'none known'}): check it names the role you mean,"
         " a pattern that matches nobody exempts nobody"
@@ -187,7 +195,7 @@ def plan_guardrail(target: OrgTarget, options: GuardrailOptions) -> tuple[Guardr
         document=document,
         targets=targets,
         approved_roles=list(options.approved_roles),
-        notes=_unmatched_patterns(target, options),
+        notes=_pattern_notes(target, options),
     )
     if not options.enabled:
         return guardrail.model_copy(update={"targets": []}), []
