@@ -22,6 +22,8 @@ from trailwarden.policies.permissions import IDENTITY, Grant, grant
 
 T = TypeVar("T")
 _REF = re.compile(r"^\$\{kms-alias:([a-z0-9-]+):(alias/[\w/-]+)\}$")
+# ${scp:NAME}: the id of the service control policy named NAME (the plan cannot know it).
+_SCP_REF = re.compile(r"^\$\{scp:([\w+=,.@ -]+)\}$")
 
 
 class CountingAccess(AwsAccess):
@@ -66,7 +68,7 @@ class CountingAccess(AwsAccess):
 
 
 class UnresolvedReference(Exception):
-    """A ``${kms-alias:...}`` placeholder whose key does not exist (yet)."""
+    """A ``${kms-alias:...}`` or ``${scp:...}`` placeholder whose thing does not exist (yet)."""
 
 
 @dataclass
@@ -118,7 +120,24 @@ class AccountContext:
             match = _REF.match(value)
             if match:
                 return self.key_arn(match.group(1), match.group(2))
+            match = _SCP_REF.match(value)
+            if match:
+                return self.scp_id(match.group(1))
         return value
+
+    def scp_id(self, name: str) -> str:
+        """The id of the SCP named ``name`` (ListPolicies, memoised until ``forget("scp")``)."""
+
+        def lookup() -> dict[str, str]:
+            # Organizations is global: any Region of the partition reaches its one endpoint.
+            orgs = self.client(self.access.default_region, "organizations")
+            pages = orgs.get_paginator("list_policies").paginate(Filter="SERVICE_CONTROL_POLICY")
+            return {p["Name"]: p["Id"] for page in pages for p in page.get("Policies", [])}
+
+        found = self.memo(("scp",), lookup).get(name)
+        if found is None:
+            raise UnresolvedReference(f"no service control policy is named {name} yet")
+        return found
 
     def concrete_key(self, key: str, default_region: str) -> str:
         """A key ARN for a key given by alias (name or ARN): what GetKeyPolicy and GetTrail use."""

@@ -26,7 +26,10 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwarden import outfile
-from trailwarden.apply import trail_ops  # noqa: F401  (registers the trail handlers)
+from trailwarden.apply import (
+    org_guardrail_ops,  # noqa: F401  (registers the SCP handlers)
+    trail_ops,  # noqa: F401  (registers the trail handlers)
+)
 from trailwarden.apply.context import AccountContext, CountingAccess, Facts, UnresolvedReference
 from trailwarden.apply.operations import HANDLERS, State
 from trailwarden.aws.errors import error_code
@@ -55,7 +58,7 @@ NOT_FOUND = frozenset(
     }
 )
 # Operations that make a new thing when the check finds it missing (the rest change a setting).
-CREATES = ("Create", "PutMetric", "Subscribe", "PutRolePolicy")
+CREATES = ("Create", "PutMetric", "Subscribe", "PutRolePolicy", "Attach")
 STEP_ERRORS = (ClientError, BotoCoreError, RuntimeError, UnresolvedReference)
 
 

@@ -3,11 +3,13 @@
 A plan is data: per account the baseline it was built from and an ordered list of steps, each one
 AWS call with its parameters, why it is there (controls it clears) and whether it creates, updates
 or leaves something alone. Policy steps never carry a whole document: they name the statements to
-merge into whatever policy is live when ``apply`` runs (read-modify-write).
+merge into whatever policy is live when ``apply`` runs (read-modify-write); the one exception is
+the guardrail SCP, a whole document trailwarden owns (``CreatePolicy``/``UpdatePolicy``).
 
-Two kinds of value in ``params`` are not literal API parameters, both resolved by ``apply``:
+Some values in ``params`` are not literal API parameters; ``apply`` resolves them:
 ``MergeStatements`` (statements merged into the live document) and ``${kms-alias:REGION:ALIAS}``
-(the ARN of the key behind a KMS alias, for a key the plan creates).
+(the ARN of the key behind a KMS alias, for a key the plan creates); ``${scp:NAME}`` is the id
+of the service control policy named NAME (the guardrail the plan creates).
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ class Guardrail(_Model):
     targets: list[str]  # root or OU ids it is attached to
     approved_roles: list[str]  # aws:PrincipalArn patterns the policy exempts
     refused: str | None = None  # one line: why the plan does not attach it (self-lockout)
+    # One line each: what the plan noticed but does not refuse (an approved-role pattern that
+    # matches none of the principals trailwarden runs as).
+    notes: list[str] = Field(default_factory=list)
 
 
 class Drift(_Model):

@@ -29,6 +29,14 @@ def apply_policy() -> PolicyDocument:
     return doc
 
 
+def shipped_policy(file_name: str) -> PolicyDocument:
+    """A shipped policy (``apply-policy.json``, ``verify-policy.json``...): what the declared
+    grants of apply and verify add up to, readable by the pure stages."""
+    text = resources.files(__package__).joinpath(file_name).read_text(encoding="utf-8")
+    doc: PolicyDocument = json.loads(text)
+    return doc
+
+
 __all__ = [
     "MergeResult",
     "PolicyDocument",
@@ -36,5 +44,6 @@ __all__ = [
     "apply_policy",
     "check_policy",
     "merge_statements",
+    "shipped_policy",
     "validate_policy",
 ]

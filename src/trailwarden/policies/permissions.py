@@ -76,6 +76,9 @@ CLOUDTRAIL_SERVICE_LINKED_ROLE = PolicyStatement(
 TRAIL = PolicyStatement("Step4And5Trail")
 ALARM_TOPIC = PolicyStatement("Step6AlarmTopic")
 METRIC_FILTERS_AND_ALARMS = PolicyStatement("Step6MetricFiltersAndAlarms")
+# The organisation's guardrail SCP (docs/aws-facts/scp.md): created, updated only when it is ours,
+# attached; run from the management account.
+ORGANIZATION_GUARDRAIL = PolicyStatement("Step7OrgGuardrailScp")
 APPLY_STATEMENTS = (
     IDENTITY,
     LOG_BUCKETS,
@@ -88,6 +91,7 @@ APPLY_STATEMENTS = (
     TRAIL,
     ALARM_TOPIC,
     METRIC_FILTERS_AND_ALARMS,
+    ORGANIZATION_GUARDRAIL,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trailwarden.policies.scp import POLICY_NAME
 from trailwarden.snapshot.model import Organization
 
 
@@ -43,6 +44,7 @@ class GuardrailOptions:
         str, ...
     ] = ()  # aws:PrincipalArn patterns (ArnLike), e.g. arn:aws:iam::*:role/X
     target_ous: tuple[str, ...] = ()  # empty: attach to the organisation's root
+    policy_name: str = POLICY_NAME  # the SCP's name: apply finds it by this name
 
 
 @dataclass(frozen=True)
