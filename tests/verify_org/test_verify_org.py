@@ -332,3 +332,38 @@ def test_every_page_of_accounts_is_read(aws: str, cli: Any, tmp_path: Path) -> N
     code, doc = run(cli, world.save(tmp_path / "plan.json"), "--max-workers", "4")
     assert code == 0, doc
     assert len(doc["accounts"]) == 25 and all(r["status"] == "PASS" for r in doc["accounts"])
+
+
+def test_a_missing_trail_fails_every_account_and_says_why(
+    aws: str, cli: Any, tmp_path: Path
+) -> None:
+    import boto3
+
+    world = build(members=1)
+    world.land_everywhere()
+    boto3.client("cloudtrail", region_name="us-east-1").delete_trail(Name="org-trail")
+    code, doc = run(cli, world.save(tmp_path / "plan.json"))
+    assert code == 1
+    got = statuses(doc)
+    assert got["organisation trail exists"] == "FAIL"
+    assert got["organisation trail logging"] == "FAIL"
+    for row in doc["accounts"]:
+        assert row["status"] == "FAIL" and row["covered_by"] == "none"
+        assert row["evidence"] == "no file can be proved: the organisation trail does not exist"
+        assert row["api_calls"] == 0
+
+
+def test_a_trail_that_is_not_an_organisation_trail_covers_nobody(
+    aws: str, cli: Any, tmp_path: Path
+) -> None:
+    import boto3
+
+    world = build(members=1)
+    world.land_everywhere()
+    cloudtrail = boto3.client("cloudtrail", region_name="us-east-1")
+    cloudtrail.update_trail(Name=world.trail_arn, IsOrganizationTrail=False)
+    code, doc = run(cli, world.save(tmp_path / "plan.json"))
+    assert code == 1
+    check = next(c for c in doc["checks"] if c["check"].endswith("every account and Region"))
+    assert check["status"] == "FAIL" and "IsOrganizationTrail False" in check["evidence"]
+    assert {r["covered_by"] for r in doc["accounts"]} == {"none"}

@@ -131,6 +131,12 @@ class OrgChecks:
         def logging() -> str:
             try:
                 status = cloudtrail.get_trail_status(Name=arn)
+            except ClientError as exc:
+                if error_code(exc) == "TrailNotFoundException":
+                    self.trail.why_not = "the organisation trail does not exist"
+                    raise NotFound(f"{arn}: TrailNotFoundException") from None
+                self.trail.why_not = f"GetTrailStatus: {unreadable(exc)}"
+                raise
             except READ_ERRORS as exc:
                 self.trail.why_not = f"GetTrailStatus: {unreadable(exc)}"
                 raise

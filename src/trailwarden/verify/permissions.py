@@ -1,13 +1,15 @@
 """The IAM actions ``verify`` needs, declared once; policies/verify-policy.json is generated from
 ``VERIFY_GRANTS`` (``python -m trailwarden.policies.generate``).
 
-The checks, ``verify --org``'s reads and the canary reads are read-only (``VerifyReadOnly``). The canary calls are declared
-by their candidates (``verify.canaries.CANDIDATES``) into ``VerifyCanaryEvents``, and only two
-are granted: StartLogging (it can only turn logging on) and the GetBucketCors check. The others
-are refused without a grant, and refused they still do their job: CloudTrail records a refused
-call under its eventName, which is all those CIS filters read. The test queue's subscription
-goes into ``VerifyCanaryEndpoint``. tests/apply/test_canary_policy.py records
-every call ``verify --canary-all --canary-endpoint`` makes and fails if the policy misses one.
+The checks, ``verify --org``'s reads and the canary reads are read-only (``VerifyReadOnly``).
+The canary calls are declared by their candidates (``verify.canaries.CANDIDATES``) into
+``VerifyCanaryEvents``, and only two are granted: StartLogging (it can only turn logging on) and
+the GetBucketCors check. The others are refused without a grant, and refused they still do their
+job: CloudTrail records a refused call under its eventName, which is all those CIS filters read.
+The test queue's subscription goes into ``VerifyCanaryEndpoint``.
+tests/apply/test_canary_policy.py records every call ``verify --canary-all --canary-endpoint``
+makes and tests/verify_org/test_verify_org_policy.py every call ``verify --org`` makes; each
+fails if the policy misses one.
 """
 
 from __future__ import annotations
