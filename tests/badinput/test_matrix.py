@@ -77,6 +77,7 @@ MATRIX: list[tuple[str, list[str], str]] = [
     ("scope", ["verify", "{plan}", "--org"], "no organization section"),
     ("scope", ["verify", "{plan}", "--org", "--regions", "mars-1"], "not an AWS Region"),
     ("scope", ["verify", "{plan}", "--regions", "us-east-1"], "--regions needs --org"),
+    ("scope", ["verify", "{plan}", "--org", "--canary"], "without --org"),
     ("scope", ["validate", "--bucket", "b", "--account", "abc", *WINDOW], "12-digit"),
     ("scope", ["validate", "--bucket", "b", "--regions", "mars-1", *WINDOW], "not an AWS"),
     ("scope", ["validate", "--trail-arn", "xyz", *WINDOW], "Invalid trail ARN"),

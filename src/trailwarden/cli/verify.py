@@ -16,13 +16,11 @@ from trailwarden.cli.options import (
     parse_regions,
     with_option_groups,
 )
-from trailwarden.cli.progress import progress_bar
-from trailwarden.cli.verify_org import verify_org_cli
+from trailwarden.cli.verify_org import checks_bar, verify_org_cli
 from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import load_key_file
 from trailwarden.plan.model import load_plan
 from trailwarden.verify import parse_duration, verify_plan
-from trailwarden.verify.checks import Check
 
 
 @app.command()
@@ -78,12 +76,7 @@ def verify(
     access = CountingAccess(reach.options())
     # Credentials that do not work fail here, as one line, not as a FAIL on every check.
     access.caller_account()
-    with progress_bar("verifying", counted="checks pass", tail="remaining", when=wait_s > 0) as bar:
-
-        def progress(checks: list[Check]) -> None:
-            if bar is not None:
-                bar(sum(1 for c in checks if c.status == "PASS"), len(checks))
-
+    with checks_bar(wait_s) as progress:
         report = verify_plan(
             access,
             the_plan,

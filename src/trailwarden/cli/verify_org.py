@@ -4,6 +4,8 @@ checks; exit 0 iff every check passes, 1 otherwise (FAIL or NOT_AVAILABLE)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -18,6 +20,19 @@ from trailwarden.verify.checks import Check
 from trailwarden.verify.org import OrgVerifyReport, organization_of, verify_org
 
 COLUMNS = ("status", "account", "name", "covered by", "Regions with files", "SCP", "evidence")
+
+
+@contextmanager
+def checks_bar(wait_s: float) -> Iterator[Callable[[list[Check]], None]]:
+    """While ``verify`` waits (``--wait``), a bar of the checks that pass; the callback each
+    attempt reports to."""
+    with progress_bar("verifying", counted="checks pass", tail="remaining", when=wait_s > 0) as bar:
+
+        def progress(checks: list[Check]) -> None:
+            if bar is not None:
+                bar(sum(1 for c in checks if c.status == "PASS"), len(checks))
+
+        yield progress
 
 
 def verify_org_cli(
@@ -35,12 +50,7 @@ def verify_org_cli(
     options = dataclasses.replace(reach.options(), pool_size=max(10, max_workers))
     access = CountingAccess(options)
     access.caller_account()  # credentials that do not work: one line, not a FAIL everywhere
-    with progress_bar("verifying", counted="checks pass", tail="remaining", when=wait_s > 0) as bar:
-
-        def progress(checks: list[Check]) -> None:
-            if bar is not None:
-                bar(sum(1 for c in checks if c.status == "PASS"), len(checks))
-
+    with checks_bar(wait_s) as progress:
         report = verify_org(
             access,
             plan,

@@ -1,7 +1,8 @@
-"""Owns the proofs that a planned trail is logging, validated and alarming (issue 4 part 4), and
-the canary that proves a real event pages someone, and how fast (issue 17: ``verify.canary``).
-May import apply (contexts), integrity, plan, policies, filterpattern, aws.errors, errors and
-botocore; never cli or rich.
+"""Owns the proofs that a planned trail is logging, validated and alarming (issue 4 part 4), the
+canary that proves a real event pages someone, and how fast (issue 17: ``verify.canary``), and the
+organisation's coverage proved per account (issue 12: ``verify.org``).
+May import apply (contexts), integrity, plan, policies, filterpattern, trailstore, concurrency,
+aws.errors, errors and botocore; never cli or rich.
 
 Each round of checks is reported through ``on_attempt``; the CLI draws the bar."""
 
