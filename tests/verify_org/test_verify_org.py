@@ -367,3 +367,19 @@ def test_a_trail_that_is_not_an_organisation_trail_covers_nobody(
     check = next(c for c in doc["checks"] if c["check"].endswith("every account and Region"))
     assert check["status"] == "FAIL" and "IsOrganizationTrail False" in check["evidence"]
     assert {r["covered_by"] for r in doc["accounts"]} == {"none"}
+
+
+def test_an_account_that_is_not_active_is_not_expected_to_log(
+    aws: str, cli: Any, tmp_path: Path
+) -> None:
+    import boto3
+
+    world = build(members=2)
+    world.land_everywhere()
+    closed = world.members[1]
+    boto3.client("organizations").close_account(AccountId=closed)
+    listed = boto3.client("organizations").list_accounts()["Accounts"]
+    assert next(a for a in listed if a["Id"] == closed)["Status"] != "ACTIVE"
+    code, doc = run(cli, world.save(tmp_path / "plan.json"))
+    assert code == 0, doc
+    assert set(rows(doc)) == {MANAGEMENT, world.members[0]}

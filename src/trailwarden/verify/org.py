@@ -3,12 +3,15 @@
 For every ACTIVE account of the organisation: which trail covers it, and whether a log file for
 it has landed in each expected Region under ``BUCKET/[PREFIX/]AWSLogs/o-ORGID/ACCOUNT/CloudTrail/
 REGION/`` since the organisation trail's StartLoggingTime; then the organisation-level checks
-(``verify.org_checks``). Nothing is read in the member accounts: the organisation trail, the
-account list, the SCP, the pack and the rule are read in the management account, the files in
-the bucket's account (the log-archive account when the plan names one, through AssumeRole like
-every other account). Each account costs one ListObjectsV2 call per Region (one bounded page that
-starts at StartLoggingTime's key, ``trailstore.layout.logs_since``), with up to ``max_workers``
-listings in flight, so thousands of accounts take as many calls and a few round trips each.
+(``verify.org_checks``). Nothing is read in the member accounts: the account list, the SCP and
+the pack with the caller's own credentials (the management account or a delegated
+administrator), the organisation trail in its owner account, the rule in the management account,
+the files in the bucket's account (the log-archive account when the plan names one); an account
+other than the caller's is reached through AssumeRole like everywhere else.
+
+Each account costs one ListObjectsV2 call per Region (one bounded page that starts at
+StartLoggingTime's key, ``trailstore.layout.logs_since``), with up to ``max_workers`` listings in
+flight, so thousands of accounts take as many calls and a few round trips each.
 """
 
 from __future__ import annotations
@@ -166,13 +169,11 @@ class OrgVerifier:
         return self.access.client(account, region, service)
 
     def run(self) -> OrgVerifyReport:
-        org_checks = OrgChecks(self.clients, self.org, self.access.default_region)
+        org_checks = OrgChecks(self.clients, self.org, self.access.default_region, self.caller)
         members: list[Member] = []
 
         def listed() -> str:
-            organizations = self.clients(
-                self.org.management_account, self.access.default_region, "organizations"
-            )
+            organizations = self.clients(self.caller, self.access.default_region, "organizations")
             members.extend(list_members(organizations))
             return f"{len(members)} ACTIVE account(s) (ListAccounts)"
 

@@ -80,8 +80,9 @@ def _pages(client: Any, method: str, key: str, **params: Any) -> Iterable[dict[s
 class OrgChecks:
     """The organisation-level checks of one plan, read with ``clients``."""
 
-    def __init__(self, clients: Clients, org: OrgPlan, global_region: str) -> None:
+    def __init__(self, clients: Clients, org: OrgPlan, global_region: str, caller: str) -> None:
         self.clients = clients
+        self.caller = caller
         self.org = org
         self.global_region = global_region
         self.trail = TrailFacts()
@@ -89,11 +90,15 @@ class OrgChecks:
         self.pack_status: dict[str, str] = {}  # account -> detailed pack status
         self.notes: list[str] = []
 
+    # Organizations and the organisation conformance pack answer the management account and
+    # their delegated administrators alike: read with the caller's own credentials, whichever it
+    # is. The EventBridge rule lives in the management account's home Region.
     def _org_client(self) -> Any:
-        return self.clients(self.org.management_account, self.global_region, "organizations")
+        return self.clients(self.caller, self.global_region, "organizations")
 
     def _home(self, service: str) -> Any:
-        return self.clients(self.org.management_account, self.org.home_region, service)
+        account = self.caller if service == "config" else self.org.management_account
+        return self.clients(account, self.org.home_region, service)
 
     # --- the organisation trail -----------------------------------------------------------
 
