@@ -29,7 +29,7 @@ SURFACE: dict[str, tuple[str, ...]] = {
     "scan": (*AWS, *FILTERS, *OUT),
     "plan": (*AWS, *FILTERS, *OUT),
     "apply": (*AWS, *OUT),
-    "verify": (*AWS, *OUT),
+    "verify": (*AWS, *OUT, "--org", "--regions", "--max-workers"),
     "demo": (),
     "report": (*OUT, "--compliance", "--suppressions"),
     "validate": (*AWS, *WINDOW, *FILTERS, *OUT, "text|json|jsonl"),

@@ -10,13 +10,17 @@ from trailwarden.apply import CountingAccess
 from trailwarden.cli import app
 from trailwarden.cli.canary import print_canaries, run_canary_cli
 from trailwarden.cli.common import EXIT_FINDINGS, EXIT_OK, Output, console
-from trailwarden.cli.options import AccessArgs, with_option_groups
-from trailwarden.cli.progress import progress_bar
+from trailwarden.cli.options import (
+    AccessArgs,
+    MaxWorkers,
+    parse_regions,
+    with_option_groups,
+)
+from trailwarden.cli.verify_org import checks_bar, verify_org_cli
 from trailwarden.errors import UsageError
 from trailwarden.integrity.keys import load_key_file
 from trailwarden.plan.model import load_plan
 from trailwarden.verify import parse_duration, verify_plan
-from trailwarden.verify.checks import Check
 
 
 @app.command()
@@ -41,6 +45,15 @@ def verify(
         None, "--canary-endpoint", help="SQS queue ARN subscribed for the test: the message too."
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Send the canary even if it pages people."),
+    org: bool = typer.Option(
+        False, "--org", help="Prove the organisation plan: coverage per account, SCP, drift."
+    ),
+    regions: list[str] | None = typer.Option(
+        None,
+        "--regions",
+        help="With --org: Regions each account must have a file in (default: the plan's).",
+    ),
+    max_workers: MaxWorkers = 32,
     reach: AccessArgs = AccessArgs(),
     shown: Output = Output(),
 ) -> None:
@@ -50,17 +63,20 @@ def verify(
     interval_s = parse_duration(interval, "--interval")
     if interval_s <= 0:
         raise UsageError("--interval must be positive")
+    if org:
+        if canary or canary_all or public_keys:
+            raise UsageError("--org proves coverage: use --canary/--public-key without --org")
+        verify_org_cli(
+            the_plan, parse_regions(regions), max_workers, wait_s, interval_s, reach, shown
+        )
+    if regions:
+        raise UsageError("--regions needs --org (a single-account plan names its own Regions)")
     keys = [load_key_file(spec) for spec in public_keys] or None
     canary_s = parse_duration(canary_timeout, "--canary-timeout")
     access = CountingAccess(reach.options())
     # Credentials that do not work fail here, as one line, not as a FAIL on every check.
     access.caller_account()
-    with progress_bar("verifying", counted="checks pass", tail="remaining", when=wait_s > 0) as bar:
-
-        def progress(checks: list[Check]) -> None:
-            if bar is not None:
-                bar(sum(1 for c in checks if c.status == "PASS"), len(checks))
-
+    with checks_bar(wait_s) as progress:
         report = verify_plan(
             access,
             the_plan,

@@ -104,6 +104,9 @@ class OrgPlan(_Model):
     home_region: str
     bucket: str
     log_archive_account: str | None = None  # None: bucket and key in the management account
+    # The Regions verify --org expects a log file in for every account (the Regions the plan's
+    # scan read); empty: the home Region only.
+    regions: list[str] = Field(default_factory=list)
     prerequisites: list[str] = Field(default_factory=list)  # one line each, with its fix
     duplicates: list[DuplicateTrail] = Field(default_factory=list)
     guardrail: Guardrail | None = None

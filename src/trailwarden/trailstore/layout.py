@@ -105,6 +105,20 @@ def day_folder(folder_key: str, day: date | datetime) -> str:
     return f"{folder_key}/{day:%Y/%m/%d}/"
 
 
+def logs_since(
+    prefix: str, org: str | None, account: str, region: str, since: datetime
+) -> tuple[str, str]:
+    """(folder, start-after) for one listing of a Region's log files delivered since ``since``.
+
+    Keys sort by day folder and then by the file name's delivery minute, so every log file of
+    ``since``'s minute or later sorts after ``start-after`` and every earlier one before it:
+    ListObjectsV2 with these two answers "a file since then?" in its first page. The minute is
+    the name's resolution, so a file delivered earlier in that same minute counts too."""
+    base = folder(prefix, org, account, LOGS, region)
+    when = since.astimezone(UTC)
+    return base + "/", f"{day_folder(base, when)}{account}_{LOGS}_{region}_{when:%Y%m%dT%H%M}"
+
+
 def log_key(
     prefix: str, org: str | None, account: str, region: str, delivered: datetime, unique: str
 ) -> str:

@@ -73,15 +73,22 @@ class S3Source:
         self._clients = clients
         self.reads_in_flight = READS_IN_FLIGHT if reads_in_flight is None else reads_in_flight
         self._regions: dict[str, str] = {}
+        self._locating: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def _client(self, bucket: str) -> Any:
         with self._lock:
             region = self._regions.get(bucket)
+            locating = self._locating.setdefault(bucket, threading.Lock())
         if region is None:
-            region = self._locate(bucket)
-            with self._lock:
-                self._regions[bucket] = region
+            # One GetBucketLocation per bucket, even when many listings start at once.
+            with locating:
+                with self._lock:
+                    region = self._regions.get(bucket)
+                if region is None:
+                    region = self._locate(bucket)
+                    with self._lock:
+                        self._regions[bucket] = region
         return self._clients("s3", region)
 
     def _locate(self, bucket: str) -> str:
@@ -124,6 +131,14 @@ class S3Source:
         for page in self._pages(bucket, prefix, **extra):
             for obj in page.get("Contents", []):
                 yield ObjectRef(obj["Key"], int(obj.get("Size", 0)))
+
+    def first_keys(self, bucket: str, prefix: str, start_after: str, count: int) -> list[str]:
+        """Up to ``count`` keys under ``prefix`` after ``start_after``: one ListObjectsV2 call,
+        whatever the folder holds (a probe, not a walk)."""
+        bound = {"MaxItems": count, "PageSize": count}
+        for page in self._pages(bucket, prefix, StartAfter=start_after, PaginationConfig=bound):
+            return [obj["Key"] for obj in page.get("Contents", [])][:count]
+        return []
 
     def list_folders(self, bucket: str, prefix: str) -> list[str]:
         out: list[str] = []

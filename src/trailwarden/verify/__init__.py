@@ -1,7 +1,8 @@
-"""Owns the proofs that a planned trail is logging, validated and alarming (issue 4 part 4), and
-the canary that proves a real event pages someone, and how fast (issue 17: ``verify.canary``).
-May import apply (contexts), integrity, plan, policies, filterpattern, aws.errors, errors and
-botocore; never cli or rich.
+"""Owns the proofs that a planned trail is logging, validated and alarming (issue 4 part 4), the
+canary that proves a real event pages someone, and how fast (issue 17: ``verify.canary``), and the
+organisation's coverage proved per account (issue 12: ``verify.org``).
+May import apply (contexts), integrity, plan, policies, filterpattern, trailstore, concurrency,
+aws.errors, errors and botocore; never cli or rich.
 
 Each round of checks is reported through ``on_attempt``; the CLI draws the bar."""
 
@@ -11,7 +12,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from trailwarden.apply.context import CountingAccess
 from trailwarden.apply.runner import contexts
@@ -21,6 +22,7 @@ from trailwarden.plan.model import Plan
 from trailwarden.verify.checks import AccountVerifier, Check
 
 VERIFY_SCHEMA = "trailwarden.verify/1"
+R = TypeVar("R")
 _DURATION = re.compile(r"^(\d+)([smh]?)$")
 
 
@@ -85,16 +87,34 @@ def verify_plan(
     if not any(a.baseline is not None for a in plan.accounts):
         raise UsageError("the plan has no account with a baseline to verify")
     before = access.snapshot_counts()
+
+    def once() -> VerifyReport:
+        checks = verify_once(access, plan, public_keys)
+        if on_attempt is not None:
+            on_attempt(checks)
+        return VerifyReport(checks)
+
+    report, attempts = poll(once, lambda r: r.ok, wait_s, interval_s, sleep, clock)
+    report.attempts = attempts
+    report.api_calls = access.per_account(before)
+    return report
+
+
+def poll(
+    once: Callable[[], R],
+    passed: Callable[[R], bool],
+    wait_s: float,
+    interval_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[R, int]:
+    """``once()`` until ``passed`` or ``wait_s`` is up, ``interval_s`` apart: (last, attempts)."""
     deadline = clock() + wait_s
     attempts = 0
     while True:
         attempts += 1
-        checks = verify_once(access, plan, public_keys)
-        if on_attempt is not None:
-            on_attempt(checks)
-        report = VerifyReport(checks, attempts)
+        result = once()
         left = deadline - clock()
-        if report.ok or left <= 0:
-            report.api_calls = access.per_account(before)
-            return report
+        if passed(result) or left <= 0:
+            return result, attempts
         sleep(min(interval_s, left))

@@ -25,7 +25,8 @@ from trailwarden.errors import TrailwardenError
 from trailwarden.integrity.keys import PublicKey
 from trailwarden.plan.model import AccountPlan, Step
 
-Status = Literal["PASS", "FAIL"]
+# NOT_AVAILABLE: what could not be read (verify --org); never a PASS.
+Status = Literal["PASS", "FAIL", "NOT_AVAILABLE"]
 DELIVERY_ERRORS = (
     "LatestDeliveryError",
     "LatestDigestDeliveryError",

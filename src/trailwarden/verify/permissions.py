@@ -1,13 +1,15 @@
 """The IAM actions ``verify`` needs, declared once; policies/verify-policy.json is generated from
 ``VERIFY_GRANTS`` (``python -m trailwarden.policies.generate``).
 
-The checks and the canary reads are read-only (``VerifyReadOnly``). The canary calls are declared
-by their candidates (``verify.canaries.CANDIDATES``) into ``VerifyCanaryEvents``, and only two
-are granted: StartLogging (it can only turn logging on) and the GetBucketCors check. The others
-are refused without a grant, and refused they still do their job: CloudTrail records a refused
-call under its eventName, which is all those CIS filters read. The test queue's subscription
-goes into ``VerifyCanaryEndpoint``. tests/apply/test_canary_policy.py records
-every call ``verify --canary-all --canary-endpoint`` makes and fails if the policy misses one.
+The checks, ``verify --org``'s reads and the canary reads are read-only (``VerifyReadOnly``).
+The canary calls are declared by their candidates (``verify.canaries.CANDIDATES``) into
+``VerifyCanaryEvents``, and only two are granted: StartLogging (it can only turn logging on) and
+the GetBucketCors check. The others are refused without a grant, and refused they still do their
+job: CloudTrail records a refused call under its eventName, which is all those CIS filters read.
+The test queue's subscription goes into ``VerifyCanaryEndpoint``.
+tests/apply/test_canary_policy.py records every call ``verify --canary-all --canary-endpoint``
+makes and tests/verify_org/test_verify_org_policy.py every call ``verify --org`` makes; each
+fails if the policy misses one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,21 @@ CHECK_READS = grant(
     "cloudwatch:DescribeAlarms",
     "sns:ListSubscriptionsByTopic",  # confirmed subscriber; who a canary would page
 )
+# verify --org: everything in the management account (or the delegated admin), the bucket in the
+# log-archive account; members are not entered (verify/org.py).
+ORG_READS = grant(
+    VERIFY_READ_ONLY,
+    "organizations:ListAccounts",  # every ACTIVE account
+    "organizations:ListPolicies",  # the guardrail SCP by name
+    "organizations:DescribePolicy",  # its content
+    "organizations:ListTargetsForPolicy",  # where it is attached
+    "organizations:ListChildren",  # the accounts below an OU it is attached to
+    "config:DescribeOrganizationConformancePackStatuses",
+    "config:GetOrganizationConformancePackDetailedStatus",
+    "events:DescribeRule",
+    "events:ListTargetsByRule",
+    "s3:GetBucketLocation",  # once per bucket: the listings go straight to its Region
+)
 CANARY_READS = grant(
     VERIFY_READ_ONLY,
     "cloudwatch:GetMetricData",  # the filter's datapoint; the topic's AWS/SNS delivery metrics
@@ -49,6 +66,7 @@ ENDPOINT = grant(
 )
 VERIFY_GRANTS: tuple[Grant, ...] = (
     CHECK_READS,
+    ORG_READS,
     CANARY_READS,
     ENDPOINT,
     *(g for c in CANDIDATES for g in c.needs),
