@@ -17,7 +17,7 @@ REASONS: dict[str, str] = {
     "CKV_AWS_35": "the plan was made with --kms-key none (SSE-S3 on the bucket)",
     "CKV_AWS_144": "one Region by design; replicate the log bucket with your own policy",
     "CKV_AWS_145": "SSE-S3 default: a KMS default would make S3 call a key other writers lack",
-    "CKV_AWS_158": "the log group holds what the KMS-encrypted trail files hold; AWS-owned key",
+    "CKV_AWS_158": "encrypted by CloudWatch Logs itself; a customer key needs a logs key policy",
     "CKV_AWS_252": "a per-file SNS notification is noise; the CIS alarms notify on events",
     "CKV2_AWS_62": "nothing consumes bucket events; CloudTrail files are read by their key layout",
 }
