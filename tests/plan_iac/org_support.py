@@ -3,6 +3,7 @@ issue 12; the export reads only the plan's data, so any well-formed plan exercis
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,8 @@ from .support import ORG_ID, REGION
 MANAGEMENT = "111111111111"
 ARCHIVE = "222222222222"
 MEMBER = "333333333333"
+MEMBERS = (MEMBER, "444444444444", "555555555555")
+FORWARD_ROLE = "trailwarden-forward-drift"
 ROOT = "r-ab12"
 RULES = {
     "multi-region-cloudtrail-enabled": "MULTI_REGION_CLOUD_TRAIL_ENABLED",
@@ -67,6 +70,9 @@ def org_plan(
     refused: str | None = None,
     drift: bool = True,
     guardrail: bool = True,
+    members: int = 0,
+    differ: bool = False,
+    retire: bool = False,
 ) -> Plan:
     bucket_account = ARCHIVE if archive else MANAGEMENT
     baseline = Baseline.from_options(
@@ -127,9 +133,60 @@ def org_plan(
     accounts = [AccountPlan(account=MANAGEMENT, trail="create", baseline=baseline)]
     if archive:
         accounts.append(AccountPlan(account=ARCHIVE, trail="skip"))
+    for index, member in enumerate(MEMBERS[:members]):
+        accounts.append(AccountPlan(account=member, trail="skip"))
+        rule = "trailwarden-trail-drift" + ("-x" if differ and index == 1 else "")
+        steps += forwarding_steps(member, rule)
+        if retire:
+            steps.append(_step(member, "stop-01", "cloudtrail", "StopLogging", {"Name": "old"}))
     return Plan(
         generated_at=datetime(2026, 12, 5, tzinfo=UTC),
         accounts=accounts,
         steps=steps,
         organization=org,
     )
+
+
+def _step(account: str, suffix: str, service: str, operation: str, params: dict[str, Any]) -> Step:
+    return Step(
+        id=f"{account}:{suffix}",
+        account=account,
+        region=REGION,
+        action="create",
+        service=service,
+        operation=operation,
+        params=params,
+        reason="test",
+    )
+
+
+def forwarding_steps(member: str, rule: str) -> list[Step]:
+    """What a drift part may plan in a member: a rule forwarding to the management account's
+    default bus, and the role EventBridge uses for it (API parameters, JSON as text)."""
+    bus = f"arn:aws:events:{REGION}:{MANAGEMENT}:event-bus/default"
+    role_arn = f"arn:aws:iam::{member}:role/{FORWARD_ROLE}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    put = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus}],
+    }
+    target = {"Id": "management-bus", "Arn": bus, "RoleArn": role_arn}
+    role_policy = {"RoleName": FORWARD_ROLE, "PolicyName": "forward"}
+    return [
+        _step(member, "drift-01", "iam", "CreateRole",
+              {"RoleName": FORWARD_ROLE, "AssumeRolePolicyDocument": json.dumps(trust)}),
+        _step(member, "drift-02", "iam", "PutRolePolicy",
+              {**role_policy, "PolicyDocument": json.dumps(put)}),
+        _step(member, "drift-03", "events", "PutRule",
+              {"Name": rule, "EventPattern": json.dumps(PATTERN), "State": "ENABLED"}),
+        _step(member, "drift-04", "events", "PutTargets", {"Rule": rule, "Targets": [target]}),
+    ]  # fmt: skip

@@ -28,6 +28,9 @@ ORG_VARIANTS: dict[str, dict[str, Any]] = {
     "existing-key-topic": {"kms_key": KEY_ARN, "alarm_topic": TOPIC_ARN},
     "refused-no-drift-no-kms": {"refused": "would lock out the caller", "drift": False,
                                 "kms_key": "none"},
+    "members-stackset": {"members": 3, "retire": True},
+    "members-differ-no-root": {"members": 3, "differ": True, "guardrail": False,
+                               "archive": False},
 }  # fmt: skip
 
 
@@ -59,12 +62,14 @@ def test_log_archive_stack_holds_bucket_and_key_with_organisation_statements() -
     files = export_org_iac(plan, "cloudformation")
     assert list(files) == ["1-log-archive.yaml", "2-management.yaml"]
     assert files["1-log-archive.yaml"].startswith(
-        f"# Stack 1 of 2: deploy in the log-archive account {ARCHIVE} first."
+        f"# Stack 1 of 2: deploy in the log-archive account {ARCHIVE}.\n"
     )
-    assert (
-        f"Stack 2 of 2: deploy in the management account {MANAGEMENT}"
-        in files["2-management.yaml"].splitlines()[0]
-    )
+    head = files["2-management.yaml"].splitlines()[:2]
+    assert head == [
+        f"# Stack 2 of 2: deploy in the management account {MANAGEMENT},"
+        " after 1-log-archive.yaml completed.",
+        "# Pass the log-archive stack's output TrailKeyArn as LogArchiveKeyArn.",
+    ]
     archive = yaml.safe_load(files["1-log-archive.yaml"])
     baseline = plan.accounts[0].baseline
     assert baseline is not None

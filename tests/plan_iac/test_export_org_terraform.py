@@ -56,7 +56,7 @@ def test_root_has_a_provider_per_account_and_orders_the_modules() -> None:
     accounts = {strings(p)["alias"]: strings(p)["region"] for p in providers}
     assert set(accounts) == {"management", "log_archive"}
     assert f'allowed_account_ids = ["{ARCHIVE}"]' in providers[1]
-    assert f'role_arn = "arn:aws:iam::{ARCHIVE}:role/${{var.log_archive_role_name}}"' in root
+    assert f'role_arn = "arn:aws:iam::{ARCHIVE}:role/${{var.account_role_name}}"' in root
     management = _block(root, "module", "management")
     assert "kms_key_arn = module.log_archive.kms_key_arn" in management
     assert "depends_on  = [module.log_archive]" in management

@@ -15,6 +15,7 @@ REASONS: dict[str, str] = {
     "CKV_AWS_21": "access logs are written once and expire by lifecycle; versions add nothing",
     "CKV_AWS_26": "CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key",
     "CKV_AWS_35": "the plan was made with --kms-key none (SSE-S3 on the bucket)",
+    "CKV_AWS_124": "a member's stack only holds drift forwarding; its events need no topic",
     "CKV_AWS_144": "one Region by design; replicate the log bucket with your own policy",
     "CKV_AWS_145": "SSE-S3 default: a KMS default would make S3 call a key other writers lack",
     "CKV_AWS_158": "encrypted by CloudWatch Logs itself; a customer key needs a logs key policy",

@@ -26,6 +26,16 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+def _text_block(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    """Multi-line text (a template body inside a template) as a literal block, the way a
+    person would write it; PyYAML falls back to quoting where a block could not be exact."""
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _text_block)
+
+
 def render_cloudformation(baseline: Baseline) -> str:
     return dump_template(cloudformation_template(baseline))
 

@@ -13,6 +13,7 @@ conformance pack reach every member (and accounts created later) from the manage
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from trailwarden.plan.org.iac_input import OrgIacInput
@@ -29,35 +30,60 @@ from trailwarden.plan.render_cloudformation import (
 KEY_PARAMETER = "LogArchiveKeyArn"
 
 
+@dataclass(frozen=True)
+class _Stack:
+    stem: str  # the file name without number and suffix
+    role: str  # which kind of account it is deployed to
+    account: str
+    template: Template
+    notes: list[str] = field(default_factory=list)
+
+
 def org_cloudformation(data: OrgIacInput) -> dict[str, str]:
-    """File name -> template text, numbered in deployment order."""
+    """File name -> template text, numbered in deployment order when there is more than one."""
+    stacks = []
+    if data.archive is not None:
+        archive = data.archive.account_id
+        stacks.append(_Stack("log-archive", "log-archive", archive, _log_archive(data)))
+    notes = [*scp_note(data), *member_notes(data)]
+    if data.archive is not None and data.archive.kms.mode == "new":
+        notes.insert(0, f"Pass the log-archive stack's output TrailKeyArn as {KEY_PARAMETER}.")
     management = data.org.management_account
-    if data.archive is None:
-        return {
-            "management.yaml": _text(
-                _management(data),
-                [f"Deploy in the management account {management}.", *scp_note(data)],
-            )
-        }
-    archive = data.archive.account_id
-    return {
-        "1-log-archive.yaml": _text(
-            _log_archive(data),
-            [
-                f"Stack 1 of 2: deploy in the log-archive account {archive} first.",
-                f"Then deploy 2-management.yaml in the management account {management}.",
-            ],
-        ),
-        "2-management.yaml": _text(
-            _management(data),
-            [
-                f"Stack 2 of 2: deploy in the management account {management}, after"
-                f" 1-log-archive.yaml is complete in {archive};",
-                f"pass its output TrailKeyArn as the parameter {KEY_PARAMETER}.",
-                *scp_note(data),
-            ],
-        ),
-    }
+    stacks.append(_Stack("management", "management", management, _management(data), notes))
+    region = data.org.home_region
+    for account, template in data.members.per_account.items() if data.members else ():
+        rules = deploy_only_in(account, region, "the trail's home Region")
+        stacks.append(_Stack(f"member-{account}", "member", account, {**template, "Rules": rules}))
+    if len(stacks) == 1:
+        only = stacks[0]
+        return {"management.yaml": _text(only.template, [_where(only) + ".", *only.notes])}
+    files: dict[str, str] = {}
+    for number, stack in enumerate(stacks, start=1):
+        head = f"Stack {number} of {len(stacks)}: {_where(stack)}"
+        if files:
+            head += f", after {', '.join(files)} completed"
+        files[f"{number}-{stack.stem}.yaml"] = _text(stack.template, [head + ".", *stack.notes])
+    return files
+
+
+def _where(stack: _Stack) -> str:
+    return f"deploy in the {stack.role} account {stack.account}"
+
+
+def member_notes(data: OrgIacInput) -> list[str]:
+    """How member accounts get their part, and the steps no template can carry."""
+    members = data.members
+    if members is None:
+        return []
+    lines = list(members.skipped)
+    if members.shared is not None:
+        lines.insert(
+            0,
+            "Member accounts get their part from the StackSet MemberStackSet (service-managed,"
+            " automatic deployment: accounts that join later get it too); it needs trusted"
+            " access for CloudFormation StackSets in the organisation.",
+        )
+    return lines
 
 
 def _text(template: Template, comment: list[str]) -> str:
@@ -127,6 +153,7 @@ def _management(data: OrgIacInput) -> Template:
     if b.alarms is not None and not b.alarms.new_topic:
         merge.setdefault(b.alarms.topic_arn, []).append(b.topic_policy_statement())
     resources |= _event_rule(data, merge)
+    resources |= _member_stackset(data, template)
     template |= {
         "Metadata": {"trailwarden": {"baseline": b.schema_, "MergeIntoExistingPolicies": merge}},
         "Rules": deploy_only_in(b.account_id, b.trail.home_region, "the trail's home Region"),
@@ -150,6 +177,40 @@ def _guardrail(data: OrgIacInput) -> dict[str, Any]:
     if g.targets and g.refused is None:
         props["TargetIds"] = list(g.targets)
     return {"GuardrailPolicy": {"Type": "AWS::Organizations::Policy", "Properties": props}}
+
+
+ROOT_PARAMETER = "OrganizationRootId"
+STACKSET_NAME = "trailwarden-members"
+
+
+def _member_stackset(data: OrgIacInput, template: Template) -> dict[str, Any]:
+    """The members' shared template as a service-managed StackSet on the organisation root."""
+    members = data.members
+    if members is None or members.shared is None:
+        return {}
+    root: Any = data.root_id
+    if root is None:
+        root = ref(ROOT_PARAMETER)
+        template.setdefault("Parameters", {})[ROOT_PARAMETER] = {
+            "Type": "String",
+            "Description": "The organisation root id (r-...) the member StackSet deploys to",
+            "AllowedPattern": "^r-[0-9a-z]{4,32}$",
+        }
+    props = {
+        "StackSetName": STACKSET_NAME,
+        "Description": "trailwarden: what the organisation plan needs in every member account",
+        "PermissionModel": "SERVICE_MANAGED",
+        "AutoDeployment": {"Enabled": True, "RetainStacksOnAccountRemoval": False},
+        "Capabilities": ["CAPABILITY_NAMED_IAM"],
+        "StackInstancesGroup": [
+            {
+                "DeploymentTargets": {"OrganizationalUnitIds": [root]},
+                "Regions": [data.org.home_region],
+            }
+        ],
+        "TemplateBody": dump_template(members.shared),
+    }
+    return {"MemberStackSet": {"Type": "AWS::CloudFormation::StackSet", "Properties": props}}
 
 
 def guardrail_description(trail_arn: str) -> str:

@@ -15,12 +15,20 @@ import json
 from typing import Any
 
 from trailwarden.plan.baseline import Baseline
+from trailwarden.plan.checkov import hcl_skips
 from trailwarden.plan.hcl import Block, JsonHeredoc, Raw, TextHeredoc, render
 from trailwarden.plan.org.iac_input import OrgIacInput
-from trailwarden.plan.render_org_cloudformation import guardrail_description, scp_note
+from trailwarden.plan.render_cloudformation import dump_template
+from trailwarden.plan.render_org_cloudformation import (
+    STACKSET_NAME,
+    guardrail_description,
+    member_notes,
+    scp_note,
+)
 from trailwarden.plan.render_terraform import required_providers, storage_blocks, trail_blocks
 
-ROLE_VARIABLE = "log_archive_role_name"
+ROLE_VARIABLE = "account_role_name"
+ROOT_VARIABLE = "organization_root_id"
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
 
 
@@ -63,6 +71,14 @@ def _provider(alias: str, account: str, region: str) -> Block:
     )
 
 
+def _assumed(alias: str, account: str, region: str, partition: str) -> Block:
+    """A provider that assumes ``var.account_role_name`` in another account of the organisation."""
+    role = f"arn:{partition}:iam::{account}:role/${{var.{ROLE_VARIABLE}}}"
+    return _provider(alias, account, region).block(
+        Block("assume_role").attr("role_arn", Raw(json.dumps(role)))
+    )
+
+
 def _root(data: OrgIacInput) -> list[Block]:
     b = data.trail
     management = _provider("management", data.org.management_account, b.trail.home_region)
@@ -73,16 +89,18 @@ def _root(data: OrgIacInput) -> list[Block]:
         .attr("providers", {"aws": Raw("aws.management")})
     )
     archive = data.archive
-    if archive is not None:
-        role = f"arn:{b.partition}:iam::{archive.account_id}:role/${{var.{ROLE_VARIABLE}}}"
-        blocks += [
+    per_account = data.members.per_account if data.members else {}
+    if archive is not None or per_account:
+        blocks.append(
             Block("variable", (ROLE_VARIABLE,))
             .attr("type", Raw("string"))
             .attr("default", DEFAULT_ROLE)
-            .attr("description", "The role Terraform assumes in the log-archive account"),
-            _provider("log_archive", archive.account_id, archive.bucket.region).block(
-                Block("assume_role").attr("role_arn", Raw(json.dumps(role)))
-            ),
+            .attr("description", "The role Terraform assumes in the other accounts")
+        )
+    if archive is not None:
+        region = archive.bucket.region
+        blocks += [
+            _assumed("log_archive", archive.account_id, region, b.partition),
             Block("module", ("log_archive",))
             .attr("source", "./modules/log_archive")
             .attr("providers", {"aws": Raw("aws.log_archive")}),
@@ -91,9 +109,65 @@ def _root(data: OrgIacInput) -> list[Block]:
             call.attr("kms_key_arn", Raw("module.log_archive.kms_key_arn"))
         # CreateTrail checks the bucket policy: the whole log-archive module comes first.
         call.attr("depends_on", [Raw("module.log_archive")])
+    if data.members is not None and data.members.shared is not None and data.root_id is None:
+        blocks.append(
+            Block("variable", (ROOT_VARIABLE,))
+            .attr("type", Raw("string"))
+            .attr("description", "The organisation root id (r-...) the member StackSet targets")
+        )
+        call.attr(ROOT_VARIABLE, Raw(f"var.{ROOT_VARIABLE}"))
     blocks.append(call)
+    for account, template in per_account.items():
+        # A member whose part differs from the others' gets its own stack, after the
+        # management account's part (its rules forward there).
+        blocks += [
+            _assumed(f"member_{account}", account, b.trail.home_region, b.partition),
+            _resource("aws_cloudformation_stack", f"member_{account}")
+            .comment(*hcl_skips("CKV_AWS_124"))
+            .attr("provider", Raw(f"aws.member_{account}"))
+            .attr("name", STACKSET_NAME)
+            .attr("capabilities", ["CAPABILITY_NAMED_IAM"])
+            .attr("template_body", TextHeredoc(dump_template(template)))
+            .attr("depends_on", [Raw("module.management")]),
+        ]
     blocks.append(Block("output", ("trail_arn",)).attr("value", Raw("module.management.trail_arn")))
     return blocks
+
+
+def _member_stackset(data: OrgIacInput) -> list[Block]:
+    members = data.members
+    if members is None or members.shared is None:
+        return []
+    root = data.root_id or Raw(f"var.{ROOT_VARIABLE}")
+    blocks = []
+    if data.root_id is None:
+        blocks.append(
+            Block("variable", (ROOT_VARIABLE,))
+            .attr("type", Raw("string"))
+            .attr("description", "The organisation root id (r-...) the member StackSet targets")
+        )
+    stack_set = (
+        _resource("aws_cloudformation_stack_set", "members")
+        .attr("name", STACKSET_NAME)
+        .attr(
+            "description", "trailwarden: what the organisation plan needs in every member account"
+        )
+        .attr("permission_model", "SERVICE_MANAGED")
+        .attr("capabilities", ["CAPABILITY_NAMED_IAM"])
+        .attr("template_body", TextHeredoc(dump_template(members.shared)))
+        .block(
+            Block("auto_deployment")
+            .attr("enabled", True)
+            .attr("retain_stacks_on_account_removal", False)
+        )
+    )
+    instance = (
+        _resource("aws_cloudformation_stack_set_instance", "members")
+        .attr("stack_set_name", Raw("aws_cloudformation_stack_set.members.name"))
+        .attr("region", data.org.home_region)
+        .block(Block("deployment_targets").attr("organizational_unit_ids", [root]))
+    )
+    return [*blocks, stack_set, instance]
 
 
 def _log_archive(archive: Baseline) -> list[Block]:
@@ -124,7 +198,7 @@ def _management(data: OrgIacInput) -> list[Block]:
                 .attr("description", "The log-archive module's output kms_key_arn")
             )
     blocks += trail_blocks(b, bucket, kms_key, depends)
-    blocks += _guardrail(data) + _config(data) + _event_rule(data)
+    blocks += _guardrail(data) + _config(data) + _event_rule(data) + _member_stackset(data)
     blocks.append(Block("output", ("trail_arn",)).attr("value", Raw("aws_cloudtrail.trail.arn")))
     return blocks
 
@@ -214,6 +288,7 @@ def _management_note(data: OrgIacInput) -> str:
         f"The management account {data.org.management_account} of {data.org.org_id}:"
         f" organisation trail {b.trail.name}, guardrail, drift detection.",
         *scp_note(data),
+        *member_notes(data),
     ]
     merge: list[tuple[str, list[Any]]] = []
     if b.kms.mode == "existing":

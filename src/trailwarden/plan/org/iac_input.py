@@ -18,6 +18,7 @@ from trailwarden import arns
 from trailwarden.errors import UsageError
 from trailwarden.plan.baseline import Baseline
 from trailwarden.plan.model import MERGE, OrgPlan, Plan, Step
+from trailwarden.plan.org.iac_members import MemberTemplates, member_templates
 from trailwarden.policies import builders
 from trailwarden.policies.builders import PolicyDocument, Statement
 
@@ -46,6 +47,14 @@ class OrgIacInput:
     conformance_pack: dict[str, Any] | None  # PutOrganizationConformancePack parameters
     config_rules: list[dict[str, Any]] = field(default_factory=list)  # PutOrganizationConfigRule
     event_rule: EventRule | None = None
+    members: MemberTemplates | None = None  # resources the plan puts in member accounts
+
+    @property
+    def root_id(self) -> str | None:
+        """The organisation root the member StackSet targets: the guardrail's, when it has one
+        (else the export asks for it)."""
+        targets = self.org.guardrail.targets if self.org.guardrail else []
+        return next((t for t in targets if t.startswith("r-")), None)
 
     @property
     def own_topic(self) -> bool:
@@ -89,6 +98,7 @@ def org_iac_input(plan: Plan) -> OrgIacInput:
         conformance_pack=_first_params(plan.steps, "PutOrganizationConformancePack"),
         config_rules=[s.params for s in plan.steps if s.operation == "PutOrganizationConfigRule"],
         event_rule=_event_rule(plan, org, baseline),
+        members=member_templates(plan, org),
     )
 
 
