@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from trailwarden.plan.export import export_org_iac, write_org_iac
+from trailwarden.plan.hcl import TextHeredoc, value_text
 from trailwarden.plan.org.iac_input import log_archive_view
 
 from .org_support import ARCHIVE, MANAGEMENT, PATTERN, ROOT, org_plan, pack_body
 from .test_export_org_cloudformation import ORG_VARIANTS, TOPIC_ARN
-from .test_render_terraform import heredocs, resources, strings
+from .test_render_terraform import assert_terraform_fmt_clean, heredocs, resources, strings
 
 _EOT = re.compile(r"^(\s*)template_body = <<-EOT\n(.*?)\n\s*EOT$", re.M | re.S)
 
@@ -29,19 +28,9 @@ def _block(text: str, kind: str, name: str) -> str:
 
 @pytest.mark.slow
 def test_every_org_variant_is_terraform_fmt_clean(tmp_path: Path) -> None:
-    terraform = shutil.which("terraform")
-    if terraform is None:
-        pytest.skip("terraform is not installed")
     for name, options in ORG_VARIANTS.items():
         write_org_iac(export_org_iac(org_plan(**options), "terraform"), tmp_path / name)
-    done = subprocess.run(
-        [terraform, "fmt", "-check", "-diff", "-recursive", "-no-color", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert_terraform_fmt_clean(tmp_path)
 
 
 def test_root_has_a_provider_per_account_and_orders_the_modules() -> None:
@@ -138,3 +127,9 @@ def test_refused_guardrail_is_not_attached_and_one_account_has_no_archive_module
     assert ("aws_s3_bucket", "trail") in res
     assert f'allowed_account_ids = ["{MANAGEMENT}"]' in files["main.tf"]
     assert "log_archive" not in files["main.tf"]
+
+
+def test_text_heredoc_never_ends_early_and_never_interpolates() -> None:
+    text = value_text(TextHeredoc("a: ${x}\nEOT\nb: %{y}\n"), "")
+    assert text.startswith("<<-EOT_\n") and text.endswith("\nEOT_")
+    assert "$${x}" in text and "%%{y}" in text

@@ -94,8 +94,11 @@ def value_text(value: Any, indent: str) -> str:
     if isinstance(value, TextHeredoc):
         inner = indent + INDENT
         body = value.text.replace("${", "$${").replace("%{", "%%{")
+        marker = "EOT"
+        while marker in {line.strip() for line in body.splitlines()}:
+            marker += "_"  # a line equal to the marker would end the heredoc early
         lines = "\n".join((inner + line).rstrip() for line in body.splitlines())
-        return f"<<-EOT\n{lines}\n{indent}EOT"
+        return f"<<-{marker}\n{lines}\n{indent}{marker}"
     if isinstance(value, dict):
         return _object(value, indent)
     raise TypeError(f"cannot render {type(value).__name__} as HCL")
