@@ -41,6 +41,16 @@ def test_scan_org_shows_matrix_and_accounts_resting_on_their_own_trail(aws: str,
     assert sorted(line.split("\t")[0] for line in listed[:2]) == sorted([MANAGEMENT, good])
 
 
+def test_saved_org_findings_show_the_matrix_again(aws: str, cli: Any, tmp_path: Any) -> None:
+    (good,) = create_org(1)
+    create_trail(session_for(good), "main")
+    saved = tmp_path / "findings.json"
+    cli(["scan", "--org", "--regions", "us-east-1", "--output", "json", "--out", str(saved)])
+    text = cli(["report", str(saved)]).stdout.splitlines()
+    listed = text[text.index(f"# {OWN_TITLE}") + 2 :]
+    assert [line.split("\t")[0] for line in listed] == [good]
+
+
 def test_scan_without_org_has_no_matrix(aws: str, cli: Any) -> None:
     create_trail(session_for(MANAGEMENT), "main")
     result = cli(["scan", "--regions", "us-east-1", "--output", "json"])

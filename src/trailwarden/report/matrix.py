@@ -52,7 +52,11 @@ def coverage_document(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def render_matrix(evaluation: Evaluation, console: Console) -> None:
-    doc = coverage_document(evaluation)
+    render_coverage(coverage_document(evaluation), console)
+
+
+def render_coverage(doc: dict[str, Any], console: Console) -> None:
+    """Draw an ``organization_coverage`` document (a live scan's, or a saved findings file's)."""
     controls: list[str] = doc["controls"]
     if piped():
         rows = [
