@@ -97,6 +97,11 @@ def alarm_arn(region: str, account_id: str, alarm_name: str) -> str:
     return f"arn:{partition_for_region(region)}:cloudwatch:{region}:{account_id}:alarm:{alarm_name}"
 
 
+def event_rule_arn(region: str, account_id: str, rule_name: str) -> str:
+    """A rule on the account's default event bus."""
+    return f"arn:{partition_for_region(region)}:events:{region}:{account_id}:rule/{rule_name}"
+
+
 def key_prefix_path(prefix: str | None) -> str:
     """``PREFIX/`` or ``""``: the part of an object key (and its ARN) before ``AWSLogs/``
     (docs/aws-facts/digests.md#s3-key-layout)."""

@@ -18,6 +18,7 @@ from trailwarden.cli.scan import (
 )
 from trailwarden.report.common import failing
 from trailwarden.report.findings_json import read_findings
+from trailwarden.report.matrix import render_coverage
 from trailwarden.report.render import ReportFormat, render, shape, write_output
 from trailwarden.report.text import render_text_document
 
@@ -44,6 +45,8 @@ def report_command(
     doc = shape(read_findings(findings), compliance, suppressions)
     if output == ReportFormat.text and out is None:
         render_text_document(doc, console)
+        if isinstance(doc.get("organization_coverage"), dict):  # saved from scan --org
+            render_coverage(doc["organization_coverage"], console)
     else:
         write_output(render(doc, ReportFormat.json if output == ReportFormat.text else output), out)
     raise typer.Exit(EXIT_FINDINGS if failing(doc, fail_on.value) else EXIT_OK)

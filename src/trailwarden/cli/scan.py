@@ -25,6 +25,7 @@ from trailwarden.errors import UsageError
 from trailwarden.report.common import failing
 from trailwarden.report.compliance import FRAMEWORK_NAMES
 from trailwarden.report.findings_json import findings_document
+from trailwarden.report.matrix import coverage_document, render_matrix
 from trailwarden.report.render import ReportFormat, render, render_json, shape, write_output
 from trailwarden.report.text import narrowed, render_text, render_text_extras
 from trailwarden.snapshot import Snapshot, load_snapshot, save_snapshot
@@ -96,14 +97,20 @@ def report(
     verbose: bool,
     compliance: str | None = None,
     suppressions: Path | None = None,
+    org: bool = False,
 ) -> int:
-    """Render the evaluation as asked; the exit code counts unsuppressed failures only."""
+    """Render the evaluation as asked; the exit code counts unsuppressed failures only.
+    ``org``: add the accounts x controls matrix (``scan --org``)."""
     doc = shape(findings_document(evaluation), compliance, suppressions)
+    if org:
+        doc["organization_coverage"] = coverage_document(evaluation)
     if output == ReportFormat.text:
         if out is not None:  # the terminal report, with the JSON findings kept beside it
             write_output(render_json(doc), out)
         render_text(narrowed(evaluation, doc), console, verbose=verbose)
         render_text_extras(doc, console)
+        if org:
+            render_matrix(evaluation, console)
     else:
         write_output(render(doc, output), out)
     return EXIT_FINDINGS if failing(doc, Severity(fail_on.value).value) else EXIT_OK
@@ -150,7 +157,8 @@ def scan(
         save_snapshot(snapshot, save)
     params = ControlParams(tuple(split_list(required_tag_keys, "required-tag-keys") or ()))
     evaluation = evaluate(snapshot, params=params)
-    code = report(evaluation, output, out, fail_on, verbose, compliance, suppressions)
+    org = target.org or snapshot.organization is not None
+    code = report(evaluation, output, out, fail_on, verbose, compliance, suppressions, org)
     if import_to_securityhub:
         from trailwarden.cli.securityhub import send_findings
 

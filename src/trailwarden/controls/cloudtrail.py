@@ -431,3 +431,9 @@ def _store_key(store: EventDataStore) -> Verdict:
     if store.key_manager is None:
         return Status.NOT_AVAILABLE, f"could not describe the KMS key of {label}", None
     return Status.FAILED, f"{label} uses an AWS managed key", Gap.NO_CUSTOMER_MANAGED_KEY
+
+
+def meets_cloudtrail_1(trail: Trail) -> bool:
+    """The trail alone satisfies CloudTrail.1 (known multi-Region, logging, all management
+    events): what the organisation coverage view asks of each trail an account relies on."""
+    return _ct1_problems(trail) == []

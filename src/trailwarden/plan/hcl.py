@@ -30,11 +30,24 @@ class JsonHeredoc:
     document: Any
 
 
+@dataclass(frozen=True)
+class TextHeredoc:
+    """Text as an indented heredoc (``<<-EOT``): ``<<-`` strips the indentation again, so a
+    document whose first column is used (YAML) arrives byte for byte, plus a final newline."""
+
+    text: str
+
+
 @dataclass
 class Block:
     type: str
     labels: tuple[str, ...] = ()
     body: list[tuple[str, Any] | Block] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)  # ``#`` lines at the top of the block
+
+    def comment(self, *lines: str) -> Block:
+        self.comments.extend(lines)
+        return self
 
     def attr(self, name: str, value: Any) -> Block:
         self.body.append((name, value))
@@ -78,6 +91,14 @@ def value_text(value: Any, indent: str) -> str:
         body = body.replace("${", "$${").replace("%{", "%%{")
         lines = "\n".join(inner + line for line in body.splitlines())
         return f"<<-JSON\n{lines}\n{indent}JSON"
+    if isinstance(value, TextHeredoc):
+        inner = indent + INDENT
+        body = value.text.replace("${", "$${").replace("%{", "%%{")
+        marker = "EOT"
+        while marker in {line.strip() for line in body.splitlines()}:
+            marker += "_"  # a line equal to the marker would end the heredoc early
+        lines = "\n".join((inner + line).rstrip() for line in body.splitlines())
+        return f"<<-{marker}\n{lines}\n{indent}{marker}"
     if isinstance(value, dict):
         return _object(value, indent)
     raise TypeError(f"cannot render {type(value).__name__} as HCL")
@@ -98,6 +119,7 @@ def render_block(block: Block, indent: str = "") -> str:
     head = " ".join([block.type, *(string(label) for label in block.labels)])
     out = [f"{indent}{head} {{"]
     inner = indent + INDENT
+    out.extend(f"{inner}#{line}" for line in block.comments)
     group: list[tuple[str, Any]] = []
 
     def flush() -> None:

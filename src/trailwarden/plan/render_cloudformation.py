@@ -13,6 +13,7 @@ import yaml
 
 from trailwarden.errors import UsageError
 from trailwarden.plan.baseline import Baseline
+from trailwarden.plan.checkov import cfn_skips
 
 Template = dict[str, Any]
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
@@ -25,9 +26,23 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+def _text_block(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    """Multi-line text (a template body inside a template) as a literal block, the way a
+    person would write it; PyYAML falls back to quoting where a block could not be exact."""
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _text_block)
+
+
 def render_cloudformation(baseline: Baseline) -> str:
+    return dump_template(cloudformation_template(baseline))
+
+
+def dump_template(template: Template) -> str:
     return yaml.dump(
-        cloudformation_template(baseline),
+        template,
         Dumper=_Dumper,
         sort_keys=False,
         width=1_000_000,  # never fold: filter patterns must stay byte-exact
@@ -35,11 +50,11 @@ def render_cloudformation(baseline: Baseline) -> str:
     )
 
 
-def _ref(name: str) -> dict[str, str]:
+def ref(name: str) -> dict[str, str]:
     return {"Ref": name}
 
 
-def _arn(name: str) -> dict[str, list[str]]:
+def get_arn(name: str) -> dict[str, list[str]]:
     return {"Fn::GetAtt": [name, "Arn"]}
 
 
@@ -47,7 +62,9 @@ def _tags(b: Baseline) -> list[dict[str, str]]:
     return b.tags_list()
 
 
-def _bucket(b: Baseline, name: str, extra: dict[str, Any]) -> dict[str, Any]:
+def _bucket(
+    b: Baseline, name: str, extra: dict[str, Any], skips: tuple[str, ...] = ()
+) -> dict[str, Any]:
     rule = b.lifecycle_rules()[0]
     props: dict[str, Any] = {
         "BucketName": name,
@@ -74,7 +91,7 @@ def _bucket(b: Baseline, name: str, extra: dict[str, Any]) -> dict[str, Any]:
         **extra,
         "Tags": _tags(b),
     }
-    return {"Type": "AWS::S3::Bucket", **RETAIN, "Properties": props}
+    return {"Type": "AWS::S3::Bucket", **RETAIN, **cfn_skips(*skips), "Properties": props}
 
 
 def cloudformation_template(baseline: Baseline) -> Template:
@@ -85,13 +102,54 @@ def cloudformation_template(baseline: Baseline) -> Template:
             "a CloudFormation stack lives in one Region: the bucket Region"
             f" {b.bucket.region} must be the home Region {region}"
         )
+    resources, kms_key = storage_resources(b)
+    resources |= trail_resources(b, ref("TrailBucket"), kms_key, ["TrailBucketPolicy"])
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": (
+            f"trailwarden baseline for account {b.account_id}: trail {b.trail.name},"
+            " logging, validated, alarming"
+        ),
+        "Metadata": _external_policies(b),
+        "Rules": deploy_only_in(b.account_id, region, "the trail's home Region"),
+        "Resources": resources,
+        "Outputs": {
+            "TrailArn": {"Value": get_arn("Trail")},
+            "TrailBucketName": {"Value": ref("TrailBucket")},
+            "LogGroupName": {"Value": ref("TrailLogGroup")},
+        },
+    }
+
+
+def deploy_only_in(account: str, region: str, what: str) -> dict[str, Any]:
+    """A template Rule: the stack refuses to deploy anywhere but the account and Region it is
+    for (its ARNs are literal)."""
+    return {
+        "TargetAccountAndRegion": {
+            "Assertions": [
+                {
+                    "Assert": {"Fn::Equals": [ref("AWS::AccountId"), account]},
+                    "AssertDescription": f"deploy only in account {account}",
+                },
+                {
+                    "Assert": {"Fn::Equals": [ref("AWS::Region"), region]},
+                    "AssertDescription": f"deploy only in {what} {region}",
+                },
+            ]
+        }
+    }
+
+
+def storage_resources(b: Baseline) -> tuple[dict[str, Any], Any]:
+    """The trail bucket, its access-log bucket, their policies and a new key; with the value the
+    trail's ``KMSKeyId`` takes (None: no customer managed key)."""
     target = b.logging_target()
     resources: dict[str, Any] = {
-        "AccessLogBucket": _bucket(b, b.bucket.access_log_bucket, {}),
+        "AccessLogBucket": _bucket(b, b.bucket.access_log_bucket, {}, ("CKV_AWS_18", "CKV_AWS_21")),
         "AccessLogBucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
             "Properties": {
-                "Bucket": _ref("AccessLogBucket"),
+                "Bucket": ref("AccessLogBucket"),
                 "PolicyDocument": b.access_log_bucket_policy(),
             },
         },
@@ -102,7 +160,7 @@ def cloudformation_template(baseline: Baseline) -> Template:
                 {
                     "VersioningConfiguration": {"Status": "Enabled"},
                     "LoggingConfiguration": {
-                        "DestinationBucketName": _ref("AccessLogBucket"),
+                        "DestinationBucketName": ref("AccessLogBucket"),
                         "LogFilePrefix": target["TargetPrefix"],
                     },
                 },
@@ -112,12 +170,12 @@ def cloudformation_template(baseline: Baseline) -> Template:
         },
         "TrailBucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
-            "Properties": {"Bucket": _ref("TrailBucket"), "PolicyDocument": b.bucket_policy()},
+            "Properties": {"Bucket": ref("TrailBucket"), "PolicyDocument": b.bucket_policy()},
         },
     }
     kms_key: Any = None
     if b.kms.mode == "new":
-        kms_key = _arn("TrailKey")
+        kms_key = get_arn("TrailKey")
         resources["TrailKey"] = {
             "Type": "AWS::KMS::Key",
             **RETAIN,
@@ -132,63 +190,47 @@ def cloudformation_template(baseline: Baseline) -> Template:
         }
         resources["TrailKeyAlias"] = {
             "Type": "AWS::KMS::Alias",
-            "Properties": {"AliasName": b.kms.alias, "TargetKeyId": _ref("TrailKey")},
+            "Properties": {"AliasName": b.kms.alias, "TargetKeyId": ref("TrailKey")},
         }
     elif b.kms.mode == "existing":
         kms_key = b.kms.key_arn
-    resources["TrailLogGroup"] = {
-        "Type": "AWS::Logs::LogGroup",
-        **RETAIN,
-        "Properties": {
-            "LogGroupName": b.cloudwatch.log_group,
-            "RetentionInDays": b.cloudwatch.retention_days,
-            "Tags": _tags(b),
+    return resources, kms_key
+
+
+def trail_resources(
+    b: Baseline, bucket: Any, kms_key: Any, depends_on: list[str]
+) -> dict[str, Any]:
+    """The log group, its delivery role, the trail and the CIS alarms: what lives in the trail
+    owner's account. ``depends_on``: resources CreateTrail needs first (the bucket policy)."""
+    resources: dict[str, Any] = {
+        "TrailLogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            **RETAIN,
+            **cfn_skips("CKV_AWS_158"),
+            "Properties": {
+                "LogGroupName": b.cloudwatch.log_group,
+                "RetentionInDays": b.cloudwatch.retention_days,
+                "Tags": _tags(b),
+            },
         },
-    }
-    resources["CloudWatchLogsRole"] = {
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "RoleName": b.cloudwatch.role_name,
-            "AssumeRolePolicyDocument": b.cloudwatch_trust_policy(),
-            "Policies": [
-                {
-                    "PolicyName": b.cloudwatch.role_policy_name,
-                    "PolicyDocument": b.cloudwatch_role_policy(),
-                }
-            ],
-            "Tags": _tags(b),
+        "CloudWatchLogsRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": b.cloudwatch.role_name,
+                "AssumeRolePolicyDocument": b.cloudwatch_trust_policy(),
+                "Policies": [
+                    {
+                        "PolicyName": b.cloudwatch.role_policy_name,
+                        "PolicyDocument": b.cloudwatch_role_policy(),
+                    }
+                ],
+                "Tags": _tags(b),
+            },
         },
+        "Trail": _trail(b, bucket, kms_key, depends_on),
     }
-    resources["Trail"] = _trail(b, kms_key)
     resources.update(_alarm_resources(b))
-    return {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": (
-            f"trailwarden baseline for account {b.account_id}: trail {b.trail.name},"
-            " logging, validated, alarming"
-        ),
-        "Metadata": _external_policies(b),
-        "Rules": {
-            "TargetAccountAndRegion": {
-                "Assertions": [
-                    {
-                        "Assert": {"Fn::Equals": [_ref("AWS::AccountId"), b.account_id]},
-                        "AssertDescription": f"deploy only in account {b.account_id}",
-                    },
-                    {
-                        "Assert": {"Fn::Equals": [_ref("AWS::Region"), region]},
-                        "AssertDescription": f"deploy only in the trail's home Region {region}",
-                    },
-                ]
-            }
-        },
-        "Resources": resources,
-        "Outputs": {
-            "TrailArn": {"Value": _arn("Trail")},
-            "TrailBucketName": {"Value": _ref("TrailBucket")},
-            "LogGroupName": {"Value": _ref("TrailLogGroup")},
-        },
-    }
+    return resources
 
 
 def _external_policies(b: Baseline) -> dict[str, Any]:
@@ -202,11 +244,8 @@ def _external_policies(b: Baseline) -> dict[str, Any]:
     return {"trailwarden": {"baseline": b.schema_, "MergeIntoExistingPolicies": merge}}
 
 
-def _trail(b: Baseline, kms_key: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "TrailName": b.trail.name,
-        "S3BucketName": _ref("TrailBucket"),
-    }
+def _trail(b: Baseline, bucket: Any, kms_key: Any, depends_on: list[str]) -> dict[str, Any]:
+    props: dict[str, Any] = {"TrailName": b.trail.name, "S3BucketName": bucket}
     if b.bucket.prefix:
         props["S3KeyPrefix"] = b.bucket.prefix
     props |= {
@@ -221,19 +260,20 @@ def _trail(b: Baseline, kms_key: Any) -> dict[str, Any]:
         props["KMSKeyId"] = kms_key
     props |= {
         # GetAtt on a log group yields the ARN with the ":*" suffix CloudTrail expects.
-        "CloudWatchLogsLogGroupArn": _arn("TrailLogGroup"),
-        "CloudWatchLogsRoleArn": _arn("CloudWatchLogsRole"),
+        "CloudWatchLogsLogGroupArn": get_arn("TrailLogGroup"),
+        "CloudWatchLogsRoleArn": get_arn("CloudWatchLogsRole"),
         "EventSelectors": b.event_selectors(),
         "Tags": _tags(b),
     }
     # CreateTrail validates the bucket policy synchronously
     # (docs/aws-facts/trail-setup.md#setup-order); the key and role are already ordered by the
     # GetAtt references.
-    return {
-        "Type": "AWS::CloudTrail::Trail",
-        "DependsOn": ["TrailBucketPolicy"],
-        "Properties": props,
-    }
+    trail: dict[str, Any] = {"Type": "AWS::CloudTrail::Trail"}
+    if depends_on:
+        trail["DependsOn"] = list(depends_on)
+    if kms_key is None:
+        trail |= cfn_skips("CKV_AWS_35")
+    return {**trail, "Properties": props}
 
 
 def _alarm_resources(b: Baseline) -> dict[str, Any]:
@@ -242,9 +282,10 @@ def _alarm_resources(b: Baseline) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     topic: Any = b.alarms.topic_arn
     if b.alarms.new_topic:
-        topic = _ref("AlarmTopic")
+        topic = ref("AlarmTopic")
         resources["AlarmTopic"] = {
             "Type": "AWS::SNS::Topic",
+            **cfn_skips("CKV_AWS_26"),
             "Properties": {"TopicName": b.alarms.topic_name, "Tags": _tags(b)},
         }
     for index, email in enumerate(b.alarms.emails):
@@ -258,7 +299,7 @@ def _alarm_resources(b: Baseline) -> dict[str, Any]:
             "Type": "AWS::Logs::MetricFilter",
             "Properties": {
                 "FilterName": alarm.filter_name,
-                "LogGroupName": _ref("TrailLogGroup"),
+                "LogGroupName": ref("TrailLogGroup"),
                 "FilterPattern": alarm.pattern,
                 "MetricTransformations": [
                     {

@@ -10,6 +10,7 @@ import json
 
 from trailwarden.errors import UsageError
 from trailwarden.plan.baseline import Baseline
+from trailwarden.plan.checkov import hcl_skips
 from trailwarden.plan.hcl import Block, JsonHeredoc, Raw, render
 
 
@@ -69,8 +70,14 @@ def _bucket_blocks(
     if name == "trail":
         # Noncurrent-version rules need versioning on first (the provider documents the race).
         lifecycle.attr("depends_on", [Raw("aws_s3_bucket_versioning.trail")])
+    skips = ["CKV_AWS_144", "CKV_AWS_145", "CKV2_AWS_62"]
+    if name == "access_logs":
+        skips.append("CKV_AWS_21")
     blocks = [
-        _resource("aws_s3_bucket", name).attr("bucket", bucket).attr("tags", baseline.tags),
+        _resource("aws_s3_bucket", name)
+        .comment(*hcl_skips(*skips))
+        .attr("bucket", bucket)
+        .attr("tags", baseline.tags),
         _resource("aws_s3_bucket_public_access_block", name)
         .attr("bucket", ref)
         .attr("block_public_acls", True)
@@ -102,19 +109,33 @@ def terraform_blocks(baseline: Baseline) -> list[Block]:
         )
     b = baseline
     blocks = [
-        Block("terraform")
-        .attr("required_version", ">= 1.3")
-        .block(
-            Block("required_providers").attr(
-                "aws", {"source": "hashicorp/aws", "version": ">= 5.0"}
-            )
-        ),
+        required_providers(),
         # allowed_account_ids stops the plan from being applied to the wrong account.
         Block("provider", ("aws",))
         .attr("region", b.trail.home_region)
         .attr("allowed_account_ids", [b.account_id]),
     ]
-    blocks += _bucket_blocks(
+    storage, kms_key = storage_blocks(b)
+    bucket = Raw("aws_s3_bucket.trail.id")
+    return blocks + storage + trail_blocks(b, bucket, kms_key, [Raw("aws_s3_bucket_policy.trail")])
+
+
+def required_providers(*aliases: str) -> Block:
+    """The ``terraform`` block; ``aliases``: provider configurations a child module expects."""
+    aws: dict[str, object] = {"source": "hashicorp/aws", "version": ">= 5.0"}
+    if aliases:
+        aws["configuration_aliases"] = [Raw(f"aws.{alias}") for alias in aliases]
+    return (
+        Block("terraform")
+        .attr("required_version", ">= 1.3")
+        .block(Block("required_providers").attr("aws", aws))
+    )
+
+
+def storage_blocks(b: Baseline) -> tuple[list[Block], Raw | str | None]:
+    """The trail bucket, its access-log bucket, their policies and a new key; with the value the
+    trail's ``kms_key_id`` takes (None: no customer managed key)."""
+    blocks = _bucket_blocks(
         b, "access_logs", b.bucket.access_log_bucket, b.access_log_bucket_policy()
     )
     blocks += _bucket_blocks(b, "trail", b.bucket.name, b.bucket_policy())
@@ -144,8 +165,17 @@ def terraform_blocks(baseline: Baseline) -> list[Block]:
         ]
     elif b.kms.mode == "existing":
         kms_key = b.kms.key_arn
-    blocks += [
+    return blocks, kms_key
+
+
+def trail_blocks(
+    b: Baseline, bucket: Raw | str, kms_key: Raw | str | None, depends_on: list[Raw]
+) -> list[Block]:
+    """The log group, its delivery role, the trail and the CIS alarms: what lives in the trail
+    owner's account. ``depends_on``: what CreateTrail needs first (the bucket policy)."""
+    blocks = [
         _resource("aws_cloudwatch_log_group", "trail")
+        .comment(*hcl_skips("CKV_AWS_158"))
         .attr("name", b.cloudwatch.log_group)
         .attr("retention_in_days", b.cloudwatch.retention_days)
         .attr("tags", b.tags),
@@ -157,18 +187,18 @@ def terraform_blocks(baseline: Baseline) -> list[Block]:
         .attr("name", b.cloudwatch.role_policy_name)
         .attr("role", Raw("aws_iam_role.cloudwatch.id"))
         .attr("policy", JsonHeredoc(b.cloudwatch_role_policy())),
-        _trail_block(b, kms_key),
+        _trail_block(b, bucket, kms_key, depends_on),
     ]
-    blocks += _alarm_blocks(b)
-    return blocks
+    return blocks + _alarm_blocks(b)
 
 
-def _trail_block(b: Baseline, kms_key: Raw | str | None) -> Block:
-    trail = (
-        _resource("aws_cloudtrail", "trail")
-        .attr("name", b.trail.name)
-        .attr("s3_bucket_name", Raw("aws_s3_bucket.trail.id"))
+def _trail_block(
+    b: Baseline, bucket: Raw | str, kms_key: Raw | str | None, depends_on: list[Raw]
+) -> Block:
+    trail = _resource("aws_cloudtrail", "trail").comment(
+        *hcl_skips("CKV_AWS_252", *(("CKV_AWS_35",) if kms_key is None else ()))
     )
+    trail.attr("name", b.trail.name).attr("s3_bucket_name", bucket)
     if b.bucket.prefix:
         trail.attr("s3_key_prefix", b.bucket.prefix)
     trail.attr("is_multi_region_trail", True).attr("include_global_service_events", True)
@@ -189,10 +219,7 @@ def _trail_block(b: Baseline, kms_key: Raw | str | None) -> Block:
     trail.attr("tags", b.tags)
     # CreateTrail checks the bucket policy (and the role) synchronously
     # (docs/aws-facts/trail-setup.md#setup-order).
-    trail.attr(
-        "depends_on",
-        [Raw("aws_s3_bucket_policy.trail"), Raw("aws_iam_role_policy.cloudwatch")],
-    )
+    trail.attr("depends_on", [*depends_on, Raw("aws_iam_role_policy.cloudwatch")])
     return trail
 
 
@@ -205,6 +232,7 @@ def _alarm_blocks(b: Baseline) -> list[Block]:
         topic = Raw("aws_sns_topic.alarms.arn")
         blocks.append(
             _resource("aws_sns_topic", "alarms")
+            .comment(*hcl_skips("CKV_AWS_26"))
             .attr("name", b.alarms.topic_name)
             .attr("tags", b.tags)
         )

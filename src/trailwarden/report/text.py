@@ -221,3 +221,6 @@ def _table(
         ]
         table.add_row(*cells)
     console.print(table)
+
+
+table = _table  # the same titled table for the other terminal views (report/matrix.py)
