@@ -19,11 +19,15 @@ KEY_ARN = f"arn:aws:kms:{HOME}:{MANAGEMENT}:key/{KEY_ID}"
 TOPIC = f"arn:aws:sns:{HOME}:{MANAGEMENT}:trailwarden-alarms"
 
 
-def organization(recorders: dict[str, list[str]] | None = None) -> Organization:
+def organization(
+    recorders: dict[str, list[str]] | None = None,
+    org_id: str = ORG_ID,
+    management: str = MANAGEMENT,
+) -> Organization:
     return Organization(
-        id=ORG_ID,
-        management_account_id=MANAGEMENT,
-        caller_account_id=MANAGEMENT,
+        id=org_id,
+        management_account_id=management,
+        caller_account_id=management,
         config_recorders=recorders,
     )
 

@@ -41,7 +41,10 @@ def scan_policy() -> dict[str, Any]:
 
 
 def apply_policy() -> dict[str, Any]:
-    from trailwarden.apply import trail_ops  # noqa: F401  (registers the trail handlers)
+    from trailwarden.apply import (
+        drift_ops,  # noqa: F401  (registers the drift handlers)
+        trail_ops,  # noqa: F401  (registers the trail handlers)
+    )
     from trailwarden.apply.context import CountingAccess
     from trailwarden.apply.operations import HANDLERS
 

@@ -37,6 +37,7 @@ from trailwarden.policies.eventbridge import (
     topic_from_rule_statement,
 )
 
+KEY_ACCOUNT = "KmsKeyAccount"  # not an API parameter: where a key the plan creates lives
 PACK_NAME = "trailwarden-cloudtrail"
 RULE_NAME = "trailwarden-trail-drift"
 FORWARD_RULE_NAME = "trailwarden-trail-drift-forward"
@@ -59,6 +60,7 @@ def rule_arn(region: str, account: str, name: str) -> str:
 
 @dataclass
 class _Steps:
+    key_account: str
     steps: list[Step] = field(default_factory=list)
     numbers: dict[str, int] = field(default_factory=dict)
 
@@ -145,17 +147,21 @@ def _conformance_pack(target: OrgTarget, out: _Steps) -> None:
 def _rule(
     out: _Steps, account: str, region: str, name: str, pattern: dict[str, Any], why: str
 ) -> None:
+    params: dict[str, Any] = {
+        "Name": name,
+        "EventPattern": pattern,
+        "State": "ENABLED",
+        "Description": "trailwarden: CloudTrail API calls that weaken the trail",
+    }
+    if "${kms-" in json.dumps(pattern):
+        # A key the plan creates: apply reads its ARN where it lives (apply/drift_ops.py).
+        params[KEY_ACCOUNT] = out.key_account
     out.add(
         account,
         region,
         "events",
         "PutRule",
-        {
-            "Name": name,
-            "EventPattern": pattern,
-            "State": "ENABLED",
-            "Description": "trailwarden: CloudTrail API calls that weaken the trail",
-        },
+        params,
         "create",
         why,
         rule_arn(region, account, name),
@@ -312,7 +318,7 @@ def plan_drift(target: OrgTarget, options: DriftOptions) -> tuple[Drift, list[St
     if pattern_size(pattern) > PATTERN_SIZE_QUOTA:
         raise ValueError(f"drift pattern is {pattern_size(pattern)} characters, over the quota")
     missing = accounts_without_recorder(target)
-    out = _Steps()
+    out = _Steps(target.kms_key_account)
     forwarding: list[str] = []
     if options.enabled:
         _conformance_pack(target, out)
