@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from tests.apply.support import ACCOUNT, HOME, access, apply
+from tests.apply.test_apply_policy import allowed, iam_actions
 from tests.drift.support import organization, target
 from tests.scan.seed import create_org, session_for
 
@@ -143,3 +144,25 @@ def test_members_forward_to_the_management_bus(aws: str) -> None:
     assert document["Statement"][0]["Resource"] == bus_arn(HOME, ACCOUNT)
 
     assert apply(plan_of(steps)).nothing_to_change
+
+
+def test_every_recorded_drift_call_is_in_the_apply_policy(aws: str) -> None:
+    (member,) = create_org(1)
+    _, steps = plan_drift(moto_target(member, planned_key=True), DriftOptions())
+    acc = access()
+    assert apply(plan_of(steps), acc=acc).failed is None
+    # AssumeRole reaches the member: the caller's own right, not a grant of apply-policy.json.
+    recorded = {(service, op) for (_, service, op) in acc.calls} - {("sts", "AssumeRole")}
+    assert ("events", "PutPermission") in recorded and (
+        "config",
+        "DescribeOrganizationConformancePacks",
+    ) in recorded
+    implied = {("events", "PutTargets"): ["iam:PassRole"]}  # the forwarding target's role
+    policy = allowed()
+    missing = sorted(
+        f"{action} (for {service}:{op})"
+        for service, op in recorded
+        for action in [*iam_actions(service, op), *implied.get((service, op), [])]
+        if action not in policy
+    )
+    assert not missing, missing

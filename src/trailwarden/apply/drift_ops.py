@@ -27,6 +27,7 @@ from trailwarden.apply.operations import (
 from trailwarden.plan.model import Step
 from trailwarden.plan.org.drift import KEY_ACCOUNT
 from trailwarden.policies.permissions import (
+    CONFIG_MULTI_ACCOUNT_SERVICE_LINKED_ROLE,
     DRIFT_CONFIG,
     DRIFT_EVENTS,
     PASS_FORWARD_ROLE,
@@ -70,6 +71,8 @@ handler(
         "config:DescribeOrganizationConformancePacks",
         "config:PutOrganizationConformancePack",
     ),
+    # The API creates this service-linked role in the caller's account when it is missing.
+    grant(CONFIG_MULTI_ACCOUNT_SERVICE_LINKED_ROLE, "iam:CreateServiceLinkedRole"),
 )(setting_handler(_pack))
 
 

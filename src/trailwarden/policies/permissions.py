@@ -79,6 +79,13 @@ METRIC_FILTERS_AND_ALARMS = PolicyStatement("Step6MetricFiltersAndAlarms")
 # Drift detection (organisation plans): the conformance pack, the EventBridge rules, and passing
 # the members' forwarding role to EventBridge (docs/aws-facts/drift.md).
 DRIFT_CONFIG = PolicyStatement("Step7DriftConformancePack")
+# PutOrganizationConformancePack creates AWSServiceRoleForConfigMultiAccountSetup when missing.
+CONFIG_MULTI_ACCOUNT_SERVICE_LINKED_ROLE = PolicyStatement(
+    "Step7ConfigMultiAccountServiceLinkedRole",
+    resource="arn:aws:iam::*:role/aws-service-role/*",
+    condition={"StringEquals": {"iam:AWSServiceName": "config-multiaccountsetup.amazonaws.com"}},
+    only="iam:CreateServiceLinkedRole",
+)
 DRIFT_EVENTS = PolicyStatement("Step7DriftEventRules")
 PASS_FORWARD_ROLE = PolicyStatement(
     "Step7PassForwardRoleToEventBridge",
@@ -99,6 +106,7 @@ APPLY_STATEMENTS = (
     ALARM_TOPIC,
     METRIC_FILTERS_AND_ALARMS,
     DRIFT_CONFIG,
+    CONFIG_MULTI_ACCOUNT_SERVICE_LINKED_ROLE,
     DRIFT_EVENTS,
     PASS_FORWARD_ROLE,
 )
