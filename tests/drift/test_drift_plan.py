@@ -149,6 +149,7 @@ def test_members_forward_to_the_management_bus_with_a_role() -> None:
     assert policy["Resource"] == bus_arn(HOME, MANAGEMENT)
     assert ops(steps, LOG_ARCHIVE) == [
         (HOME, "iam", "CreateRole"),
+        (HOME, "iam", "UpdateAssumeRolePolicy"),
         (HOME, "iam", "PutRolePolicy"),
         ("eu-west-1", "events", "PutRule"),
         ("eu-west-1", "events", "PutTargets"),
@@ -173,7 +174,7 @@ def test_members_forward_to_the_management_bus_with_a_role() -> None:
     assert all(s.params["EventPattern"] == drift.event_pattern for s in rules)
     ids = [s.id for s in steps]
     assert len(set(ids)) == len(ids)
-    assert Counter(s.account for s in steps)[MEMBER] == 4
+    assert Counter(s.account for s in steps)[MEMBER] == 5
 
 
 def test_recorders_unknown_is_said_not_guessed() -> None:

@@ -246,6 +246,17 @@ def _forwarding(target: OrgTarget, pattern: dict[str, Any], out: _Steps) -> list
                 account,
                 target.home_region,
                 "iam",
+                "UpdateAssumeRolePolicy",
+                {"RoleName": FORWARD_ROLE, MERGE: forwarder_trust_policy(account)["Statement"]},
+                "update",
+                f"merge statement TrailwardenEventBridgeAssume into the trust policy of "
+                f"{FORWARD_ROLE} (a role of that name made earlier keeps its other statements)",
+                FORWARD_ROLE,
+            )
+            out.add(
+                account,
+                target.home_region,
+                "iam",
                 "PutRolePolicy",
                 {
                     "RoleName": FORWARD_ROLE,
