@@ -20,7 +20,7 @@ import pytest
 from tests.drift.support import BUCKET, KEY_ARN, KEY_ID
 from tests.support.datasets import require
 
-from trailwarden.eventpattern import envelope, rule_matches_record
+from trailwarden.eventpattern import envelope, rule_matches_record, simulate
 from trailwarden.plan.org.drift_rules import drift_pattern
 
 PATTERN = drift_pattern(BUCKET, KEY_ARN)
@@ -148,3 +148,18 @@ def test_a_member_stopping_its_own_trail_matches_and_a_case_change_does_not() ->
     other = copy.deepcopy(record)
     other["eventName"] = "stoplogging"  # EventBridge matching is case sensitive
     assert not rule_matches_record(PATTERN, other)
+
+
+def test_simulation_says_what_fired_and_that_it_is_simulated() -> None:
+    path = (
+        require()
+        / "stratus-red-team-detonation-logs"
+        / "aws.defense-evasion.cloudtrail-delete.json"
+    )
+    (record,) = json.loads(path.read_text())
+    result = simulate(PATTERN, record)
+    assert result.matched
+    line = result.line("trailwarden-trail-drift")
+    assert line.startswith(f"DeleteTrail by {record['userIdentity']['arn']} in ")
+    assert "rule trailwarden-trail-drift matches (simulated" in line
+    assert not simulate(PATTERN, {**record, "eventName": "DescribeTrails"}).matched

@@ -9,6 +9,7 @@ matched against that.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from trailwarden.eventpattern.matcher import matches
@@ -47,3 +48,26 @@ def envelope(record: dict[str, Any]) -> dict[str, Any]:
 def rule_matches_record(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
     """Whether a rule with ``pattern``, on the bus the record's event reaches, would fire."""
     return matches(pattern, envelope(record))
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What EventBridge would do with one recorded call, worked out rather than observed."""
+
+    event: dict[str, Any]  # the envelope on the bus of the call's account and Region
+    matched: bool
+
+    def line(self, rule: str) -> str:
+        detail = self.event["detail"]
+        who = detail.get("userIdentity", {}).get("arn", "someone")
+        where = f"{self.event['account']} {self.event['region']}"
+        verdict = "matches" if self.matched else "does not match"
+        return (
+            f"{detail.get('eventName')} by {who} in {where}: rule {rule} {verdict} "
+            "(simulated: the pattern matched against the event EventBridge would build)"
+        )
+
+
+def simulate(pattern: dict[str, Any], record: dict[str, Any]) -> Simulation:
+    event = envelope(record)
+    return Simulation(event, matches(pattern, event))
