@@ -122,6 +122,10 @@ def test_pattern_names_the_bucket_and_the_key_both_ways() -> None:
         "${kms-key-id:us-east-1:alias/org-trail}",
         "${kms-alias:us-east-1:alias/org-trail}",
     ]
+    by_alias_arn = drift_pattern(BUCKET, f"arn:aws:kms:eu-west-1:{MANAGEMENT}:alias/org-trail")
+    assert by_alias_arn["$or"][2]["detail"]["$or"][1] == {
+        "responseElements": {"keyId": ["${kms-alias:eu-west-1:alias/org-trail}"]}
+    }
     assert len(drift_pattern(BUCKET, None)["$or"]) == 2  # no customer key: no key branch
 
 
