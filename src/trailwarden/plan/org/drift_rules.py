@@ -39,7 +39,7 @@ def key_values(kms_key: str | None) -> list[str]:
     ScheduleKeyDeletion take the key id or the key ARN (not an alias), recorded as given."""
     if not kms_key:
         return []
-    if ":alias/" in kms_key:  # an alias ARN: the key behind it is read at apply time
+    if kms_key.startswith("arn:") and ":alias/" in kms_key:  # the key behind it: read at apply
         region, alias = kms_key.split(":")[3], "alias/" + kms_key.split(":alias/", 1)[1]
         kms_key = "${kms-alias:" + region + ":" + alias + "}"
     if _ALIAS_REF.match(kms_key):
