@@ -7,6 +7,7 @@ business, tested against recorded events in test_drift_datasets.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -166,3 +167,30 @@ def test_every_recorded_drift_call_is_in_the_apply_policy(aws: str) -> None:
         if action not in policy
     )
     assert not missing, missing
+
+
+def test_a_planned_key_in_the_log_archive_account_is_read_there(aws: str) -> None:
+    """The key (and bucket) live in another account: the management rule's pattern still names
+    the key's id and ARN, read from the account that holds it."""
+    (archive,) = create_org(1)
+    kms = session_for(archive).client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/org-trail", TargetKeyId=key)
+    t = dataclasses.replace(
+        moto_target(archive),
+        kms_key=f"${{kms-alias:{HOME}:alias/org-trail}}",
+        kms_key_account=archive,
+        bucket_account=archive,
+    )
+    _, steps = plan_drift(t, DriftOptions())
+    assert apply(plan_of(steps)).failed is None
+    for events in (
+        boto3.client("events", region_name=HOME),
+        session_for(archive).client("events"),
+    ):
+        rules = [r["Name"] for r in events.list_rules()["Rules"]]
+        name = RULE_NAME if RULE_NAME in rules else FORWARD_RULE_NAME
+        live = json.loads(events.describe_rule(Name=name)["EventPattern"])
+        keys = live["$or"][2]["detail"]["$or"][0]["requestParameters"]["keyId"]
+        assert keys == [key.rsplit("/", 1)[-1], key]
+    assert apply(plan_of(steps)).nothing_to_change
