@@ -184,12 +184,10 @@ def test_a_planned_key_in_the_log_archive_account_is_read_there(aws: str) -> Non
     )
     _, steps = plan_drift(t, DriftOptions())
     assert apply(plan_of(steps)).failed is None
-    for events in (
-        boto3.client("events", region_name=HOME),
-        session_for(archive).client("events"),
+    for events, name in (
+        (boto3.client("events", region_name=HOME), RULE_NAME),
+        (session_for(archive).client("events"), FORWARD_RULE_NAME),
     ):
-        rules = [r["Name"] for r in events.list_rules()["Rules"]]
-        name = RULE_NAME if RULE_NAME in rules else FORWARD_RULE_NAME
         live = json.loads(events.describe_rule(Name=name)["EventPattern"])
         keys = live["$or"][2]["detail"]["$or"][0]["requestParameters"]["keyId"]
         assert keys == [key.rsplit("/", 1)[-1], key]
