@@ -302,11 +302,11 @@ def _notes(target: OrgTarget, missing: list[str] | None, pattern: dict[str, Any]
         f"the rule pattern is {pattern_size(pattern)} characters of EventBridge's "
         f"{PATTERN_SIZE_QUOTA} default: one rule with $or branches",
         "forwarding rules are made for the accounts in the organisation now; an account "
-        "created later is covered by the organisation trail and its CloudWatch Logs alarms "
-        "(CloudWatch.5), not by a forwarding rule, until the next apply",
-        "a member's call in a Region other than those listed reaches no forwarding rule; the "
-        "organisation trail's log group and its metric-filter alarms in the management account "
-        "see it",
+        "created later reaches no rule until the next apply",
+        "a call no rule sees (a new account, a Region without a forwarding rule) is still in "
+        "the organisation trail's log group, whose CIS alarms in the management account catch "
+        "trail changes (CloudWatch.5), key disabling (.7) and bucket policy changes (.8) "
+        "minutes later; PutEventSelectors and DeleteEventDataStore have no CIS alarm",
     ]
     if target.topic_arn is None:
         notes.append("no alarm topic: the rule is created without a target; plan with an alarm")
