@@ -30,6 +30,7 @@ PURE = (
     "plan",
     "policies",
     "filterpattern",
+    "eventpattern",
     "snapshot",
     "report",
     "concurrency",

@@ -107,3 +107,15 @@ def test_declarations_that_cannot_make_a_policy_are_refused(
 def test_a_handler_must_declare_what_it_needs() -> None:
     with pytest.raises(TypeError, match="must declare"):
         handler("s3", "PutNothing")
+
+
+def test_one_action_may_sit_in_several_single_action_statements_only() -> None:
+    """Passing one role to CloudTrail and another to EventBridge are two grants of iam:PassRole,
+    each with its own condition; the same action in a plain statement is still a mistake."""
+    other = PolicyStatement("Other", condition={"StringEquals": {"k": "w"}}, only="iam:PassRole")
+    doc = policy_document(
+        [A, ONLY, other], [grant(A, "s3:Get"), *(grant(s, "iam:PassRole") for s in (ONLY, other))]
+    )
+    assert [s["Action"] for s in doc["Statement"][1:]] == ["iam:PassRole", "iam:PassRole"]
+    with pytest.raises(DeclarationError, match="both Only and A"):
+        policy_document([A, ONLY], [grant(ONLY, "iam:PassRole"), grant(A, "iam:PassRole")])

@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwarden import outfile
 from trailwarden.apply import (
+    drift_ops,  # noqa: F401  (registers the drift handlers)
     org_guardrail_ops,  # noqa: F401  (registers the SCP handlers)
     trail_ops,  # noqa: F401  (registers the trail handlers)
 )

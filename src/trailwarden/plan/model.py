@@ -93,6 +93,11 @@ class Drift(_Model):
     event_rule: str
     event_pattern: dict[str, Any]
     topic_arn: str | None = None
+    # False: the Config recorders could not be read, so accounts_without_recorder says nothing.
+    recorders_known: bool = True
+    # "ACCOUNT REGION" where a rule forwards the same events to the management account's bus.
+    forwarding: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # one line each: what covers what, and gaps
 
 
 class OrgPlan(_Model):

@@ -42,6 +42,7 @@ def scan_policy() -> dict[str, Any]:
 
 def apply_policy() -> dict[str, Any]:
     from trailwarden.apply import (
+        drift_ops,  # noqa: F401  (registers the drift handlers)
         org_guardrail_ops,  # noqa: F401  (registers the SCP handlers)
         trail_ops,  # noqa: F401  (registers the trail handlers)
     )

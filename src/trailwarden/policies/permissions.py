@@ -79,6 +79,23 @@ METRIC_FILTERS_AND_ALARMS = PolicyStatement("Step6MetricFiltersAndAlarms")
 # The organisation's guardrail SCP (docs/aws-facts/scp.md): created, updated only when it is ours,
 # attached; run from the management account.
 ORGANIZATION_GUARDRAIL = PolicyStatement("Step7OrgGuardrailScp")
+# Drift detection (organisation plans): the conformance pack, the EventBridge rules, and passing
+# the members' forwarding role to EventBridge (docs/aws-facts/drift.md).
+DRIFT_CONFIG = PolicyStatement("Step7DriftConformancePack")
+# PutOrganizationConformancePack creates AWSServiceRoleForConfigMultiAccountSetup when missing.
+CONFIG_MULTI_ACCOUNT_SERVICE_LINKED_ROLE = PolicyStatement(
+    "Step7ConfigMultiAccountServiceLinkedRole",
+    resource="arn:aws:iam::*:role/aws-service-role/*",
+    condition={"StringEquals": {"iam:AWSServiceName": "config-multiaccountsetup.amazonaws.com"}},
+    only="iam:CreateServiceLinkedRole",
+)
+DRIFT_EVENTS = PolicyStatement("Step7DriftEventRules")
+PASS_FORWARD_ROLE = PolicyStatement(
+    "Step7PassForwardRoleToEventBridge",
+    resource="arn:aws:iam::*:role/trailwarden-drift-forwarder",
+    condition={"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}},
+    only="iam:PassRole",
+)
 APPLY_STATEMENTS = (
     IDENTITY,
     LOG_BUCKETS,
@@ -92,6 +109,10 @@ APPLY_STATEMENTS = (
     ALARM_TOPIC,
     METRIC_FILTERS_AND_ALARMS,
     ORGANIZATION_GUARDRAIL,
+    DRIFT_CONFIG,
+    CONFIG_MULTI_ACCOUNT_SERVICE_LINKED_ROLE,
+    DRIFT_EVENTS,
+    PASS_FORWARD_ROLE,
 )
 
 
@@ -127,11 +148,15 @@ def policy_document(
     layout = list(statements)
     actions: dict[str, set[str]] = {s.sid: set() for s in layout}
     home: dict[str, str] = {}
+    single = {s.sid for s in layout if s.only}
     for g in grants:
         if g.statement not in layout:
             raise DeclarationError(f"{g.actions} declared into unknown statement {g.statement.sid}")
         for action in g.actions:
-            if home.setdefault(action, g.statement.sid) != g.statement.sid:
+            first = home.setdefault(action, g.statement.sid)
+            # One action in several single-action statements is one grant per condition (pass
+            # this role to that service); anywhere else it is a declaration mistake.
+            if first != g.statement.sid and not {first, g.statement.sid} <= single:
                 raise DeclarationError(
                     f"{action} declared into both {home[action]} and {g.statement.sid}"
                 )
