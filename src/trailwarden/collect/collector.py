@@ -535,6 +535,15 @@ def _incomplete(state: _AccountState, timeout: ApiError) -> Finished:
     return Finished(scan, _ordered(regions), [*state.errors, timeout], complete=False)
 
 
+def incomplete_accounts(snapshot: Snapshot) -> list[str]:
+    """One line per account the scan gave up on, for the output to say once."""
+    return [
+        f"account {e.account} is incomplete: {e.error}"
+        for e in snapshot.errors
+        if e.code == ACCOUNT_TIMEOUT
+    ]
+
+
 def collect(access: AwsAccess, options: ScanOptions) -> Snapshot:
     """Scan the accounts and Regions ``options`` name and return the snapshot."""
     return Collector(access, options).run()
