@@ -74,7 +74,9 @@ class Progress:
         )
 
     def _write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n"
+        # Keys in the model's order: the free-form dicts AWS returned (selectors, policies) read
+        # back as they were written, so a resumed snapshot has the same bytes.
+        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
         with self._lock:
             if self._out is None:  # closed: a task still running after the scan ended
                 return
