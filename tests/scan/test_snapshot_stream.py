@@ -7,7 +7,7 @@ from pathlib import Path
 from tests.scan.build import make_snapshot, make_trail
 
 from trailwarden.snapshot import Snapshot, load_snapshot, save_snapshot
-from trailwarden.snapshot.model import ApiError, Organization, OrgAccount
+from trailwarden.snapshot.model import ApiError, OrgAccount, Organization
 
 
 def _whole(snapshot: Snapshot) -> str:

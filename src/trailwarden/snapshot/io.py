@@ -13,7 +13,6 @@ from trailwarden.errors import UsageError
 from trailwarden.jsonfile import read_document
 from trailwarden.snapshot.model import SNAPSHOT_SCHEMA, Snapshot
 
-
 # The snapshot's long lists, written an element at a time.
 _STREAMED = ("accounts", "regions", "errors")
 
@@ -29,7 +28,7 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
 
 def snapshot_chunks(snapshot: Snapshot) -> Iterator[str]:
     """The snapshot's JSON text in pieces of about one element each."""
-    empty = {name: [] for name in _STREAMED}
+    empty: dict[str, list[Any]] = {name: [] for name in _STREAMED}
     skeleton = snapshot.model_copy(update=empty).model_dump_json(by_alias=True, indent=1)
     rest = skeleton + "\n"
     for name in _STREAMED:
