@@ -41,13 +41,14 @@ def test_a_hanging_account_is_abandoned_and_the_scan_completes(
     stuck = members[0]
     proxy.add_fault(Fault(account=stuck, kind="hang"))
     started = time.monotonic()
-    bounded = ["--account-timeout", "2s", "--max-attempts", "1"]
+    # 10 s: room for the healthy accounts on a loaded machine (moto is slow there).
+    bounded = ["--account-timeout", "10s", "--max-attempts", "1"]
     result = cli(["scan", "--org", "--regions", ",".join(REGIONS), *bounded, "--output", "json"])
     took = time.monotonic() - started
     assert result.code in (0, 1), result.stderr
     # The proxy holds the requests for minutes and botocore's read timeout is 30 s: only the
     # bound per account ends the scan this soon.
-    assert took < 15
+    assert took < 28
     assert proxy.count(account=stuck, service="cloudtrail") >= 1  # it did hang there
     doc = json.loads(result.stdout)
     by_account: dict[str, set[str]] = {}
@@ -55,7 +56,7 @@ def test_a_hanging_account_is_abandoned_and_the_scan_completes(
         by_account.setdefault(finding["account"], set()).add(finding["status"])
     assert by_account[stuck] == {"NOT_AVAILABLE"}
     for finding in (f for f in doc["findings"] if f["account"] == stuck):
-        assert "--account-timeout 2s" in finding["reason"]
+        assert "--account-timeout 10s" in finding["reason"]
     for account in (MANAGEMENT, members[1]):
         trail = [f["status"] for f in doc["findings"] if f["account"] == account]
         assert "PASSED" in trail
