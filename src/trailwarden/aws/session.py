@@ -186,6 +186,7 @@ class AwsAccess:
             if cached is None:
                 cached = self._new_client(service, region, credentials, frozen)
                 self.breaker.attach(cached, account, region)
+                self._built(cached, account)
                 self._clients[key] = cached
             return cached
 
@@ -203,8 +204,14 @@ class AwsAccess:
             if cached is None:
                 cached = shared.prepare(self._new_client(service, region, None, None))
                 self.breaker.attach(cached, None, region)
+                self._built(cached, None)
                 self._clients[key] = cached
         return shared.AccountClient(cached, account, credentials)
+
+    def _built(self, client: Any, account: str | None) -> None:
+        """Called once for each client built, for ``account`` (None: a shared client, whose
+        requests name their account in their context: ``shared.account_of``). A subclass
+        watching calls hooks in here."""
 
     def _new_client(
         self, service: str, region: str, credentials: Credentials | None, frozen: Any

@@ -55,6 +55,11 @@ def _sign_as_account(context: dict[str, Any], model: Any = None, **_: Any) -> No
         context.setdefault("signing", {})["request_credentials"] = credentials
 
 
+def account_of(context: dict[str, Any]) -> str:
+    """The account a request on a shared client is made for (its ``before-call`` context)."""
+    return str(context.get(ACCOUNT_KEY, ""))
+
+
 def _as(signing_as: tuple[str, Credentials | None], fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         token = _SIGNING.set(signing_as)
