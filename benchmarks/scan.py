@@ -77,12 +77,11 @@ def _cpu_seconds(pid: int | None) -> float:
 
 
 def _scan(accounts: list[str], regions: list[str], workers: int) -> tuple[float, Any]:
+    import tempfile
+
     from trailwarden.cli.options import AccessArgs, ScanScope
     from trailwarden.cli.scan import scan_snapshot
     from trailwarden.controls import evaluate
-
-    import tempfile
-
     from trailwarden.snapshot import save_snapshot
 
     start = time.perf_counter()
