@@ -8,31 +8,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from tests.scan.seed import MANAGEMENT, create_org, create_trail, session_for
-from tests.support.proxy import Fault, latency_proxy
+from tests.scan.seed import MANAGEMENT
+from tests.support.proxy import Fault
 
 from trailwarden.concurrency import TaskGroup
 
 REGIONS = ["us-east-1", "eu-west-1"]
-
-
-@pytest.fixture
-def members(aws: str) -> list[str]:
-    found = create_org(2)
-    for account in [MANAGEMENT, *found]:
-        create_trail(session_for(account), "main")
-    return found
-
-
-@pytest.fixture
-def proxy(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with latency_proxy(aws, delay_s=0.0) as p:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", p.url)
-        yield p
 
 
 def test_a_hanging_account_is_abandoned_and_the_scan_completes(

@@ -6,7 +6,6 @@ is the one an uninterrupted scan makes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import moto.cloudtrail.models
 import pytest
 from tests.scan.seed import MANAGEMENT, create_org, create_trail, session_for
-from tests.support.proxy import latency_proxy
 
 from trailwarden.aws.session import AccessOptions, AwsAccess
 from trailwarden.collect import ScanOptions, collect
@@ -34,13 +32,6 @@ def members(aws: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     fixed = datetime(2026, 1, 1, 12, 0)
     monkeypatch.setattr(moto.cloudtrail.models, "utcnow", lambda: fixed)
     return found
-
-
-@pytest.fixture
-def proxy(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with latency_proxy(aws, delay_s=0.0) as p:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", p.url)
-        yield p
 
 
 def _scan(resume: Path | None = None, stop_after: int | None = None) -> Snapshot:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import moto.sts.models
 import pytest
-from tests.scan.seed import MANAGEMENT, create_org, create_trail, session_for
-from tests.support.proxy import Fault, latency_proxy
+from tests.scan.seed import MANAGEMENT
+from tests.support.proxy import Fault
 
 from trailwarden.aws.session import AccessOptions, AwsAccess
 from trailwarden.collect import ScanOptions, collect
@@ -22,21 +21,6 @@ from trailwarden.report.findings_json import findings_document
 
 REGIONS = ["us-east-1", "eu-west-1", "eu-west-2", "ap-south-1"]
 EDS = ("cloudtrail", "ListEventDataStores")
-
-
-@pytest.fixture
-def members(aws: str) -> list[str]:
-    found = create_org(2)
-    for account in [MANAGEMENT, *found]:
-        create_trail(session_for(account), "main")
-    return found
-
-
-@pytest.fixture
-def proxy(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with latency_proxy(aws, delay_s=0.0) as p:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", p.url)
-        yield p
 
 
 def scan(cli: Any, *extra: str) -> tuple[dict[str, Any], str]:
