@@ -303,7 +303,6 @@ class Collector(ReadContext):
                 )
                 if wanted:
                     state.central = "submitted"
-                    state.clock = time.monotonic()  # a stage of its own, with its own time
             if wanted:
                 self._submit(account, self._central_buckets_task(account))
 
@@ -415,6 +414,9 @@ class Collector(ReadContext):
     def _central_buckets_task(self, account: str) -> Callable[[], None]:
         def task() -> None:
             with self.lock:
+                # A stage of its own, timed from when it starts: every account's look is queued
+                # at once, and the wait in that queue is not the account's.
+                self.accounts[account].clock = time.monotonic()
                 every = [t for s in self.accounts.values() for t in s.trails.values()]
             own = {t.s3_bucket_name for t in every if arn_account(t.arn) == account}
             others = {t.s3_bucket_name for t in every if t.s3_bucket_name} - own
