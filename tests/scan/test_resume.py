@@ -13,6 +13,7 @@ from typing import Any
 import moto.cloudtrail.models
 import pytest
 from tests.scan.seed import MANAGEMENT, create_org, create_trail, session_for
+from tests.support.proxy import Fault
 
 from trailwarden.aws.session import AccessOptions, AwsAccess
 from trailwarden.collect import ScanOptions, collect
@@ -107,3 +108,26 @@ def test_the_cli_refuses_another_scans_progress_and_saves_the_same_bytes_on_resu
     assert other.code == 2
     assert other.stderr.count("\n") == 1
     assert "--resume" in other.stderr and "regions" in other.stderr
+
+
+def test_an_account_given_up_on_is_read_again_on_resume(
+    members: list[str], proxy: Any, cli: Any, tmp_path: Path
+) -> None:
+    progress = tmp_path / "p.jsonl"
+    stuck = members[0]
+    proxy.add_fault(Fault(account=stuck, kind="hang"))
+    scope = ["scan", "--org", "--regions", ",".join(REGIONS), "--resume", str(progress)]
+    bounded = ["--account-timeout", "10s", "--max-attempts", "1", "-o", "json"]
+    first = cli([*scope, *bounded])
+    assert f"account {stuck} is incomplete" in first.stderr
+    written = [json.loads(line) for line in progress.read_text().splitlines()[1:]]
+    assert stuck not in {r["account"]["account"] for r in written if "account" in r}
+    proxy.clear_faults()
+    proxy.reset_counts()
+    second = cli([*scope, "-o", "json"])
+    doc = json.loads(second.stdout)
+    assert {f["status"] for f in doc["findings"] if f["account"] == stuck} != {"NOT_AVAILABLE"}
+    assert proxy.count(account=stuck, service="cloudtrail") > 0
+    assert all(
+        proxy.count(account=a, service="cloudtrail") == 0 for a in [MANAGEMENT, *members[1:]]
+    )
