@@ -127,7 +127,20 @@ class ReplayServer(_Server):
             with self.lock:
                 self.misses += 1
             return 500, [("Content-Type", "text/plain")], b"not recorded"
+        if (call.service, call.operation) == ("sts", "AssumeRole"):
+            return _fresh(found)
         return found
+
+
+_EXPIRATION = re.compile(rb"<Expiration>[^<]*</Expiration>")
+
+
+def _fresh(answer: Answer) -> Answer:
+    """Recorded assumed-role keys, valid for an hour from now: a recording replayed later would
+    otherwise hand out keys that expired long ago (the scanner refreshes those, in vain)."""
+    status, headers, data = answer
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)).encode()
+    return status, headers, _EXPIRATION.sub(b"<Expiration>" + later + b"</Expiration>", data)
 
 
 def serve_replay(recorded: dict[Key, Answer], delay_s: float, replies: Any, commands: Any) -> None:

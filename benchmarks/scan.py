@@ -10,7 +10,8 @@ are printed, never asserted: the machine is shared, so compare the ratio, not th
 With ``--replay`` moto answers one scan (recorded), then every measured scan runs in a fresh
 process against the recording replayed from memory (benchmarks/replay.py), so moto is not the
 limit; it prints wall, scanner CPU per account-Region, calls per account-Region and the scanner's
-peak RSS (``--fail service:Operation`` adds a run with that operation failing everywhere,
+peak RSS, each scan saving its snapshot as ``--save-snapshot`` would (``--fail service:Operation``
+adds a run with that operation failing everywhere,
 ``--profile`` the scanner's top functions by own time):
 
     python benchmarks/scan.py --replay --accounts 100 --fail cloudtrail:ListEventDataStores
@@ -76,9 +77,12 @@ def _cpu_seconds(pid: int | None) -> float:
 
 
 def _scan(accounts: list[str], regions: list[str], workers: int) -> tuple[float, Any]:
+    import tempfile
+
     from trailwarden.cli.options import AccessArgs, ScanScope
     from trailwarden.cli.scan import scan_snapshot
     from trailwarden.controls import evaluate
+    from trailwarden.snapshot import save_snapshot
 
     start = time.perf_counter()
     snapshot = scan_snapshot(
@@ -86,6 +90,8 @@ def _scan(accounts: list[str], regions: list[str], workers: int) -> tuple[float,
         ScanScope(accounts=",".join(accounts), regions=",".join(regions), max_workers=workers),
     )
     evaluation = evaluate(snapshot)
+    with tempfile.TemporaryDirectory() as folder:  # as scan --save-snapshot does
+        save_snapshot(snapshot, Path(folder) / "snapshot.json")
     return time.perf_counter() - start, (snapshot, evaluation)
 
 

@@ -26,8 +26,8 @@ ROWS = ("table|json|jsonl|csv",)
 HIDDEN = ("--start ", "--end ", "--account ", "--start <", "--end <", "--account <")
 
 SURFACE: dict[str, tuple[str, ...]] = {
-    "scan": (*AWS, *FILTERS, *OUT),
-    "plan": (*AWS, *FILTERS, *OUT),
+    "scan": (*AWS, *FILTERS, *OUT, "--account-timeout", "--resume"),
+    "plan": (*AWS, *FILTERS, *OUT, "--account-timeout"),
     "apply": (*AWS, *OUT),
     "verify": (*AWS, *OUT, "--org", "--regions", "--max-workers"),
     "demo": (),

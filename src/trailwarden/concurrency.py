@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +22,8 @@ K = TypeVar("K", bound=Hashable)
 
 # How often a blocked hand-off looks at its stop event: short enough for Ctrl-C to feel instant.
 POLL_SECONDS = 0.1
+# How long a task group that stops early waits for the tasks still running.
+STOP_WAIT_SECONDS = 5.0
 
 ProgressFn = Callable[[int, int], None]
 """``(finished, submitted)``: called as work completes; ``submitted`` may still grow."""
@@ -124,33 +127,89 @@ class TaskGroup:
     """Runs tasks on up to ``max_workers`` threads; running tasks may submit follow-up tasks.
 
     ``run`` returns when every task, including follow-ups, has finished. The first unexpected
-    exception (a bug: tasks record expected errors themselves) is re-raised there and cancels
-    what has not started. ``on_progress(finished, submitted)`` is called as tasks finish.
+    exception (a bug: tasks record expected errors themselves) is re-raised there and drops what
+    has not started; so does Ctrl-C. ``on_progress(finished, submitted)`` is called from ``run``'s
+    thread as tasks finish and at least every 0.2 s while it waits (a caller's watchdog may use
+    it).
+
+    A task may carry a ``key`` (the scan's: an account). ``abandon(key)`` gives up on the key's
+    work: its queued tasks are dropped, later submissions with the key are ignored, and ``run`` no
+    longer waits for its running tasks. A thread cannot be stopped, so a running abandoned task
+    finishes (or times out) in the background while a new worker takes its place; the workers are
+    daemon threads, so one still blocked in a call never holds up the end of the process.
     """
 
     def __init__(self, max_workers: int, on_progress: ProgressFn | None = None) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, max_workers))
+        self._max_workers = max(1, max_workers)
         self._cond = threading.Condition()
+        self._queue: deque[tuple[Callable[[], None], Hashable]] = deque()
+        self._running: dict[int, Hashable] = {}  # worker thread id -> key of its task
+        self._detached: set[int] = set()  # threads whose abandoned task run no longer waits for
+        self._abandoned: set[Hashable] = set()
+        self._workers = 0  # live workers, detached ones excluded
+        self._closed = False
         self._outstanding = 0
         self._submitted = 0
         self._finished = 0
         self._failure: BaseException | None = None
         self._on_progress = on_progress
 
-    def submit(self, fn: Callable[[], None]) -> None:
+    def submit(self, fn: Callable[[], None], key: Hashable = None) -> None:
         with self._cond:
+            if self._closed or (key is not None and key in self._abandoned):
+                return
             self._outstanding += 1
             self._submitted += 1
-        self._pool.submit(self._wrap, fn)
+            self._queue.append((fn, key))
+            if self._workers < min(self._max_workers, self._outstanding):
+                self._start_worker()
+            self._cond.notify()
 
-    def _wrap(self, fn: Callable[[], None]) -> None:
-        try:
-            fn()
-        except BaseException as exc:
+    def _start_worker(self) -> None:
+        self._workers += 1
+        threading.Thread(target=self._work, name="taskgroup", daemon=True).start()
+
+    def abandon(self, key: Hashable) -> int:
+        """Give up on ``key``'s tasks; returns how many were running (now left to themselves)."""
+        with self._cond:
+            self._abandoned.add(key)
+            kept = deque(item for item in self._queue if item[1] != key)
+            dropped = len(self._queue) - len(kept)
+            self._queue = kept
+            running = [t for t, k in self._running.items() if k == key and t not in self._detached]
+            for thread in running:
+                self._detached.add(thread)
+                self._workers -= 1
+                if self._queue:
+                    self._start_worker()
+            self._outstanding -= dropped + len(running)
+            self._finished += dropped + len(running)
+            self._cond.notify_all()
+            return len(running)
+
+    def _work(self) -> None:
+        me = threading.get_ident()
+        while True:
             with self._cond:
-                self._failure = self._failure or exc
-        finally:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if self._closed or self._workers > self._max_workers:
+                    self._workers -= 1
+                    return
+                fn, key = self._queue.popleft()
+                self._running[me] = key
+            failure: BaseException | None = None
+            try:
+                fn()
+            except BaseException as exc:
+                failure = exc
             with self._cond:
+                del self._running[me]
+                if me in self._detached:  # abandoned: counted as finished already, and replaced
+                    self._detached.discard(me)
+                    return
+                if failure is not None:
+                    self._failure = self._failure or failure
                 self._outstanding -= 1
                 self._finished += 1
                 self._cond.notify_all()
@@ -159,13 +218,24 @@ class TaskGroup:
         for fn in initial:
             self.submit(fn)
         try:
-            with self._cond:
-                while self._outstanding and self._failure is None:
+            while True:
+                with self._cond:
+                    if not self._outstanding or self._failure is not None:
+                        break
                     self._cond.wait(timeout=0.2)
-                    if self._on_progress is not None:
-                        self._on_progress(self._finished, self._submitted)
+                    finished, submitted = self._finished, self._submitted
+                if self._on_progress is not None:
+                    self._on_progress(finished, submitted)
         finally:
-            self._pool.shutdown(wait=True, cancel_futures=self._failure is not None)
+            with self._cond:  # what has not started never will; idle workers leave
+                self._closed = True
+                self._queue.clear()
+                self._cond.notify_all()
+                # Ended early (a bug, Ctrl-C): the calls in flight end first, as a pool's
+                # shutdown would make them, but a call that hangs does not hold the exit.
+                deadline = time.monotonic() + STOP_WAIT_SECONDS
+                while len(self._running) > len(self._detached) and time.monotonic() < deadline:
+                    self._cond.wait(timeout=POLL_SECONDS)
         if self._failure is not None:
             raise self._failure
 

@@ -102,6 +102,10 @@ MATRIX: list[tuple[str, list[str], str]] = [
     # item 14: misleading messages
     ("message", ["filter", "test", "{ $.a = 1 }", "--events", "/dev/zero"], "not a file"),
     ("message", ["demo", "--max-workers", "0"], "--max-workers"),
+    # issue 13: a scan's time bound and progress file
+    ("message", ["scan", "--account-timeout", "soon"], "--account-timeout 'soon'"),
+    ("message", ["plan", "--account-timeout", "-5m"], "--account-timeout"),
+    ("input", ["scan", "--from-snapshot", "{snap}", "--resume", "{file}"], "--resume"),
 ]
 
 

@@ -4,12 +4,11 @@ and faults injected per account/Region/operation by a proxy in front of moto."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from tests.scan.seed import MANAGEMENT, create_org, create_trail, session_for
-from tests.support.proxy import Fault, latency_proxy
+from tests.support.proxy import Fault
 
 REGIONS = "us-east-1,eu-west-1"
 
@@ -22,13 +21,6 @@ def org(aws: str) -> dict[str, str]:
     create_trail(session_for(good), "main")
     create_trail(session_for(single), "local", multi=False)
     return {"good": good, "single": single}
-
-
-@pytest.fixture
-def proxy(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with latency_proxy(aws, delay_s=0.0) as p:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", p.url)
-        yield p
 
 
 def scan(cli: Any, *extra: str) -> tuple[int, dict[str, Any]]:

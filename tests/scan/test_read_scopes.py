@@ -4,26 +4,17 @@ a scan on a moto server over HTTP with faults injected by a proxy in front of it
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
 from tests.scan.build import MGMT, make_snapshot, make_trail
 from tests.scan.seed import MANAGEMENT, create_trail, session_for
-from tests.support.proxy import Fault, latency_proxy
+from tests.support.proxy import Fault
 
 from trailwarden.controls import Status, evaluate
 from trailwarden.snapshot.model import EventDataStore
 
 REGIONS = "us-east-1,eu-west-1"
-
-
-@pytest.fixture
-def proxy(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with latency_proxy(aws, delay_s=0.0) as p:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", p.url)
-        yield p
 
 
 def scan(cli: Any) -> dict[str, Any]:

@@ -31,7 +31,9 @@ and S3, UnauthorizedOperation on EC2, AuthorizationError on SNS), ``throttle`` (
 / Throttling / RequestLimitExceeded / SlowDown: all in botocore's retryable throttling list),
 ``http500`` (HTTP 500 InternalError, retried by botocore as transient), ``expired_token``
 (ExpiredToken / ExpiredTokenException: a session key past its expiry) and ``drop`` (the socket is
-closed without an answer: botocore raises ConnectionClosedError after its retries). A fault's
+closed without an answer: botocore raises ConnectionClosedError after its retries) and ``hang``
+(no answer at all until the proxy stops, at most ``HANG_SECONDS``: an endpoint that accepts the
+request and never replies, which only the client's read timeout ends). A fault's
 ``message`` replaces the error's default message (AWS words some refusals, MFA ones for example).
 ``Fault.access_key`` limits a fault to requests signed with that key (credentials used after
 they expired).
@@ -67,14 +69,17 @@ from xml.sax.saxutils import escape
 
 # Maps (access key, lower-cased request headers) to an account id.
 AccountResolver = Callable[[str, Mapping[str, str]], str]
-FaultKind = Literal["access_denied", "throttle", "http500", "drop", "expired_token"]
+FaultKind = Literal["access_denied", "throttle", "http500", "drop", "expired_token", "hang"]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "access_denied",
     "throttle",
     "http500",
     "drop",
     "expired_token",
+    "hang",
 )
+# The longest a ``hang`` holds a request (the proxy's end releases it sooner).
+HANG_SECONDS = 300.0
 DEFAULT_ACCOUNT = "123456789012"
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -393,6 +398,7 @@ class LatencyProxy:
         self._faults: list[_Armed] = []
         self._lock = threading.Lock()
         self._pool: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
+        self.released = threading.Event()  # set when the proxy stops: hung requests end
 
     @property
     def total_calls(self) -> int:
@@ -519,6 +525,10 @@ class _Handler(BaseHTTPRequestHandler):
         fault = proxy._admit(call)
         if proxy.delay_s > 0:
             time.sleep(proxy.delay_s)
+        if fault is not None and fault.kind == "hang":
+            proxy.released.wait(HANG_SECONDS)
+            self.close_connection = True
+            return
         if fault is not None and fault.kind == "drop":
             self.close_connection = True
             with suppress(OSError):
@@ -585,7 +595,8 @@ class _ProxyServer(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def close_all(self) -> None:
-        """Stop serving and end every keep-alive connection still open."""
+        """Stop serving and end every keep-alive connection (and hung request) still open."""
+        self.proxy.released.set()
         self.shutdown()
         self.server_close()
         with self.sockets_lock:

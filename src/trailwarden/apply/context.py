@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from trailwarden.arns import arn_region
 from trailwarden.aws.session import AccessOptions, AwsAccess
+from trailwarden.aws.shared import account_of
 from trailwarden.policies.permissions import IDENTITY, Grant, grant
 
 T = TypeVar("T")
@@ -36,20 +37,17 @@ class CountingAccess(AwsAccess):
         super().__init__(options)
         self.calls: Counter[tuple[str, str, str]] = Counter()
         self._count_lock = threading.Lock()
-        self._hooked: set[int] = set()
 
-    def client(self, account: str, region: str, service: str) -> Any:
-        client = super().client(account, region, service)
-        with self._count_lock:
-            if id(client) not in self._hooked:
-                self._hooked.add(id(client))
-                client.meta.events.register("before-call", self._counter(account, service))
-        return client
+    def _built(self, client: Any, account: str | None) -> None:
+        service = client.meta.service_model.service_name
+        client.meta.events.register("before-call", self._counter(account, service))
 
-    def _counter(self, account: str, service: str) -> Callable[..., None]:
-        def count(model: Any, **_: Any) -> None:
+    def _counter(self, account: str | None, service: str) -> Callable[..., None]:
+        def count(model: Any, context: Any = None, **_: Any) -> None:
+            # A shared client (the scan's) serves many accounts: its request names its own.
+            whose = account if account is not None else account_of(context or {})
             with self._count_lock:
-                self.calls[(account, service, str(model.name))] += 1
+                self.calls[(whose, service, str(model.name))] += 1
 
         return count
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from trailwarden.aws.shared import ACCOUNT_KEY
+
 # botocore's throttling codes (retries/standard.py) and the status codes it retries as transient.
 THROTTLING = frozenset(
     {
@@ -63,20 +65,29 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._circuits: dict[Operation, _Circuit] = {}
 
-    def attach(self, client: Any, account: str, region: str) -> None:
+    def attach(self, client: Any, account: str | None, region: str) -> None:
+        """``account`` None: a client shared by many accounts, each request naming its own in
+        its context (aws/shared.py)."""
         service = client.meta.service_model.service_name
         event = client.meta.service_model.service_id.hyphenize()
-        scope = (account, region)
         client.meta.events.register_first(
-            f"needs-retry.{event}", self._after_attempt(service, scope)
+            f"needs-retry.{event}", self._after_attempt(service, account, region)
         )
         client.meta.events.register_first(f"before-call.{event}", self._before_call(service))
 
-    def _after_attempt(self, service: str, scope: Scope) -> Callable[..., bool | None]:
+    def _after_attempt(
+        self, service: str, account: str | None, region: str
+    ) -> Callable[..., bool | None]:
         def handler(
-            response: Any = None, caught_exception: Any = None, operation: Any = None, **_: Any
+            response: Any = None,
+            caught_exception: Any = None,
+            operation: Any = None,
+            request_dict: Any = None,
+            **_: Any,
         ) -> bool | None:
             key = (service, str(operation.name))
+            context = (request_dict or {}).get("context") or {}
+            scope = (account or str(context.get(ACCOUNT_KEY, "")), region)
             parsed = _failure(response, caught_exception)
             with self._lock:
                 circuit = self._circuits.setdefault(key, _Circuit())

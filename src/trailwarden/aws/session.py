@@ -6,7 +6,9 @@ own account uses the caller's credentials (standard chain or ``--profile``); eve
 gets refreshable credentials from ``sts:AssumeRole``, fetched once and again shortly before they
 expire, so a scan longer than the role's session lasts does not fail midway. Clients are cached
 per (account, Region, service), are thread-safe once built, and ``release`` drops an account's
-when its work is done. ``AWS_ENDPOINT_URL`` is honoured by botocore itself.
+when its work is done; the scan's reads use ``shared_client`` instead, one client per (Region,
+service) for every account, each call signed as its account (aws/shared.py).
+``AWS_ENDPOINT_URL`` is honoured by botocore itself.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import ClientError, NoRegionError
 
 from trailwarden import arns
-from trailwarden.aws import DEFAULT_ROLE_NAME, DEFAULT_ROLE_SESSION_NAME, OWN
+from trailwarden.aws import DEFAULT_ROLE_NAME, DEFAULT_ROLE_SESSION_NAME, OWN, shared
 from trailwarden.aws.breaker import CircuitBreaker
 from trailwarden.aws.errors import error_code
 from trailwarden.errors import AccessError, CredentialsError
 
 Clock = Callable[[], datetime]
+_SHARED = "*"  # the account part of a shared client's cache key (aws/shared.py)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class AwsAccess:
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._caller: str | None = None
         self.breaker = CircuitBreaker()
+        self._share = shared.supported()
         self._config = Config(
             retries={"mode": "adaptive", "max_attempts": self.options.max_attempts},
             max_pool_connections=self.options.pool_size,
@@ -182,8 +186,32 @@ class AwsAccess:
             if cached is None:
                 cached = self._new_client(service, region, credentials, frozen)
                 self.breaker.attach(cached, account, region)
+                self._built(cached, account)
                 self._clients[key] = cached
             return cached
+
+    def shared_client(self, account: str, region: str, service: str) -> Any:
+        """``client``, for reads made in many accounts (the scan): one client per (Region,
+        service) serves every account, each call signed as ``account`` (aws/shared.py), so a
+        thousand accounts cost a hundred clients, not tens of thousands. Where botocore cannot
+        take credentials per request, the account's own client."""
+        if not self._share:
+            return self.client(account, region, service)
+        credentials = self.credentials(account)
+        key = (_SHARED, region, service)
+        with self._lock:
+            cached = self._clients.get(key)
+            if cached is None:
+                cached = shared.prepare(self._new_client(service, region, None, None))
+                self.breaker.attach(cached, None, region)
+                self._built(cached, None)
+                self._clients[key] = cached
+        return shared.AccountClient(cached, account, credentials)
+
+    def _built(self, client: Any, account: str | None) -> None:
+        """Called once for each client built, for ``account`` (None: a shared client, whose
+        requests name their account in their context: ``shared.account_of``). A subclass
+        watching calls hooks in here."""
 
     def _new_client(
         self, service: str, region: str, credentials: Credentials | None, frozen: Any

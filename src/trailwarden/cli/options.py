@@ -78,6 +78,14 @@ Regions = Annotated[
     ),
 ]
 MaxWorkers = Annotated[int, typer.Option("--max-workers", help="API calls in flight at once.")]
+AccountTimeout = Annotated[
+    str,
+    typer.Option(
+        "--account-timeout",
+        help="Give up on an account still reading after this long (90s, 10m, 1h; 0: never): "
+        "the scan completes, and what the account had not read is NOT_AVAILABLE.",
+    ),
+]
 
 # --- reaching one account (validate, evidence, logs, alarms) ------------------------------------
 EnvRegion = Annotated[str | None, typer.Option("--region", help="AWS Region for the calls.")]
@@ -308,13 +316,16 @@ class ScanScope:
     org: Org = False
     regions: Regions = None
     max_workers: MaxWorkers = 32
+    account_timeout: AccountTimeout = "10m"
 
     def options(self, reach: AccessArgs) -> tuple[AccessOptions, ScanOptions]:
         """Checked, with how the scan reaches AWS: a bad value (or pair) is a one-line error."""
         from trailwarden.collect import ScanOptions
+        from trailwarden.verify import parse_duration
 
         if self.max_workers < 1:
             raise UsageError("--max-workers must be at least 1")
+        timeout = parse_duration(self.account_timeout, "--account-timeout")
         # Enough connections for every call in flight (never fewer than ten).
         access = dataclasses.replace(reach.options(), pool_size=max(10, self.max_workers))
         if self.org and self.accounts:
@@ -324,6 +335,8 @@ class ScanScope:
             org=self.org,
             regions=parse_regions(self.regions),
             max_workers=self.max_workers,
+            account_timeout=timeout or None,
+            account_timeout_text=self.account_timeout.strip(),
         )
         return access, scan
 

@@ -19,7 +19,7 @@ from trailwarden.cli.options import (
     with_option_groups,
 )
 from trailwarden.cli.progress import progress_bar
-from trailwarden.collect import ScanOptions, collect
+from trailwarden.collect import ScanOptions, collect, incomplete_accounts
 from trailwarden.controls import ControlParams, Evaluation, Severity, evaluate
 from trailwarden.errors import UsageError
 from trailwarden.report.common import failing
@@ -74,10 +74,10 @@ def saved_snapshot(path: Path, target: ScanScope) -> Snapshot:
     )
 
 
-def scan_snapshot(reach: AccessArgs, target: ScanScope) -> Snapshot:
+def scan_snapshot(reach: AccessArgs, target: ScanScope, resume: Path | None = None) -> Snapshot:
     """Options -> AWS -> snapshot: what the scan and demo commands share."""
     access, scan = target.options(reach)
-    return collect_with_bar(AwsAccess(access), scan)
+    return collect_with_bar(AwsAccess(access), replace(scan, resume=resume))
 
 
 def collect_with_bar(access: AwsAccess, scan: ScanOptions) -> Snapshot:
@@ -85,6 +85,8 @@ def collect_with_bar(access: AwsAccess, scan: ScanOptions) -> Snapshot:
     with progress_bar("scanning") as bar:
         snapshot = collect(access, replace(scan, on_progress=bar))
     for line in access.breaker.opened():  # said once, not once per account and Region
+        err_console.print(f"trailwarden: note: {line}", markup=False, soft_wrap=True)
+    for line in incomplete_accounts(snapshot):
         err_console.print(f"trailwarden: note: {line}", markup=False, soft_wrap=True)
     return snapshot
 
@@ -135,6 +137,12 @@ def scan(
     compliance: str | None = COMPLIANCE_OPTION,
     suppressions: Path | None = SUPPRESSIONS_OPTION,
     save: Path | None = typer.Option(None, "--save-snapshot", help="Write the snapshot to FILE."),
+    resume: Path | None = typer.Option(
+        None,
+        "--resume",
+        help="Write each finished account to FILE as the scan goes; run again with the same "
+        "FILE to read only the accounts it does not hold.",
+    ),
     load: Path | None = typer.Option(
         None, "--from-snapshot", help="Evaluate a saved snapshot offline, without AWS."
     ),
@@ -149,7 +157,12 @@ def scan(
     ),
 ) -> None:
     """Inventory every trail in every account and Region; evaluate CloudTrail.x and CloudWatch.x."""
-    snapshot = saved_snapshot(load, target) if load is not None else scan_snapshot(reach, target)
+    if load is not None and resume is not None:
+        raise UsageError("--resume is for a scan of AWS, not of --from-snapshot")
+    if load is not None:
+        snapshot = saved_snapshot(load, target)
+    else:
+        snapshot = scan_snapshot(reach, target, resume)
     if not snapshot.accounts:
         # --org where there is no organisation, or an organisation with no active account.
         raise UsageError("nothing was scanned: no account in scope")

@@ -5,6 +5,6 @@ May import aws/, snapshot/, arns, errors, policies.permissions; not controls/, p
 ReadContext; ``collector`` schedules the reads.
 """
 
-from trailwarden.collect.collector import ScanOptions, collect
+from trailwarden.collect.collector import ScanOptions, collect, incomplete_accounts
 
-__all__ = ["ScanOptions", "collect"]
+__all__ = ["ScanOptions", "collect", "incomplete_accounts"]

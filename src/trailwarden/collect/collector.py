@@ -4,15 +4,25 @@ Every call that fails is recorded (account, Region, operation, error) and leaves
 (unknown); the scan always completes. Work fans out as follow-up tasks so the pool stays busy: an
 account's Regions are listed, each Region's trails described, and once the last Region of an account
 is done each distinct trail is read once, in its home Region, by ARN.
+
+At most ``max_workers`` accounts are in flight at once (a new one starts as one finishes its own
+reads), so an account's reads run close together whatever the size of the organisation: its
+clients go early, its time bound (``account_timeout``) measures its own work rather than its place
+in the queue, and finished accounts reach the progress file (``resume``) as the scan goes. An
+account still reading when its time is up is abandoned: the scan goes on without it, its Regions
+not listed are recorded as errors, and one ``AccountTimeout`` error explains every unknown in it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from trailwarden.arns import arn_account
@@ -21,12 +31,17 @@ from trailwarden.aws.errors import AWS_ERRORS
 from trailwarden.aws.regions import enabled_regions
 from trailwarden.aws.session import AwsAccess
 from trailwarden.collect import details
-from trailwarden.collect.reads import ReadContext, declare
+from trailwarden.collect.progress import Finished, Progress, open_progress
+from trailwarden.collect.reads import Read, ReadContext, api_error, declare
 from trailwarden.concurrency import ProgressFn, TaskGroup
 from trailwarden.errors import AccessError
 from trailwarden.policies.permissions import SCAN_ORGANISATION
 from trailwarden.snapshot.model import (
+    ACCOUNT_TIMEOUT,
+    ACCOUNT_TIMEOUT_OPERATION,
     AccountScan,
+    ApiError,
+    Bucket,
     EventDataStore,
     RegionScan,
     RegionState,
@@ -63,6 +78,9 @@ def log_group_needs(account: str, trails: list[Trail]) -> dict[str, bool]:
     return needs
 
 
+DEFAULT_ACCOUNT_TIMEOUT = 600.0  # seconds: minutes more than a large account needs at 50 ms a call
+
+
 @dataclass(frozen=True)
 class ScanOptions:
     accounts: list[str] | None = None  # None: the caller's account (or the org with ``org``)
@@ -70,6 +88,9 @@ class ScanOptions:
     regions: list[str] | None = None  # None: every Region enabled for each account
     max_workers: int = 32
     on_progress: ProgressFn | None = None  # (finished, submitted) calls, as they finish
+    account_timeout: float | None = DEFAULT_ACCOUNT_TIMEOUT  # None: no bound per account
+    account_timeout_text: str = "10m"  # as the user wrote it, for the error that names it
+    resume: Path | None = None  # progress file: finished accounts are written, and skipped
 
 
 @dataclass
@@ -77,41 +98,90 @@ class _AccountState:
     scan: AccountScan
     regions_left: int = 0
     trails: dict[str, Trail] = field(default_factory=dict)
+    regions: list[RegionScan] = field(default_factory=list)
+    errors: list[ApiError] = field(default_factory=list)
+    central_buckets: list[Bucket] = field(default_factory=list)
+    reached: bool = False  # credentials obtained and Regions known
+    listed: bool = False  # every Region's trails described (or nothing more to list)
+    own_done: bool = False  # the account's own reads are finished (and written)
+    central: str = "waiting"  # the central-bucket look: waiting | submitted | done
+    errors_written: int = 0
+    written_all: bool = False  # the progress file holds all of it (own reads and central look)
+    clock: float | None = None  # when the account's current stage of work began (monotonic)
+    abandoned: Finished | None = None  # the account as it stood when its time ran out
 
 
 class Collector(ReadContext):
     def __init__(self, access: AwsAccess, options: ScanOptions) -> None:
         super().__init__(access)
         self.options = options
-        self.region_scans: list[RegionScan] = []
         self.accounts: dict[str, _AccountState] = {}
-        self.runner = TaskGroup(options.max_workers, options.on_progress)
+        self.runner = TaskGroup(options.max_workers, self._tick)
         self.accounts_listing = 0  # accounts whose trails are not all described yet
         self._pending: Counter[str] = Counter()  # an account's tasks submitted, not finished
-        self._last_submitted: set[str] = set()  # accounts that will get no more tasks
+        self._waiting: deque[str] = deque()  # accounts not started yet
+        self._active = 0  # accounts started whose own reads are not finished
+        self._progress: Progress | None = None
+        self._write_lock = threading.Lock()
 
     # -- stages --------------------------------------------------------------------------------
 
     def run(self) -> Snapshot:
         caller = self.access.caller_account()
         targets = self._targets(caller)
+        if self.options.resume is not None:
+            self._progress = open_progress(self.options.resume, self._scope(caller))
+        earlier = self._progress.finished if self._progress else {}
         for account, name in targets:
-            self.accounts[account] = _AccountState(AccountScan(account=account, name=name))
-        self.accounts_listing = len(self.accounts)
-        self.runner.run(
-            [self._tracked(account, self._account_task(account)) for account, _ in targets]
-        )
-        accounts = []
+            state = _AccountState(AccountScan(account=account, name=name))
+            if account in earlier:
+                _restore(state, earlier[account])
+            else:
+                self._waiting.append(account)
+            self.accounts[account] = state
+        self.accounts_listing = len(self._waiting)
+        try:
+            if not self.accounts_listing:
+                self._start_central()
+            self._admit()
+            self.runner.run([])  # more accounts start as others finish (``_admit``)
+        finally:
+            if self._progress is not None:
+                self._progress.close()
+        accounts, regions = [], []
         for state in self.accounts.values():
-            state.scan.trails = sorted(state.trails.values(), key=lambda t: t.arn)
-            accounts.append(state.scan)
+            scan, found, errors = self._final(state)
+            accounts.append(scan)
+            regions.extend(found)
+            self.errors.extend(errors)
         return Snapshot(
-            generated_at=datetime.now(UTC),
+            generated_at=self._progress.started if self._progress else datetime.now(UTC),
             caller_account=caller,
             accounts=sorted(accounts, key=lambda a: a.account),
-            regions=sorted(self.region_scans, key=lambda r: (r.account, r.region)),
-            errors=sorted(self.errors, key=lambda e: (e.account, e.region, e.operation)),
+            regions=sorted(regions, key=lambda r: (r.account, r.region)),
+            errors=sorted(self.errors, key=lambda e: (e.account, e.region, e.operation, e.error)),
         )
+
+    def _scope(self, caller: str) -> dict[str, Any]:
+        """What a progress file must have been written for to be resumed by this scan."""
+        return {
+            "caller": caller,
+            "accounts": self.options.accounts,
+            "org": self.options.org,
+            "regions": self.options.regions,
+            "role": self.access.options.role_name,
+        }
+
+    def _admit(self) -> None:
+        """Start waiting accounts while fewer than ``max_workers`` are reading their own."""
+        while True:
+            with self.lock:
+                if not self._waiting or self._active >= max(1, self.options.max_workers):
+                    return
+                account = self._waiting.popleft()
+                self._active += 1
+                self.accounts[account].clock = time.monotonic()
+            self._submit(account, self._account_task(account))
 
     def _targets(self, caller: str) -> list[tuple[str, str]]:
         if self.options.accounts:
@@ -135,7 +205,7 @@ class Collector(ReadContext):
             except AccessError as exc:
                 self.record(account, "-", ASSUME_ROLE, exc.__cause__ or exc)
                 state.scan.reachable = False
-                self._account_listed()
+                self._listed(account)
                 return
             regions = self.options.regions
             if regions is None:
@@ -155,11 +225,12 @@ class Collector(ReadContext):
                             account=account, region=region, state=RegionState.NOT_OPTED_IN
                         )
                         with self.lock:
-                            self.region_scans.append(scan)
+                            state.regions.append(scan)
             state.scan.regions_enabled = list(regions)
             state.regions_left = len(regions)
+            state.reached = True
             if not regions:
-                self._account_listed()
+                self._listed(account)
             for region in regions:
                 self._submit(account, self._region_task(account, region))
 
@@ -198,7 +269,7 @@ class Collector(ReadContext):
             # scan; the few a trail read needs again are rebuilt.
             self.access.release(account, region)
             with self.lock:
-                self.region_scans.append(scan)
+                state.regions.append(scan)
                 state.regions_left -= 1
                 last = state.regions_left == 0
             if last:
@@ -207,23 +278,35 @@ class Collector(ReadContext):
                     self._submit(account, self._trail_task(account, trail))
                 for arn, chain in log_group_needs(account, trails).items():
                     self._submit(account, self._log_group_task(account, arn, chain))
-                self._account_listed()
+                self._listed(account)
 
         return task
 
-    def _account_listed(self) -> None:
+    def _listed(self, account: str) -> None:
         """Once every account's trails are described, each account looks for the buckets other
         accounts' trails deliver to that it owns (a central log bucket is graded where it is)."""
         with self.lock:
+            state = self.accounts[account]
+            if state.listed:  # an abandoned account's task may still get here
+                return
+            state.listed = True
             self.accounts_listing -= 1
             done = self.accounts_listing == 0
         if done:
-            for account, state in self.accounts.items():
-                if state.scan.reachable:
-                    self._submit(account, self._central_buckets_task(account))
-                self._no_more_tasks(account)
+            self._start_central()
 
-    # -- an account's clients go when its last task has run ---------------------------------------
+    def _start_central(self) -> None:
+        for account, state in self.accounts.items():
+            with self.lock:
+                wanted = (
+                    state.scan.reachable and state.abandoned is None and state.central == "waiting"
+                )
+                if wanted:
+                    state.central = "submitted"
+            if wanted:
+                self._submit(account, self._central_buckets_task(account))
+
+    # -- an account's tasks: tracked, written when done, abandoned when too slow --------------
 
     def _tracked(self, account: str, task: Callable[[], None]) -> Callable[[], None]:
         with self.lock:
@@ -231,35 +314,109 @@ class Collector(ReadContext):
 
         def run() -> None:
             try:
-                task()
+                if self.accounts[account].abandoned is None:
+                    task()
             finally:
                 with self.lock:
                     self._pending[account] -= 1
-                self._maybe_release(account)
+                self._settle(account)
 
         return run
 
     def _submit(self, account: str, task: Callable[[], None]) -> None:
-        self.runner.submit(self._tracked(account, task))
+        self.runner.submit(self._tracked(account, task), key=account)
 
-    def _no_more_tasks(self, account: str) -> None:
+    def _settle(self, account: str) -> None:
+        """An account with no task left: its own reads are done (written to the progress file,
+        and the next account starts), or its central-bucket look is; either way its clients go
+        (bounded memory: a later stage simply builds the few it needs again)."""
         with self.lock:
-            self._last_submitted.add(account)
-        self._maybe_release(account)
+            state = self.accounts[account]
+            if state.abandoned is not None or self._pending[account] or not state.listed:
+                return
+            if state.central == "submitted":
+                state.central = "done"
+            own = not state.own_done
+            complete = state.central == "done" or not state.scan.reachable
+            central = complete and not state.written_all
+            if own:
+                state.own_done = True
+                self._active -= 1
+                state.scan.trails = sorted(state.trails.values(), key=lambda t: t.arn)
+            state.written_all = state.written_all or central
+            errors = list(state.errors[state.errors_written :])
+            state.errors_written = len(state.errors)
+            state.clock = None  # waiting for the other accounts is not this account's time
+            # Taken before the scan lock is let go: lines reach the file in the order decided.
+            self._write_lock.acquire()
+        try:
+            if self._progress is not None and own:
+                self._progress.account(state.scan, _ordered(state.regions), errors)
+            if self._progress is not None and central:
+                self._progress.central(account, state.central_buckets, [] if own else errors)
+        finally:
+            self._write_lock.release()
+        self.access.release(account)
+        if own:
+            self._admit()
 
-    def _maybe_release(self, account: str) -> None:
-        """Bounded memory: once an account has no task left to run (its central-bucket look
-        is the last), its clients are dropped rather than kept for the rest of the scan."""
+    def record(self, account: str, region: str, read: Read, exc: BaseException) -> None:
+        """A failed call, kept with its account (whose progress line carries it)."""
+        error = api_error(account, region, read.label, exc)
         with self.lock:
-            done = account in self._last_submitted and self._pending[account] == 0
-            if done:
-                self._last_submitted.discard(account)
-        if done:
-            self.access.release(account)
+            state = self.accounts.get(account)
+            (state.errors if state is not None else self.errors).append(error)
+
+    def _tick(self, finished: int, submitted: int) -> None:
+        """The task group's heartbeat (on ``run``'s thread): abandon accounts out of time."""
+        if self.options.on_progress is not None:
+            self.options.on_progress(finished, submitted)
+        limit = self.options.account_timeout
+        if limit is None:
+            return
+        now = time.monotonic()
+        with self.lock:
+            late = [
+                a
+                for a, s in self.accounts.items()
+                if s.clock is not None and s.abandoned is None and now - s.clock > limit
+            ]
+        for account in late:
+            self._abandon(account)
+
+    def _abandon(self, account: str) -> None:
+        """Give up on an account still reading: what it read stays, what it did not is unknown
+        (Regions not listed become errors) and one AccountTimeout error says why; the scan goes
+        on with its workers, and its tasks still running finish in the background unheeded."""
+        timeout = ApiError(
+            account=account,
+            region="-",
+            operation=ACCOUNT_TIMEOUT_OPERATION,
+            error=(
+                f"the account's reads did not finish within --account-timeout "
+                f"{self.options.account_timeout_text}; what was not read is unknown"
+            ),
+            code=ACCOUNT_TIMEOUT,
+        )
+        with self.lock:
+            state = self.accounts[account]
+            if state.abandoned is not None:
+                return
+            state.abandoned = _incomplete(state, timeout)
+            if not state.own_done:
+                self._active -= 1
+            state.clock = None
+        self.runner.abandon(account)
+        self._listed(account)
+        self.access.release(account)
+        self._admit()
 
     def _central_buckets_task(self, account: str) -> Callable[[], None]:
         def task() -> None:
             with self.lock:
+                # A stage of its own, timed from when it starts: every account's look is queued
+                # at once, and the wait in that queue is not the account's.
+                self.accounts[account].clock = time.monotonic()
                 every = [t for s in self.accounts.values() for t in s.trails.values()]
             own = {t.s3_bucket_name for t in every if arn_account(t.arn) == account}
             others = {t.s3_bucket_name for t in every if t.s3_bucket_name} - own
@@ -269,7 +426,7 @@ class Collector(ReadContext):
                 bucket = details.read_central_bucket(self, account, name)
                 if bucket is not None:
                     with self.lock:
-                        self.accounts[account].scan.buckets.append(bucket)
+                        self.accounts[account].central_buckets.append(bucket)
 
         return task
 
@@ -328,6 +485,65 @@ class Collector(ReadContext):
                     self.accounts[account].scan.log_groups.append(group)
 
         return task
+
+    def _final(self, state: _AccountState) -> tuple[AccountScan, list[RegionScan], list[ApiError]]:
+        """The account as the snapshot holds it, every list in a fixed order (a resumed scan
+        and an uninterrupted one write the same bytes)."""
+        if state.abandoned is not None:
+            done = state.abandoned
+            scan, regions, errors, central = done.scan, done.regions, done.errors, []
+        else:
+            scan, regions, errors = state.scan, state.regions, state.errors
+            central = state.central_buckets
+            scan.trails = sorted(state.trails.values(), key=lambda t: t.arn)
+        scan.buckets = sorted([*scan.buckets, *central], key=lambda b: b.name)
+        scan.kms_keys = sorted(scan.kms_keys, key=lambda k: k.arn)
+        scan.log_groups = sorted(scan.log_groups, key=lambda g: g.arn)
+        return scan, regions, errors
+
+
+def _ordered(regions: list[RegionScan]) -> list[RegionScan]:
+    return sorted(regions, key=lambda r: r.region)
+
+
+def _restore(state: _AccountState, done: Finished) -> None:
+    """An account an earlier run finished, as its progress lines hold it: nothing to read again
+    (unless the central-bucket look was still to come)."""
+    state.scan = done.scan
+    state.trails = {t.arn: t for t in done.scan.trails}
+    state.regions = done.regions
+    state.errors = done.errors
+    state.errors_written = len(done.errors)
+    state.central_buckets = done.central_buckets
+    state.reached = state.listed = state.own_done = True
+    state.central = "done" if done.complete else "waiting"
+    state.written_all = done.complete
+
+
+def _incomplete(state: _AccountState, timeout: ApiError) -> Finished:
+    """A copy of what an account being abandoned has read, with its unknowns made explicit: an
+    account whose Regions were not yet known is unreachable, a Region not listed is an error."""
+    scan = state.scan.model_copy(deep=True)
+    scan.trails = sorted(
+        (t.model_copy(deep=True) for t in state.trails.values()), key=lambda t: t.arn
+    )
+    regions = [r.model_copy(deep=True) for r in state.regions]
+    if not state.reached:
+        scan.reachable = False
+    listed = {r.region for r in regions}
+    for region in scan.regions_enabled:
+        if region not in listed:
+            regions.append(RegionScan(account=scan.account, region=region, state=RegionState.ERROR))
+    return Finished(scan, _ordered(regions), [*state.errors, timeout], complete=False)
+
+
+def incomplete_accounts(snapshot: Snapshot) -> list[str]:
+    """One line per account the scan gave up on, for the output to say once."""
+    return [
+        f"account {e.account} is incomplete: {e.error}"
+        for e in snapshot.errors
+        if e.code == ACCOUNT_TIMEOUT
+    ]
 
 
 def collect(access: AwsAccess, options: ScanOptions) -> Snapshot:

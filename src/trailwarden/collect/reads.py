@@ -87,7 +87,7 @@ class ReadContext:
             return self._memo.setdefault(key, value)  # type: ignore[no-any-return]
 
     def client(self, account: str, region: str, service: str) -> Any:
-        return self.access.client(account, region, service)
+        return self.access.shared_client(account, region, service)
 
 
 def api_error(account: str, region: str, operation: str, exc: BaseException) -> ApiError:

@@ -9,6 +9,7 @@ from trailwarden.arns import partition_for_region
 from trailwarden.controls.causes import MissingTrail, RegionNotScanned, RootCause, TrailCause
 from trailwarden.controls.model import ControlMeta, ControlParams, Finding, Gap, Status, Verdict
 from trailwarden.snapshot.model import (
+    ACCOUNT_TIMEOUT,
     AccountScan,
     ApiError,
     Bucket,
@@ -93,10 +94,12 @@ class AccountView:
         """The recorded failures behind an unknown, for its reason: `` (cloudtrail:GetTrailStatus:
         AccessDenied)``. Operations match by prefix; ``region`` None matches any Region."""
         found = [e for e in self.errors(region) if e.operation.startswith(operations)]
-        if not found:
+        # An account the scan gave up on (--account-timeout): that explains every unknown in it.
+        late = [e.error for e in self.errors() if e.code == ACCOUNT_TIMEOUT]
+        if not found and not late:
             return " (no error recorded)"
         texts = dict.fromkeys(f"{e.operation}: {e.code or e.error[:80]}" for e in found)
-        return f" ({'; '.join(list(texts)[:3])})"
+        return f" ({'; '.join([*late, *list(texts)[:3]])})"
 
     def unlisted_regions(self, meta: ControlMeta) -> Iterator[Finding]:
         """Per-trail controls: a Region whose DescribeTrails failed may hold trails homed there

@@ -14,6 +14,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 SNAPSHOT_SCHEMA = "trailwarden.snapshot/1"
+# The error an account gets when the scan gave up on it (``--account-timeout``): one per account,
+# and the explanation of every unknown in it.
+ACCOUNT_TIMEOUT = "AccountTimeout"
+ACCOUNT_TIMEOUT_OPERATION = "scan:AccountTimeout"
 
 
 class _Model(BaseModel):
