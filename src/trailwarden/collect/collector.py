@@ -21,6 +21,7 @@ from trailwarden.aws.errors import AWS_ERRORS
 from trailwarden.aws.regions import enabled_regions
 from trailwarden.aws.session import AwsAccess
 from trailwarden.collect import details
+from trailwarden.collect.organization import OrganizationReader, config_recorders
 from trailwarden.collect.reads import ReadContext, declare
 from trailwarden.concurrency import ProgressFn, TaskGroup
 from trailwarden.errors import AccessError
@@ -28,6 +29,7 @@ from trailwarden.policies.permissions import SCAN_ORGANISATION
 from trailwarden.snapshot.model import (
     AccountScan,
     EventDataStore,
+    Organization,
     RegionScan,
     RegionState,
     Snapshot,
@@ -94,7 +96,13 @@ class Collector(ReadContext):
 
     def run(self) -> Snapshot:
         caller = self.access.caller_account()
-        targets = self._targets(caller)
+        organization = None
+        if self.options.org:
+            organization, org_errors = OrganizationReader(
+                self, caller, self.access.default_region
+            ).read()
+            self.errors.extend(org_errors)
+        targets = self._targets(caller, organization)
         for account, name in targets:
             self.accounts[account] = _AccountState(AccountScan(account=account, name=name))
         self.accounts_listing = len(self.accounts)
@@ -105,19 +113,40 @@ class Collector(ReadContext):
         for state in self.accounts.values():
             state.scan.trails = sorted(state.trails.values(), key=lambda t: t.arn)
             accounts.append(state.scan)
+        if organization is not None:
+            self._config_recorders(organization)
         return Snapshot(
             generated_at=datetime.now(UTC),
             caller_account=caller,
             accounts=sorted(accounts, key=lambda a: a.account),
             regions=sorted(self.region_scans, key=lambda r: (r.account, r.region)),
             errors=sorted(self.errors, key=lambda e: (e.account, e.region, e.operation)),
+            organization=organization,
         )
 
-    def _targets(self, caller: str) -> list[tuple[str, str]]:
+    def _config_recorders(self, organization: Organization) -> None:
+        """Where AWS Config records, per reachable account and scanned Region (Config rules do
+        nothing in an account-Region without a recorder)."""
+        reachable = {a: s.scan for a, s in self.accounts.items() if s.scan.reachable}
+        found, errors = config_recorders(
+            self,
+            sorted(reachable),
+            {a: scan.regions_enabled for a, scan in reachable.items()},
+            self.options.max_workers,
+        )
+        organization.config_recorders = found
+        organization.errors.extend(errors)
+        self.errors.extend(errors)
+        for account in reachable:
+            self.access.release(account)
+
+    def _targets(self, caller: str, organization: Organization | None) -> list[tuple[str, str]]:
         if self.options.accounts:
             return [(a, "") for a in dict.fromkeys(self.options.accounts)]
         if not self.options.org:
             return [(caller, "")]
+        if organization is not None and organization.accounts:  # already listed: no 2nd call
+            return [(a.id, a.name) for a in organization.accounts if a.status == "ACTIVE"]
         orgs = self.client(caller, self.access.default_region, "organizations")
         try:
             return organisation_accounts(orgs)  # pages through LIST_ACCOUNTS

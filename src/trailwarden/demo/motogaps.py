@@ -39,6 +39,7 @@ from moto.sns.models import SNSBackend, Topic, sns_backends
 from moto.sns.responses import SNSResponse
 
 from trailwarden.demo.motogaps_alarms import teach_alerting
+from trailwarden.demo.motogaps_org import teach_organizations
 
 MOTO_VERSION = "5.2.5"  # the version these patches were read against (pinned in pyproject)
 _lock = threading.Lock()
@@ -91,6 +92,7 @@ def teach_moto() -> None:
         _teach_sns_pending_confirmation()
         _teach_trail_delivery_status()
         teach_alerting()  # (i)-(k), demo/motogaps_alarms.py
+        teach_organizations()  # (m), demo/motogaps_org.py
         _taught = True
 
 
