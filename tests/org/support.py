@@ -7,6 +7,7 @@ CreateAccount and reached through OrganizationAccountAccessRole, as apply reache
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import boto3
 from tests.scan.seed import create_trail, session_for
@@ -15,6 +16,11 @@ from trailwarden.apply import CountingAccess
 from trailwarden.aws.session import AccessOptions
 from trailwarden.collect import ScanOptions, collect
 from trailwarden.snapshot.model import Snapshot
+
+if TYPE_CHECKING:
+    from trailwarden.apply.runner import ApplyReport
+    from trailwarden.plan.model import Plan
+    from trailwarden.plan.org.build import OrgPlanOptions
 
 MANAGEMENT = "123456789012"
 HOME = "us-east-1"
@@ -53,3 +59,33 @@ def access() -> CountingAccess:
 
 def org_scan(acc: CountingAccess | None = None) -> Snapshot:
     return collect(acc or access(), ScanOptions(org=True, regions=REGIONS, max_workers=8))
+
+
+def org_options(**kwargs: object) -> OrgPlanOptions:
+    """guardrail and drift disabled: their parts are built on other branches."""
+    from trailwarden.plan.org.build import OrgPlanOptions
+    from trailwarden.plan.org.context import DriftOptions, GuardrailOptions
+    from trailwarden.plan.steps import PlanOptions
+
+    baseline = {"home_region": HOME, "alarm_email": ["security@example.com"]}
+    return OrgPlanOptions(
+        plan=PlanOptions(baseline=baseline),
+        guardrail=GuardrailOptions(enabled=False),
+        drift=DriftOptions(enabled=False),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def org_plan(acc: CountingAccess | None = None, **kwargs: object) -> Plan:
+    """Scan the organisation, build its plan and check every step against moto (as plan does)."""
+    from trailwarden.apply import probe
+    from trailwarden.plan.org.build import build_org_plan
+
+    acc = acc or access()
+    return probe(acc, build_org_plan(org_scan(acc), org_options(**kwargs)))
+
+
+def apply(plan: Plan, acc: CountingAccess | None = None) -> ApplyReport:
+    from trailwarden.apply import Journal, Runner
+
+    return Runner(acc or access(), plan, Journal(None), sleep=lambda _: None).run()

@@ -21,7 +21,8 @@ from trailwarden.aws.session import AccessOptions, AwsAccess
 from trailwarden.policies.permissions import IDENTITY, Grant, grant
 
 T = TypeVar("T")
-_REF = re.compile(r"^\$\{kms-alias:([a-z0-9-]+):(alias/[\w/-]+)\}$")
+# ${kms-alias:[ACCOUNT:]REGION:ALIAS}: the account is named when the key is in another account.
+_REF = re.compile(r"^\$\{kms-alias:(?:([0-9]{12}):)?([a-z0-9-]+):(alias/[\w/-]+)\}$")
 
 
 class CountingAccess(AwsAccess):
@@ -117,7 +118,7 @@ class AccountContext:
         if isinstance(value, str):
             match = _REF.match(value)
             if match:
-                return self.key_arn(match.group(1), match.group(2))
+                return self.key_arn(match.group(2), match.group(3), match.group(1))
         return value
 
     def concrete_key(self, key: str, default_region: str) -> str:
@@ -127,11 +128,13 @@ class AccountContext:
         region = arn_region(key) if key.startswith("arn:") else default_region
         return self.key_arn(region, key)
 
-    def key_arn(self, region: str, alias: str) -> str:
+    def key_arn(self, region: str, alias: str, account: str | None = None) -> str:
+        owner = account or self.account
+
         def lookup() -> str | None:
             from botocore.exceptions import ClientError
 
-            kms = self.client(region, "kms")
+            kms = self.access.client(owner, region, "kms")
             try:
                 return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"])
             except ClientError as exc:
@@ -139,7 +142,7 @@ class AccountContext:
                     return None
                 raise
 
-        arn = self.memo(("kms-alias", region, alias), lookup)
+        arn = self.memo(("kms-alias", region, alias, owner), lookup)
         if arn is None:
-            raise UnresolvedReference(f"no KMS key has alias {alias} in {region} yet")
+            raise UnresolvedReference(f"no KMS key has alias {alias} in {region} of {owner} yet")
         return arn

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwarden import outfile
-from trailwarden.apply import trail_ops  # noqa: F401  (registers the trail handlers)
+from trailwarden.apply import org_trail_ops, trail_ops  # noqa: F401  (register handlers)
 from trailwarden.apply.context import AccountContext, CountingAccess, Facts, UnresolvedReference
 from trailwarden.apply.operations import HANDLERS, State
 from trailwarden.aws.errors import error_code
