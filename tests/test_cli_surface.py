@@ -27,7 +27,18 @@ HIDDEN = ("--start ", "--end ", "--account ", "--start <", "--end <", "--account
 
 SURFACE: dict[str, tuple[str, ...]] = {
     "scan": (*AWS, *FILTERS, *OUT),
-    "plan": (*AWS, *FILTERS, *OUT),
+    "plan": (
+        *AWS,
+        *FILTERS,
+        *OUT,
+        "--org-trail",
+        "--log-archive-account",
+        "--retire-duplicate-trails",
+        "--approved-role",
+        "--target-ous",
+        "--no-guardrail",
+        "--no-drift",
+    ),
     "apply": (*AWS, *OUT),
     "verify": (*AWS, *OUT),
     "demo": (),
