@@ -28,8 +28,10 @@ _REF = re.compile(r"^\$\{kms-alias:(?:([0-9]{12}):)?([a-z0-9-]+):(alias/[\w/-]+)
 class CountingAccess(AwsAccess):
     """An ``AwsAccess`` that counts calls by (account, service, operation)."""
 
-    # Before any step, the access learns which account the credentials belong to.
-    needs: tuple[Grant, ...] = (grant(IDENTITY, "sts:GetCallerIdentity"),)
+    # Before any step, the access learns which account the credentials belong to; a plan with
+    # steps in other accounts (an organisation plan: the log-archive account, members' duplicate
+    # trails) reaches them through the role --role-name names.
+    needs: tuple[Grant, ...] = (grant(IDENTITY, "sts:GetCallerIdentity", "sts:AssumeRole"),)
 
     def __init__(self, options: AccessOptions | None = None) -> None:
         super().__init__(options)
