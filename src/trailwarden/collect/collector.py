@@ -21,7 +21,7 @@ from trailwarden.aws.errors import AWS_ERRORS
 from trailwarden.aws.regions import enabled_regions
 from trailwarden.aws.session import AwsAccess
 from trailwarden.collect import details
-from trailwarden.collect.organization import OrganizationReader, config_recorders
+from trailwarden.collect.organization import OrganizationReader, recorder_errors, recording
 from trailwarden.collect.reads import ReadContext, declare
 from trailwarden.concurrency import ProgressFn, TaskGroup
 from trailwarden.errors import AccessError
@@ -91,6 +91,9 @@ class Collector(ReadContext):
         self.accounts_listing = 0  # accounts whose trails are not all described yet
         self._pending: Counter[str] = Counter()  # an account's tasks submitted, not finished
         self._last_submitted: set[str] = set()  # accounts that will get no more tasks
+        # With --org: per account, the Regions where AWS Config records (None: a Region unread).
+        self._recording: dict[str, list[str] | None] = {}
+        self._organization: Organization | None = None
 
     # -- stages --------------------------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class Collector(ReadContext):
                 self, caller, self.access.default_region
             ).read()
             self.errors.extend(org_errors)
+            self._organization = organization
         targets = self._targets(caller, organization)
         for account, name in targets:
             self.accounts[account] = _AccountState(AccountScan(account=account, name=name))
@@ -114,7 +118,10 @@ class Collector(ReadContext):
             state.scan.trails = sorted(state.trails.values(), key=lambda t: t.arn)
             accounts.append(state.scan)
         if organization is not None:
-            self._config_recorders(organization)
+            organization.config_recorders = {
+                a: sorted(r) for a, r in sorted(self._recording.items()) if r is not None
+            }
+            organization.errors.extend(recorder_errors(self.errors))
         return Snapshot(
             generated_at=datetime.now(UTC),
             caller_account=caller,
@@ -123,22 +130,6 @@ class Collector(ReadContext):
             errors=sorted(self.errors, key=lambda e: (e.account, e.region, e.operation)),
             organization=organization,
         )
-
-    def _config_recorders(self, organization: Organization) -> None:
-        """Where AWS Config records, per reachable account and scanned Region (Config rules do
-        nothing in an account-Region without a recorder)."""
-        reachable = {a: s.scan for a, s in self.accounts.items() if s.scan.reachable}
-        found, errors = config_recorders(
-            self,
-            sorted(reachable),
-            {a: scan.regions_enabled for a, scan in reachable.items()},
-            self.options.max_workers,
-        )
-        organization.config_recorders = found
-        organization.errors.extend(errors)
-        self.errors.extend(errors)
-        for account in reachable:
-            self.access.release(account)
 
     def _targets(self, caller: str, organization: Organization | None) -> list[tuple[str, str]]:
         if self.options.accounts:
@@ -222,6 +213,8 @@ class Collector(ReadContext):
                     if known is None or region == trail.home_region:
                         state.trails[trail.arn] = trail
             scan.event_data_stores = self._event_data_stores(account, region, cloudtrail)
+            if self._organization is not None:
+                self._config_recorder(account, region)
             # No other task of this account runs in this Region until its last Region is listed
             # (trail reads come after): its Region's clients can go now, not at the end of the
             # scan; the few a trail read needs again are rebuilt.
@@ -239,6 +232,17 @@ class Collector(ReadContext):
                 self._account_listed()
 
         return task
+
+    def _config_recorder(self, account: str, region: str) -> None:
+        """Config rules do nothing where no recorder records: the organisation plan names those
+        accounts (read here, while the Region's clients are at hand)."""
+        found = recording(self, account, region)
+        with self.lock:
+            regions = self._recording.setdefault(account, [])
+            if found is None or regions is None:
+                self._recording[account] = None  # one Region unread: the account is unknown
+            elif found:
+                regions.append(region)
 
     def _account_listed(self) -> None:
         """Once every account's trails are described, each account looks for the buckets other

@@ -20,7 +20,6 @@ from typing import Any
 
 from trailwarden.aws.errors import AWS_ERRORS
 from trailwarden.collect.reads import ReadContext, api_error, declare
-from trailwarden.concurrency import Pool
 from trailwarden.policies.permissions import SCAN_ORGANISATION
 from trailwarden.snapshot.model import ApiError, OrgAccount, Organization, ServiceControlPolicy
 
@@ -166,48 +165,32 @@ class OrganizationReader:
         return policies
 
 
-def config_recorders(
-    ctx: ReadContext,
-    accounts: Sequence[str],
-    regions_of: dict[str, list[str]],
-    max_workers: int,
-) -> tuple[dict[str, list[str]], list[ApiError]]:
-    """Per account, the Regions where an AWS Config recorder exists and is recording.
+def recording(ctx: ReadContext, account: str, region: str) -> bool | None:
+    """Whether an AWS Config recorder exists and records in this account and Region; None (the
+    error recorded on ``ctx``) when that could not be read: unknown, not "no recorder"."""
+    config = ctx.client(account, region, "config")
+    recorders = ctx.call(
+        account,
+        region,
+        DESCRIBE_RECORDERS,
+        lambda: config.describe_configuration_recorders().get("ConfigurationRecorders", []),
+    )
+    if recorders is None or not recorders:
+        return None if recorders is None else False
+    status = ctx.call(
+        account,
+        region,
+        DESCRIBE_RECORDER_STATUS,
+        lambda: config.describe_configuration_recorder_status().get(
+            "ConfigurationRecordersStatus", []
+        ),
+    )
+    return None if status is None else any(s.get("recording") for s in status)
 
-    An account with a Region whose recorder could not be read is left out of the answer and the
-    error returned (callers keep it in ``Organization.errors``: unknown, not "no recorder").
-    """
-    errors: list[ApiError] = []
 
-    def one(account: str, region: str) -> tuple[str, str, bool | None]:
-        config = ctx.client(account, region, "config")
-        try:
-            recorders = config.describe_configuration_recorders().get("ConfigurationRecorders", [])
-        except AWS_ERRORS as exc:
-            errors.append(api_error(account, region, DESCRIBE_RECORDERS.label, exc))
-            return account, region, None
-        if not recorders:
-            return account, region, False
-        try:
-            status = config.describe_configuration_recorder_status().get(
-                "ConfigurationRecordersStatus", []
-            )
-        except AWS_ERRORS as exc:
-            errors.append(api_error(account, region, DESCRIBE_RECORDER_STATUS.label, exc))
-            return account, region, None
-        return account, region, any(s.get("recording") for s in status)
-
-    found: dict[str, list[str]] = {a: [] for a in accounts}
-    unknown: set[str] = set()
-    with Pool(max_workers, "config") as pool:
-        futures = [pool.submit(one, a, r) for a in accounts for r in regions_of.get(a, [])]
-        for future in futures:
-            account, region, recording = future.result()
-            if recording is None:
-                unknown.add(account)  # one Region unread: the account's answer is unknown
-            elif recording:
-                found[account].append(region)
-    return {a: sorted(r) for a, r in found.items() if a not in unknown}, errors
+def recorder_errors(errors: Sequence[ApiError]) -> list[ApiError]:
+    labels = {DESCRIBE_RECORDERS.label, DESCRIBE_RECORDER_STATUS.label}
+    return [e for e in errors if e.operation in labels]
 
 
 def not_admin(errors: Sequence[ApiError]) -> ApiError | None:
