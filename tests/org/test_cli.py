@@ -115,3 +115,31 @@ def test_consolidated_billing_prints_the_plan_and_exits_2(aws: str, cli: Any) ->
 )
 def test_bad_org_options(cli: Any, args: list[str], said: str) -> None:
     assert said in _one_line(cli(["plan", *args]))
+
+
+def test_a_saved_organisation_snapshot_plans_the_same_steps(
+    aws: str, cli: Any, tmp_path: Path
+) -> None:
+    build_org()
+    snap = tmp_path / "org.json"
+    live = cli([*PLAN, "--save-snapshot", str(snap), "--output", "json"])
+    assert live.code == 0, live.stderr
+    saved = cli(
+        ["plan", "--org-trail", "--no-guardrail", "--no-drift", "--from-snapshot", str(snap)]
+    )
+    assert saved.code == 0, saved.stderr
+    assert "(predicted from the snapshot)" in saved.stdout
+    offline = cli(
+        [
+            "plan",
+            "--org-trail",
+            "--no-guardrail",
+            "--no-drift",
+            "--from-snapshot",
+            str(snap),
+            "-o",
+            "json",
+        ]
+    )
+    ids = [(s["id"], s["operation"]) for s in json.loads(offline.stdout)["steps"]]
+    assert ids == [(s["id"], s["operation"]) for s in json.loads(live.stdout)["steps"]]
