@@ -124,7 +124,7 @@ def build_org_plan(
         trail="repair" if choice.trail else "create",
         trail_arn=baseline.trail_arn,
         baseline=baseline,
-        notes=[*notes, *choice.notes, *builder.notes],
+        notes=[*notes, *_without_repeats(choice.notes, notes), *builder.notes],
         cost=account_cost(
             scan,
             baseline,
@@ -139,6 +139,12 @@ def build_org_plan(
         sum(a.cost.total_usd_per_month for a in plan.accounts if a.cost), 2
     )
     return plan
+
+
+def _without_repeats(choice_notes: Sequence[str], ours: Sequence[str]) -> list[str]:
+    """The repair choice's notes, less the one ours already says more precisely."""
+    repairing = any(n.startswith("repairing the existing organisation trail") for n in ours)
+    return [n for n in choice_notes if not (repairing and n.startswith("repairing existing"))]
 
 
 def _log_archive(org: Organization, account: str | None) -> str | None:
