@@ -149,30 +149,14 @@ def reach_log_archive(access: CountingAccess, account: str | None, role_name: st
         ) from None
 
 
-def org_plan(
-    access: CountingAccess | None,
-    snapshot: Snapshot,
-    options: OrgPlanOptions,
-    scan_calls: dict[str, int] | None = None,
-) -> Plan:
-    """Build the organisation's plan; with ``access``, check every step against live AWS."""
-    from trailwarden.apply import probe
+def org_plan(access: CountingAccess | None, snapshot: Snapshot, options: OrgPlanOptions) -> Plan:
+    """Build the organisation's plan (``plan`` then checks it against live AWS, as any plan)."""
     from trailwarden.plan.org.build import build_org_plan
 
     require_organization(snapshot)
     if access is not None:
         reach_log_archive(access, options.log_archive_account, options.role_name)
-    plan = build_org_plan(snapshot, options)
-    if access is not None and plan.steps:
-        before = access.snapshot_counts()
-        plan = probe(access, plan)
-        probed = access.per_account(before)
-        for account in {*probed, *(scan_calls or {})}:
-            plan.api_calls[account] = {
-                "scan": (scan_calls or {}).get(account, 0),
-                "plan checks": probed.get(account, 0),
-            }
-    return plan
+    return build_org_plan(snapshot, options)
 
 
 def blocked(plan: Plan) -> None:

@@ -100,7 +100,11 @@ def make_plan(
     scan_calls: dict[str, int] | None = None,
 ) -> Plan:
     """Build the plan; with ``access``, check every step against live AWS (counted)."""
-    plan = build_plan(snapshot, options)
+    return checked(access, build_plan(snapshot, options), scan_calls)
+
+
+def checked(access: CountingAccess | None, plan: Plan, scan_calls: dict[str, int] | None) -> Plan:
+    """The plan with every step checked against live AWS and the calls counted per account."""
     if access is not None:
         before = access.snapshot_counts()
         plan = probe(access, plan)
@@ -159,7 +163,7 @@ def plan(
         snapshot = saved_snapshot(load, target)
         if organisation.org_trail:
             org_options = organisation.options(options, reach.role_name)
-            the_plan = org_plan(None, snapshot, org_options)
+            the_plan = org_plan(None, snapshot, org_options)  # predicted, like any offline plan
         else:
             the_plan = make_plan(None, snapshot, options)
     else:
@@ -171,7 +175,7 @@ def plan(
             options = dataclasses.replace(options, baseline={**options.baseline, **home})
         if organisation.org_trail:
             org_options = organisation.options(options, reach.role_name)
-            the_plan = org_plan(access, snapshot, org_options, calls)
+            the_plan = checked(access, org_plan(access, snapshot, org_options), calls)
         else:
             the_plan = make_plan(access, snapshot, options, calls)
     if fmt is not None:

@@ -92,21 +92,12 @@ def build_org_plan(
     org_plan.trail_arn = baseline.trail_arn
     org_plan.home_region = baseline.trail.home_region
     org_plan.bucket = baseline.bucket.name
-    place = OrgTrailPlace(
-        org_id=org.id,
-        management_account=management,
-        trail_arn=baseline.trail_arn,
-        home_region=baseline.trail.home_region,
-        bucket=baseline.bucket.name,
-        bucket_account=baseline.resource_account,
-        bucket_region=baseline.bucket.region,
-        prefix=baseline.bucket.prefix,
-    )
+    target = org_target(org, baseline, options.role_name)
+    place = OrgTrailPlace.of(target, baseline.bucket.prefix)
     duplicates, retire_steps = find_duplicates(
         snapshot.accounts, place, options.plan.events_per_month, options.retire_duplicate_trails
     )
     org_plan.duplicates = duplicates
-    target = org_target(org, baseline, options.role_name)
     extra: list[Step] = []
     if options.guardrail.enabled:
         from trailwarden.plan.org.guardrail import plan_guardrail

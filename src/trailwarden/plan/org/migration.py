@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from trailwarden.controls.selectors import logs_data_events, logs_management
 from trailwarden.plan.cost import PRICES
 from trailwarden.plan.model import DuplicateTrail, Step
+from trailwarden.plan.org.context import OrgTarget
 from trailwarden.snapshot.model import AccountScan, Trail
 
 
@@ -30,6 +31,19 @@ class OrgTrailPlace:
     bucket_account: str
     bucket_region: str
     prefix: str | None
+
+    @classmethod
+    def of(cls, target: OrgTarget, prefix: str | None) -> OrgTrailPlace:
+        return cls(
+            target.org.id,
+            target.management_account,
+            target.trail_arn,
+            target.home_region,
+            target.bucket,
+            target.bucket_account,
+            target.bucket_region,
+            prefix,
+        )
 
     def member_prefix(self, member: str) -> str:
         path = f"{self.prefix.strip('/')}/" if self.prefix else ""
