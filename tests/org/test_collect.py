@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 from tests.org.support import MANAGEMENT, REGIONS, build_org, org_scan
 from tests.scan.seed import session_for
 
@@ -79,3 +83,19 @@ def test_a_member_is_not_the_management_account(aws: str) -> None:
     assert [e.code for e in errors if e.code == NOT_ADMIN_CODE] == [NOT_ADMIN_CODE]
     message = organisation_error(errors)
     assert message is not None and "neither the management account" in message
+
+
+def test_scan_org_says_why_when_the_accounts_cannot_be_listed(
+    aws: str, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real AWS refuses ListAccounts outside an organisation (moto answers an empty list): the
+    line then says what the organisation read found, not only the listing's error."""
+
+    def refuse(_: object) -> list[tuple[str, str]]:
+        error: Any = {"Error": {"Code": "AWSOrganizationsNotInUseException", "Message": "no org"}}
+        raise ClientError(error, "ListAccounts")
+
+    monkeypatch.setattr("trailwarden.collect.collector.organisation_accounts", refuse)
+    res = cli(["scan", "--org", "--regions", "us-east-1"])
+    assert res.code == 2
+    assert "is not in an organisation (AWSOrganizationsNotInUseException)" in res.stderr

@@ -21,7 +21,12 @@ from trailwarden.aws.errors import AWS_ERRORS
 from trailwarden.aws.regions import enabled_regions
 from trailwarden.aws.session import AwsAccess
 from trailwarden.collect import details
-from trailwarden.collect.organization import OrganizationReader, recorder_errors, recording
+from trailwarden.collect.organization import (
+    OrganizationReader,
+    organisation_error,
+    recorder_errors,
+    recording,
+)
 from trailwarden.collect.reads import ReadContext, declare
 from trailwarden.concurrency import ProgressFn, TaskGroup
 from trailwarden.errors import AccessError
@@ -142,8 +147,13 @@ class Collector(ReadContext):
         try:
             return organisation_accounts(orgs)  # pages through LIST_ACCOUNTS
         except AWS_ERRORS as exc:
+            # What the organisation read already found out says it best (no organisation, not
+            # its management account); otherwise the listing's own error.
+            said = organisation_error(self.errors)
             raise AccessError(
-                f"cannot list the organisation's accounts from {caller} ({exc}); run from the "
+                f"{said}; or name the accounts with --accounts"
+                if said
+                else f"cannot list the organisation's accounts from {caller} ({exc}); run from the "
                 "management or a delegated-admin account, or name them with --accounts"
             ) from exc
 
