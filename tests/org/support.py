@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import boto3
+import pytest
 from tests.scan.seed import create_trail, session_for
 
 from trailwarden.apply import CountingAccess
@@ -89,3 +90,15 @@ def apply(plan: Plan, acc: CountingAccess | None = None) -> ApplyReport:
     from trailwarden.apply import Journal, Runner
 
     return Runner(acc or access(), plan, Journal(None), sleep=lambda _: None).run()
+
+
+def act_as(monkeypatch: pytest.MonkeyPatch, account: str) -> None:
+    """Run as ``account`` from now on (the role the organisation made there): every client the
+    product makes reads these credentials from the environment."""
+    creds = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+        RoleSessionName="member",
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])

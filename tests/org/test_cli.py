@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from tests.org.support import MANAGEMENT, build_org
+from tests.org.support import MANAGEMENT, act_as, build_org
 
 from trailwarden.apply import CountingAccess
 from trailwarden.errors import AccessError
@@ -56,13 +55,7 @@ def test_no_organisation(aws: str, cli: Any) -> None:
 
 def test_not_the_management_account(aws: str, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     org = build_org()
-    creds = boto3.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{org.without_trail}:role/OrganizationAccountAccessRole",
-        RoleSessionName="member",
-    )["Credentials"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
-    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    act_as(monkeypatch, org.without_trail)
     line = _one_line(cli(PLAN))
     assert f"account {org.without_trail} is neither the management account" in line
     assert "register-delegated-administrator" in line

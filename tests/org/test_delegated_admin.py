@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from tests.org.support import HOME, MANAGEMENT, apply, build_org, org_plan
+from tests.org.support import HOME, MANAGEMENT, act_as, apply, build_org, org_plan
 
 
 def test_a_delegated_admin_builds_the_management_accounts_trail(
@@ -15,13 +15,7 @@ def test_a_delegated_admin_builds_the_management_accounts_trail(
     boto3.client("organizations").register_delegated_administrator(
         AccountId=org.archive, ServicePrincipal="cloudtrail.amazonaws.com"
     )
-    creds = boto3.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{org.archive}:role/OrganizationAccountAccessRole",
-        RoleSessionName="delegated",
-    )["Credentials"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
-    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    act_as(monkeypatch, org.archive)
 
     plan = org_plan()
     assert plan.organization is not None and not plan.organization.blocked
