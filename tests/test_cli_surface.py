@@ -27,7 +27,19 @@ HIDDEN = ("--start ", "--end ", "--account ", "--start <", "--end <", "--account
 
 SURFACE: dict[str, tuple[str, ...]] = {
     "scan": (*AWS, *FILTERS, *OUT, "--account-timeout", "--resume"),
-    "plan": (*AWS, *FILTERS, *OUT, "--account-timeout"),
+    "plan": (
+        *AWS,
+        *FILTERS,
+        *OUT,
+        "--account-timeout",
+        "--org-trail",
+        "--log-archive-account",
+        "--retire-duplicate-trails",
+        "--approved-role",
+        "--target-ous",
+        "--no-guardrail",
+        "--no-drift",
+    ),
     "apply": (*AWS, *OUT),
     "verify": (*AWS, *OUT, "--org", "--regions", "--max-workers"),
     "demo": (),

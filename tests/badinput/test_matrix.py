@@ -99,6 +99,13 @@ MATRIX: list[tuple[str, list[str], str]] = [
     ("input", ["evidence", "verify", "{nowhere}"], "not a folder"),
     ("scope", ["securityhub", "diff", "--region", "mars-1"], "not an AWS Region"),
     ("input", ["config", "show", "scan", "--config", "{file}"], "cannot read config file"),
+    # issue 12: plan --org-trail (no organisation; not the management account and an
+    # unassumable log-archive account need AWS: tests/org/test_cli.py)
+    ("org", ["plan", "--from-snapshot", "{snap}", "--org-trail"], "no organisation"),
+    ("org", ["plan", "--from-snapshot", "{snap}", "--log-archive-account", "1" * 12], "only"),
+    ("org", ["plan", "--from-snapshot", "{snap}", "--retire-duplicate-trails"], "--org-trail"),
+    ("org", ["plan", "--from-snapshot", "{snap}", "--no-guardrail"], "only applies with"),
+    ("org", ["plan", "--from-snapshot", "{snap}", "--org-trail", "--target-ous", "o-1"], "OU"),
     # item 14: misleading messages
     ("message", ["filter", "test", "{ $.a = 1 }", "--events", "/dev/zero"], "not a file"),
     ("message", ["demo", "--max-workers", "0"], "--max-workers"),

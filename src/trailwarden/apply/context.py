@@ -22,7 +22,8 @@ from trailwarden.aws.shared import account_of
 from trailwarden.policies.permissions import IDENTITY, Grant, grant
 
 T = TypeVar("T")
-_REF = re.compile(r"^\$\{kms-alias:([a-z0-9-]+):(alias/[\w/-]+)\}$")
+# ${kms-alias:[ACCOUNT:]REGION:ALIAS}: the account is named when the key is in another account.
+_REF = re.compile(r"^\$\{kms-alias:(?:([0-9]{12}):)?([a-z0-9-]+):(alias/[\w/-]+)\}$")
 # ${scp:NAME}: the id of the service control policy named NAME (the plan cannot know it).
 _SCP_REF = re.compile(r"^\$\{scp:([\w+=,.@ -]+)\}$")
 
@@ -30,8 +31,10 @@ _SCP_REF = re.compile(r"^\$\{scp:([\w+=,.@ -]+)\}$")
 class CountingAccess(AwsAccess):
     """An ``AwsAccess`` that counts calls by (account, service, operation)."""
 
-    # Before any step, the access learns which account the credentials belong to.
-    needs: tuple[Grant, ...] = (grant(IDENTITY, "sts:GetCallerIdentity"),)
+    # Before any step, the access learns which account the credentials belong to; a plan with
+    # steps in other accounts (an organisation plan: the log-archive account, members' duplicate
+    # trails) reaches them through the role --role-name names.
+    needs: tuple[Grant, ...] = (grant(IDENTITY, "sts:GetCallerIdentity", "sts:AssumeRole"),)
 
     def __init__(self, options: AccessOptions | None = None) -> None:
         super().__init__(options)
@@ -117,7 +120,7 @@ class AccountContext:
         if isinstance(value, str):
             match = _REF.match(value)
             if match:
-                return self.key_arn(match.group(1), match.group(2))
+                return self.key_arn(match.group(2), match.group(3), match.group(1))
             match = _SCP_REF.match(value)
             if match:
                 return self.scp_id(match.group(1))
@@ -144,11 +147,13 @@ class AccountContext:
         region = arn_region(key) if key.startswith("arn:") else default_region
         return self.key_arn(region, key)
 
-    def key_arn(self, region: str, alias: str) -> str:
+    def key_arn(self, region: str, alias: str, account: str | None = None) -> str:
+        owner = account or self.account
+
         def lookup() -> str | None:
             from botocore.exceptions import ClientError
 
-            kms = self.client(region, "kms")
+            kms = self.access.client(owner, region, "kms")
             try:
                 return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"])
             except ClientError as exc:
@@ -156,7 +161,7 @@ class AccountContext:
                     return None
                 raise
 
-        arn = self.memo(("kms-alias", region, alias), lookup)
+        arn = self.memo(("kms-alias", region, alias, owner), lookup)
         if arn is None:
-            raise UnresolvedReference(f"no KMS key has alias {alias} in {region} yet")
+            raise UnresolvedReference(f"no KMS key has alias {alias} in {region} of {owner} yet")
         return arn

@@ -29,6 +29,7 @@ from trailwarden import outfile
 from trailwarden.apply import (
     drift_ops,  # noqa: F401  (registers the drift handlers)
     org_guardrail_ops,  # noqa: F401  (registers the SCP handlers)
+    org_trail_ops,  # noqa: F401  (registers the organisation trail handlers)
     trail_ops,  # noqa: F401  (registers the trail handlers)
 )
 from trailwarden.apply.context import AccountContext, CountingAccess, Facts, UnresolvedReference

@@ -25,6 +25,7 @@ from trailwarden.cli.options import (
     parse_accounts,
     with_option_groups,
 )
+from trailwarden.cli.org_trail import OrgTrailArgs, blocked, org_plan
 from trailwarden.cli.scan import collect_with_bar, saved_snapshot
 from trailwarden.errors import UsageError
 from trailwarden.plan.export import export_iac
@@ -99,7 +100,11 @@ def make_plan(
     scan_calls: dict[str, int] | None = None,
 ) -> Plan:
     """Build the plan; with ``access``, check every step against live AWS (counted)."""
-    plan = build_plan(snapshot, options)
+    return checked(access, build_plan(snapshot, options), scan_calls)
+
+
+def checked(access: CountingAccess | None, plan: Plan, scan_calls: dict[str, int] | None) -> Plan:
+    """The plan with every step checked against live AWS and the calls counted per account."""
     if access is not None:
         before = access.snapshot_counts()
         plan = probe(access, plan)
@@ -122,6 +127,7 @@ def plan(
     ),
     save: Path | None = typer.Option(None, "--save-snapshot", help="Write the snapshot to FILE."),
     baseline: BaselineArgs = BaselineArgs(),
+    organisation: OrgTrailArgs = OrgTrailArgs(),
     allow_data_events: bool = typer.Option(
         False, "--allow-data-events", help="Keep data-event selectors of a repaired trail."
     ),
@@ -138,6 +144,9 @@ def plan(
     """Plan the baseline trail for each account: ordered AWS calls, why, and the cost change."""
     if events_per_month < 0:
         raise UsageError("--events-per-month must not be negative")
+    organisation.check()
+    if organisation.org_trail and target.accounts:
+        raise UsageError("--org-trail plans the whole organisation: leave out --accounts")
     options = PlanOptions(
         baseline=baseline.given(),
         allow_data_events=allow_data_events,
@@ -148,8 +157,15 @@ def plan(
             else None
         ),
     )
+    if organisation.org_trail:
+        target = dataclasses.replace(target, org=True)  # the organisation's facts are read
     if load is not None:
-        the_plan = make_plan(None, saved_snapshot(load, target), options)
+        snapshot = saved_snapshot(load, target)
+        if organisation.org_trail:
+            org_options = organisation.options(options, reach.role_name)
+            the_plan = org_plan(None, snapshot, org_options)  # predicted, like any offline plan
+        else:
+            the_plan = make_plan(None, snapshot, options)
     else:
         access, snapshot, calls = scan_with_counts(reach, target)
         if save is not None:
@@ -157,18 +173,24 @@ def plan(
         if "home_region" not in options.baseline:
             home = {"home_region": access.default_region}
             options = dataclasses.replace(options, baseline={**options.baseline, **home})
-        the_plan = make_plan(access, snapshot, options, calls)
+        if organisation.org_trail:
+            org_options = organisation.options(options, reach.role_name)
+            the_plan = checked(access, org_plan(access, snapshot, org_options), calls)
+        else:
+            the_plan = make_plan(access, snapshot, options, calls)
     if fmt is not None:
         raise typer.Exit(_export(the_plan, fmt, out))
-    if out is not None:
+    is_blocked = the_plan.organization is not None and bool(the_plan.organization.blocked)
+    if out is not None and not is_blocked:  # a plan that cannot be applied is not written
         save_plan(the_plan, out)
     if output == OutputFormat.json:
         emit_json(the_plan.model_dump(mode="json", by_alias=True))
     else:
         for line in render_plan(the_plan, verbose):
             console.print(line, markup=False, highlight=False, soft_wrap=True)
-        if out is not None:
+        if out is not None and not is_blocked:
             console.print(f"plan written to {out}; apply it with: trailwarden apply {out}")
+    blocked(the_plan)
     raise typer.Exit(EXIT_OK)
 
 

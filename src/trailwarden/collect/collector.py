@@ -31,6 +31,12 @@ from trailwarden.aws.errors import AWS_ERRORS
 from trailwarden.aws.regions import enabled_regions
 from trailwarden.aws.session import AwsAccess
 from trailwarden.collect import details
+from trailwarden.collect.organization import (
+    OrganizationReader,
+    organisation_error,
+    recorder_errors,
+    recording,
+)
 from trailwarden.collect.progress import Finished, Progress, open_progress
 from trailwarden.collect.reads import Read, ReadContext, api_error, declare
 from trailwarden.concurrency import ProgressFn, TaskGroup
@@ -43,6 +49,7 @@ from trailwarden.snapshot.model import (
     ApiError,
     Bucket,
     EventDataStore,
+    Organization,
     RegionScan,
     RegionState,
     Snapshot,
@@ -123,12 +130,22 @@ class Collector(ReadContext):
         self._active = 0  # accounts started whose own reads are not finished
         self._progress: Progress | None = None
         self._write_lock = threading.Lock()
+        # With --org: per account, the Regions where AWS Config records (None: a Region unread).
+        self._recording: dict[str, list[str] | None] = {}
+        self._organization: Organization | None = None
 
     # -- stages --------------------------------------------------------------------------------
 
     def run(self) -> Snapshot:
         caller = self.access.caller_account()
-        targets = self._targets(caller)
+        organization = None
+        if self.options.org:
+            organization, org_errors = OrganizationReader(
+                self, caller, self.access.default_region
+            ).read()
+            self.errors.extend(org_errors)
+            self._organization = organization
+        targets = self._targets(caller, organization)
         if self.options.resume is not None:
             self._progress = open_progress(self.options.resume, self._scope(caller))
         earlier = self._progress.finished if self._progress else {}
@@ -154,12 +171,19 @@ class Collector(ReadContext):
             accounts.append(scan)
             regions.extend(found)
             self.errors.extend(errors)
+        if organization is not None:
+            # An account read by an earlier run (--resume) or given up on is absent: unknown.
+            organization.config_recorders = {
+                a: sorted(r) for a, r in sorted(self._recording.items()) if r is not None
+            }
+            organization.errors.extend(recorder_errors(self.errors))
         return Snapshot(
             generated_at=self._progress.started if self._progress else datetime.now(UTC),
             caller_account=caller,
             accounts=sorted(accounts, key=lambda a: a.account),
             regions=sorted(regions, key=lambda r: (r.account, r.region)),
             errors=sorted(self.errors, key=lambda e: (e.account, e.region, e.operation, e.error)),
+            organization=organization,
         )
 
     def _scope(self, caller: str) -> dict[str, Any]:
@@ -183,17 +207,24 @@ class Collector(ReadContext):
                 self.accounts[account].clock = time.monotonic()
             self._submit(account, self._account_task(account))
 
-    def _targets(self, caller: str) -> list[tuple[str, str]]:
+    def _targets(self, caller: str, organization: Organization | None) -> list[tuple[str, str]]:
         if self.options.accounts:
             return [(a, "") for a in dict.fromkeys(self.options.accounts)]
         if not self.options.org:
             return [(caller, "")]
+        if organization is not None and organization.accounts:  # already listed: no 2nd call
+            return [(a.id, a.name) for a in organization.accounts if a.status == "ACTIVE"]
         orgs = self.client(caller, self.access.default_region, "organizations")
         try:
             return organisation_accounts(orgs)  # pages through LIST_ACCOUNTS
         except AWS_ERRORS as exc:
+            # What the organisation read already found out says it best (no organisation, not
+            # its management account); otherwise the listing's own error.
+            said = organisation_error(self.errors)
             raise AccessError(
-                f"cannot list the organisation's accounts from {caller} ({exc}); run from the "
+                f"{said}; or name the accounts with --accounts"
+                if said
+                else f"cannot list the organisation's accounts from {caller} ({exc}); run from the "
                 "management or a delegated-admin account, or name them with --accounts"
             ) from exc
 
@@ -264,6 +295,8 @@ class Collector(ReadContext):
                     if known is None or region == trail.home_region:
                         state.trails[trail.arn] = trail
             scan.event_data_stores = self._event_data_stores(account, region, cloudtrail)
+            if self._organization is not None:
+                self._config_recorder(account, region)
             # No other task of this account runs in this Region until its last Region is listed
             # (trail reads come after): its Region's clients can go now, not at the end of the
             # scan; the few a trail read needs again are rebuilt.
@@ -281,6 +314,17 @@ class Collector(ReadContext):
                 self._listed(account)
 
         return task
+
+    def _config_recorder(self, account: str, region: str) -> None:
+        """Config rules do nothing where no recorder records: the organisation plan names those
+        accounts (read here, while the Region's clients are at hand)."""
+        found = recording(self, account, region)
+        with self.lock:
+            regions = self._recording.setdefault(account, [])
+            if found is None or regions is None:
+                self._recording[account] = None  # one Region unread: the account is unknown
+            elif found:
+                regions.append(region)
 
     def _listed(self, account: str) -> None:
         """Once every account's trails are described, each account looks for the buckets other

@@ -40,6 +40,7 @@ from moto.sns.responses import SNSResponse
 
 from trailwarden.demo.motogaps_alarms import teach_alerting
 from trailwarden.demo.motogaps_drift import teach_drift
+from trailwarden.demo.motogaps_org import teach_organizations
 
 MOTO_VERSION = "5.2.5"  # the version these patches were read against (pinned in pyproject)
 _lock = threading.Lock()
@@ -93,6 +94,7 @@ def teach_moto() -> None:
         _teach_trail_delivery_status()
         teach_alerting()  # (i)-(k), demo/motogaps_alarms.py
         teach_drift()  # (w), demo/motogaps_drift.py
+        teach_organizations()  # (m), demo/motogaps_org.py
         _taught = True
 
 

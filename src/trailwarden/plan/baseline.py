@@ -80,6 +80,13 @@ class Baseline(BaselineFields):
         return org.management_account_id if org else self.account_id
 
     @property
+    def resource_account(self) -> str:
+        """The account that owns the bucket, the access-log bucket and the key: the log-archive
+        account of an organisation trail in the Control Tower shape, else the trail's account."""
+        org = self.organization
+        return (org.log_archive_account_id if org else None) or self.account_id
+
+    @property
     def trail_arn(self) -> str:
         return arns.trail_arn(self.trail.home_region, self.trail_owner_account, self.trail.name)
 
@@ -113,22 +120,25 @@ class Baseline(BaselineFields):
         return builders.access_log_bucket_policy(
             access_log_bucket=self.bucket.access_log_bucket,
             source_bucket=self.bucket.name,
-            account_id=self.account_id,
+            account_id=self.resource_account,  # S3 logs for the source bucket's owner
             target_prefix=self.bucket.access_log_prefix,
             partition=self.partition,
         )
 
     def key_policy_statements(self) -> list[Statement]:
         """What must be merged into an existing key's policy (or added to a new key's default)."""
+        org = self.organization
         return builders.kms_key_statements(
             account_id=self.trail_owner_account,
             trail_arn=self.trail_arn,
             reader_arns=self.kms.reader_arns,
             partition=self.partition,
+            context_accounts=org.account_ids if org else (),
         )
 
     def new_key_policy(self) -> PolicyDocument:
-        base = builders.default_key_policy(self.account_id, self.partition)
+        # The key's own account administers it (the log-archive account in that shape).
+        base = builders.default_key_policy(self.resource_account, self.partition)
         return builders.document([*base["Statement"], *self.key_policy_statements()])
 
     def cloudwatch_trust_policy(self) -> PolicyDocument:
@@ -270,6 +280,8 @@ class Baseline(BaselineFields):
         tags: Mapping[str, str] | None = None,
         org_id: str | None = None,
         management_account_id: str | None = None,
+        log_archive_account_id: str | None = None,
+        org_account_ids: Sequence[str] = (),
         cis_controls: Sequence[CisControlLike] | None = None,
     ) -> Baseline:
         """Apply defaults and validate; any invalid option raises a one-line ``UsageError``."""
@@ -291,7 +303,10 @@ class Baseline(BaselineFields):
         org = None
         if org_id is not None:
             org = OrgSettings(
-                org_id=org_id, management_account_id=management_account_id or account_id
+                org_id=org_id,
+                management_account_id=management_account_id or account_id,
+                log_archive_account_id=log_archive_account_id,
+                account_ids=tuple(org_account_ids),
             )
         fields: dict[str, Any] = {
             "account_id": account_id,

@@ -23,6 +23,7 @@ TRAIL_FIELDS = (
     "KmsKeyId",
     "CloudWatchLogsLogGroupArn",
     "CloudWatchLogsRoleArn",
+    "IsOrganizationTrail",  # only in an organisation plan's parameters
 )
 
 
@@ -36,8 +37,12 @@ class PlanOptions:
     accounts: tuple[str, ...] | None = None  # None: every reachable account in the snapshot
 
 
-def kms_alias_ref(region: str, alias: str) -> str:
-    """The placeholder apply resolves to the ARN of the key behind ``alias``."""
+def kms_alias_ref(region: str, alias: str, account: str | None = None) -> str:
+    """The placeholder apply resolves to the ARN of the key behind ``alias``; with ``account``,
+    the alias is looked up in that account (a key in the log-archive account, named by the
+    management account's CreateTrail)."""
+    if account is not None:
+        return f"${{kms-alias:{account}:{region}:{alias}}}"
     return f"${{kms-alias:{region}:{alias}}}"
 
 

@@ -28,7 +28,9 @@ class TrailSteps(StepBuilder):
         key = None
         if self.b.kms.mode == "new":
             assert self.b.kms.alias is not None
-            key = kms_alias_ref(self.b.kms_region, self.b.kms.alias)
+            owner = self.b.resource_account
+            elsewhere = owner if owner != self.b.account_id else None
+            key = kms_alias_ref(self.b.kms_region, self.b.kms.alias, elsewhere)
         return self.b.create_trail_params(key)
 
     def trail_steps(self) -> None:
@@ -94,12 +96,14 @@ class TrailSteps(StepBuilder):
             "KmsKeyId": trail.kms_key_id,
             "CloudWatchLogsLogGroupArn": trail.cloudwatch_logs_log_group_arn,
             "CloudWatchLogsRoleArn": trail.cloudwatch_logs_role_arn,
+            "IsOrganizationTrail": trail.is_organization_trail,
         }
         control_of = {
             "IsMultiRegionTrail": "CloudTrail.1",
             "KmsKeyId": "CloudTrail.2",
             "EnableLogFileValidation": "CloudTrail.4",
             "CloudWatchLogsLogGroupArn": "CloudTrail.5",
+            "IsOrganizationTrail": "CloudTrail.1",  # covers every member account
         }
         diff, controls = [], []
         for key, value in wanted.items():

@@ -113,6 +113,9 @@ class OrgPlan(_Model):
     # scan read); empty: the home Region only.
     regions: list[str] = Field(default_factory=list)
     prerequisites: list[str] = Field(default_factory=list)  # one line each, with its fix
+    # Prerequisites trailwarden cannot fix, one line each with the fix: while any is left the
+    # plan has no step (nothing is half-applied) and ``plan --org-trail`` exits 2.
+    blocked: list[str] = Field(default_factory=list)
     duplicates: list[DuplicateTrail] = Field(default_factory=list)
     guardrail: Guardrail | None = None
     drift: Drift | None = None

@@ -126,6 +126,12 @@ class AlarmSettings(FrozenModel):
 class OrgSettings(FrozenModel):
     org_id: str
     management_account_id: str
+    # The Control Tower shape: bucket, access-log bucket and key in a log-archive account
+    # (None: in the management account with the trail).
+    log_archive_account_id: str | None = None
+    # Every account whose trails may use the key (docs/org.md#kms-key-policy); the management
+    # account is always included.
+    account_ids: tuple[str, ...] = ()
 
 
 class BaselineFields(FrozenModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trailwarden.plan.model import Plan, Step
+from trailwarden.plan.model import OrgPlan, Plan, Step
 
 MARK = {"create": "+", "update": "~", "noop": "="}
 
@@ -23,8 +23,58 @@ def _controls(ids: list[str]) -> str:
     return ", ".join(rest)
 
 
+def render_org(org: OrgPlan) -> list[str]:
+    """The organisation section of ``plan --org-trail``: prerequisites, duplicates with their
+    monthly cost, and what the guardrail and drift parts plan."""
+    where = f"bucket {org.bucket}" if org.bucket else "no bucket yet"
+    if org.log_archive_account:
+        where += f" in log-archive account {org.log_archive_account}"
+    trail = org.trail_arn or "(not planned)"
+    lines = [
+        f"organisation {org.org_id}: trail {trail} (management account"
+        f" {org.management_account}, home Region {org.home_region}, {where})"
+    ]
+    lines.extend(f"  prerequisite {line}" for line in org.prerequisites)
+    lines.extend(f"  blocked: {line}" for line in org.blocked)
+    for d in org.duplicates:
+        verdict = "retire (StopLogging, never deleted)" if d.retire else "kept"
+        lines.append(
+            f"  duplicate {d.account} {d.trail_arn}: ${d.usd_per_month:.2f}/month, {verdict}:"
+            f" {d.reason}"
+        )
+    if org.duplicates:
+        billed = sum(d.usd_per_month for d in org.duplicates)
+        lines.append(
+            f"  duplicates: {len(org.duplicates)} member trail(s), ${billed:.2f}/month of"
+            " second copies"
+        )
+    g = org.guardrail
+    if g is not None:
+        targets = ", ".join(g.targets) or "nothing"
+        exempt = ", ".join(g.approved_roles) or "no role"
+        lines.append(f"  guardrail SCP {g.policy_name}: attached to {targets}; exempts {exempt}")
+        if g.refused:
+            lines.append(f"  guardrail not attached: {g.refused}")
+        lines.append(
+            f"  SCPs do not apply to the management account {org.management_account}: there,"
+            " only IAM protects the trail"
+        )
+    d_ = org.drift
+    if d_ is not None:
+        lines.append(
+            f"  drift: conformance pack {d_.conformance_pack} ({len(d_.config_rules)} rules),"
+            f" EventBridge rule {d_.event_rule}" + (f" -> {d_.topic_arn}" if d_.topic_arn else "")
+        )
+        if d_.accounts_without_recorder:
+            lines.append(
+                "  no AWS Config recorder (rules do nothing there): "
+                + ", ".join(d_.accounts_without_recorder)
+            )
+    return lines
+
+
 def render_plan(plan: Plan, verbose: bool = False) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = render_org(plan.organization) if plan.organization else []
     for account in plan.accounts:
         steps = [s for s in plan.steps if s.account == account.account]
         b = account.baseline

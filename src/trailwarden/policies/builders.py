@@ -203,8 +203,14 @@ def kms_key_statements(
     trail_arn: str,
     reader_arns: Sequence[str],
     partition: str = "aws",
+    context_accounts: Sequence[str] = (),
 ) -> list[Statement]:
     """Statements CloudTrail needs on the key; they are ADDED to the key policy, never replace it.
+
+    ``context_accounts``: for an organisation trail, every account whose log files the key
+    encrypts; each one's ``arn:PARTITION:cloudtrail:*:ACCOUNT:trail/*`` joins the encryption
+    context list (docs/org.md#kms-key-policy), while ``aws:SourceArn`` still names only the
+    management account's trail, so no other trail may use the key.
 
     ``account_id`` owns the trail (the management account for an organisation trail, whose
     ``aws:SourceArn`` and encryption context both name it). ``reader_arns`` are the IAM principals
@@ -212,7 +218,11 @@ def kms_key_statements(
     already lets the account delegate decrypt through IAM).
     """
     source = {"aws:SourceArn": trail_arn}
-    context_arn = any_trail_arn(account_id, partition)
+    others = [a for a in dict.fromkeys(context_accounts) if a != account_id]
+    own = any_trail_arn(account_id, partition)
+    context_arn: str | list[str] = own
+    if others:
+        context_arn = [own, *(any_trail_arn(a, partition) for a in others)]
     statements: list[Statement] = [
         {
             "Sid": SID_KMS_ENCRYPT,

@@ -114,11 +114,19 @@ def _forwarding_places(target: OrgTarget) -> list[tuple[str, str]]:
 
 
 def accounts_without_recorder(target: OrgTarget) -> list[str] | None:
-    """Accounts with no Config recorder in the home Region; None when recorders were not read."""
+    """Accounts with no Config recorder in the home Region; None when recorders were not read.
+
+    An account missing from ``config_recorders`` was not read (a Region's read failed, or the
+    scan resumed it from an earlier run): unknown, so it is not listed as lacking one."""
     recorders = target.org.config_recorders
     if recorders is None:
         return None
-    return [a for a in target.accounts if target.home_region not in recorders.get(a, [])]
+    return [a for a in target.accounts if a in recorders and target.home_region not in recorders[a]]
+
+
+def accounts_recorder_unknown(target: OrgTarget) -> list[str]:
+    recorders = target.org.config_recorders or {}
+    return [a for a in target.accounts if a not in recorders]
 
 
 def _conformance_pack(target: OrgTarget, out: _Steps) -> None:
@@ -315,11 +323,18 @@ def _notes(target: OrgTarget, missing: list[str] | None, pattern: dict[str, Any]
             "Config recorders were not read: which accounts lack one is unknown, and the "
             "conformance pack evaluates nothing in an account without one"
         )
-    elif missing:
-        notes.append(
-            f"{len(missing)} account(s) have no Config recorder in {target.home_region}: the "
-            "conformance pack's rules evaluate nothing there until one records"
-        )
+    else:
+        if missing:
+            notes.append(
+                f"{len(missing)} account(s) have no Config recorder in {target.home_region}: the "
+                "conformance pack's rules evaluate nothing there until one records"
+            )
+        unknown = accounts_recorder_unknown(target)
+        if unknown:
+            notes.append(
+                f"whether {len(unknown)} account(s) have a Config recorder is unknown (not read): "
+                + ", ".join(unknown)
+            )
     return notes
 
 
