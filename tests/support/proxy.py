@@ -31,7 +31,9 @@ and S3, UnauthorizedOperation on EC2, AuthorizationError on SNS), ``throttle`` (
 / Throttling / RequestLimitExceeded / SlowDown: all in botocore's retryable throttling list),
 ``http500`` (HTTP 500 InternalError, retried by botocore as transient), ``expired_token``
 (ExpiredToken / ExpiredTokenException: a session key past its expiry) and ``drop`` (the socket is
-closed without an answer: botocore raises ConnectionClosedError after its retries). A fault's
+closed without an answer: botocore raises ConnectionClosedError after its retries) and ``hang``
+(the request is read and never answered, until the proxy stops: a client's read timeout is what
+ends it, as with an endpoint that accepts connections and never answers). A fault's
 ``message`` replaces the error's default message (AWS words some refusals, MFA ones for example).
 ``Fault.access_key`` limits a fault to requests signed with that key (credentials used after
 they expired).
@@ -67,13 +69,14 @@ from xml.sax.saxutils import escape
 
 # Maps (access key, lower-cased request headers) to an account id.
 AccountResolver = Callable[[str, Mapping[str, str]], str]
-FaultKind = Literal["access_denied", "throttle", "http500", "drop", "expired_token"]
+FaultKind = Literal["access_denied", "throttle", "http500", "drop", "expired_token", "hang"]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "access_denied",
     "throttle",
     "http500",
     "drop",
     "expired_token",
+    "hang",
 )
 DEFAULT_ACCOUNT = "123456789012"
 
@@ -393,6 +396,7 @@ class LatencyProxy:
         self._faults: list[_Armed] = []
         self._lock = threading.Lock()
         self._pool: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
+        self.stopping = threading.Event()  # set when the proxy stops: hung requests end
 
     @property
     def total_calls(self) -> int:
@@ -519,6 +523,10 @@ class _Handler(BaseHTTPRequestHandler):
         fault = proxy._admit(call)
         if proxy.delay_s > 0:
             time.sleep(proxy.delay_s)
+        if fault is not None and fault.kind == "hang":
+            proxy.stopping.wait()
+            self.close_connection = True
+            return
         if fault is not None and fault.kind == "drop":
             self.close_connection = True
             with suppress(OSError):
@@ -586,6 +594,7 @@ class _ProxyServer(ThreadingHTTPServer):
 
     def close_all(self) -> None:
         """Stop serving and end every keep-alive connection still open."""
+        self.proxy.stopping.set()
         self.shutdown()
         self.server_close()
         with self.sockets_lock:

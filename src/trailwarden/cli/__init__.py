@@ -22,14 +22,18 @@ import typer
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     NoRegionError,
     ProfileNotFound,
+    ReadTimeoutError,
 )
 from typer.core import TyperArgument
 
 from trailwarden import __version__
 from trailwarden.aws.credentials import credential_problem
+from trailwarden.aws.errors import unreachable
 from trailwarden.cli import settings
 from trailwarden.cli.common import EXIT_USAGE, err_console
 from trailwarden.errors import TrailwardenError
@@ -135,8 +139,15 @@ def run(argv: Sequence[str] | None = None) -> int:
     except NoRegionError:
         _one_line("no AWS Region: give --region, or set AWS_REGION or the profile's region")
         return EXIT_USAGE
-    except EndpointConnectionError as exc:
-        _one_line(f"cannot reach AWS ({exc})")
+    except (
+        EndpointConnectionError,
+        ConnectTimeoutError,
+        ConnectionClosedError,
+        ReadTimeoutError,
+    ) as exc:
+        # An endpoint that refused, dropped or never answered: its URL and how long was
+        # waited, not a traceback.
+        _one_line(unreachable(exc) or f"cannot reach AWS ({exc})")
         return EXIT_USAGE
     except (BotoCoreError, ClientError) as exc:
         problem = credential_problem(exc, _profile(args))
