@@ -42,6 +42,7 @@ COMMANDS: list[tuple[str | None, list[str]]] = [
     ("s3", ["validate", "--bucket", "trail", "--account", "123456789012", *WINDOW]),
     ("athena", ["logs", "hunt", "--source", "s3://trail/AWSLogs", "--engine", "athena", "-q"]),
     ("logs", ["alarms", "replay", "--source", "{tmp}", "--patterns", "account"]),
+    ("s3", ["alarms", "replay", "--source", "s3://trail/AWSLogs", *WINDOW]),
     (None, ["verify", "{plan}"]),
     (None, ["verify", "{plan}", "--wait", "20m"]),
 ]
