@@ -185,7 +185,112 @@ class _Unseen:
         return self.source.read(ref)
 
 
+class _Cancel:
+    """How the main thread stops an ingest running on its worker thread: the run's stop events
+    (its threads watch them) and the DuckDB connections whose running statement it interrupts."""
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._connections: list[duckdb.DuckDBPyConnection] = []
+        self._stops: list[threading.Event] = []
+
+    def watch(
+        self, *connections: duckdb.DuckDBPyConnection, stop: threading.Event | None = None
+    ) -> None:
+        with self._lock:
+            self._connections.extend(connections)
+            self._stops.extend([stop] if stop is not None else [])
+            cancelled = self.cancelled.is_set()
+        if cancelled:  # cancelled while these were being opened
+            self._stop(list(connections), [stop] if stop is not None else [])
+
+    def check(self) -> None:
+        """Before each long statement: a cancelled run starts nothing new."""
+        if self.cancelled.is_set():
+            raise KeyboardInterrupt
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self.cancelled.set()
+            connections, stops = list(self._connections), list(self._stops)
+        self._stop(connections, stops)
+
+    @staticmethod
+    def _stop(connections: list[duckdb.DuckDBPyConnection], stops: list[threading.Event]) -> None:
+        for stop in stops:
+            stop.set()
+        for connection in connections:
+            _interrupt(connection)
+
+
 def _ingest(
+    source: Files,
+    db: Path,
+    scope: Scope,
+    on_file: Callable[[FileRef, int], None] | None,
+    on_batch: Callable[[int], None] | None,
+    memory_limit: str,
+) -> IngestResult:
+    """Run the ingest on a worker thread while the main thread only waits for it.
+
+    Ctrl-C used to end an ingest with SIGABRT ("FATAL: exception not rethrown"), a "Query
+    interrupted" traceback or "connection is busy". Two causes, both on the main thread:
+
+    * CPython 3.11's ``Thread.join`` interrupted by Ctrl-C marks the thread it waits for as
+      stopped while it still runs (threading.py ``_wait_for_tstate_lock``: on the exception it
+      releases the thread's lock when ``lock.locked()``, which a running thread's always is).
+      Joining the writers again then returned at once, the connection was closed under a
+      writer still inside DuckDB ("connection is busy"), and the interpreter exited with that
+      thread inside DuckDB (SIGABRT).
+    * DuckDB's Python client watches for Ctrl-C itself while a statement runs on the main
+      thread (the deduplication, the checkpoint): it swallows the KeyboardInterrupt and raises
+      RuntimeError("Query interrupted").
+
+    So the main thread runs no DuckDB statement and never joins while Ctrl-C may come: it waits
+    on an Event (an interrupted wait changes nothing), then cancels the run, interrupts its
+    statements, waits until the worker has rolled back and closed, and only then re-raises.
+    """
+    cancel = _Cancel()
+    outcome: list[IngestResult | BaseException] = []
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome.append(_ingest_on(cancel, source, db, scope, on_file, on_batch, memory_limit))
+        except BaseException as exc:  # handed to the main thread
+            outcome.append(exc)
+        finally:
+            finished.set()
+
+    worker = threading.Thread(target=work, name="ingest")
+    try:
+        worker.start()
+        finished.wait()
+    except KeyboardInterrupt:
+        cancel.interrupt()
+        _wait_for(finished)
+        worker.join()
+        outcome.clear()  # the worker's error holds its DuckDB objects: freed now, not at exit
+        raise
+    worker.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _wait_for(finished: threading.Event) -> None:
+    """Wait for a cancelled worker to leave the database consistent, even through another
+    Ctrl-C: stopping half-way through a rollback is what would damage it."""
+    while not finished.is_set():
+        try:
+            finished.wait()
+        except KeyboardInterrupt:
+            continue
+
+
+def _ingest_on(
+    cancel: _Cancel,
     source: Files,
     db: Path,
     scope: Scope,
@@ -196,13 +301,16 @@ def _ingest(
     started = time.perf_counter()
     result = IngestResult()
     con = connect(db)
+    cancel.watch(con)
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET threads = 1")
         init(con)
-        _load(con, source, scope, result, on_file, on_batch)
+        _load(con, source, scope, result, on_file, on_batch, cancel)
+        cancel.check()
         result.stats.duplicates += _dedupe(con)
         result.inserted = result.stats.records - result.stats.duplicates
+        cancel.check()
         con.execute("CHECKPOINT")
     finally:
         con.close()  # also after a failure: the same process may open the database again
@@ -217,12 +325,13 @@ def _load(
     result: IngestResult,
     on_file: Callable[[FileRef, int], None] | None,
     on_batch: Callable[[int], None] | None,
+    cancel: _Cancel,
 ) -> None:
     """Read every unseen file and insert its records, one writer thread per core."""
     seen = {(n, s) for n, s in con.execute("SELECT name, size FROM tw_files").fetchall()}
     ids = itertools.count(_one(con, "SELECT max(file_id) FROM tw_files") + 1)
     checker = duckdb.connect()  # the reader thread's own, for json_valid
-    stop = threading.Event()  # set when the run is interrupted or fails, and when it ends
+    stop = threading.Event()  # set when the run is cancelled or fails, and when it ends
 
     def vet(batch: Batch) -> None:
         # Found before a writer sees the batch: a failed statement would abort the writer's
@@ -242,20 +351,14 @@ def _load(
         )
         reader.start()
         writers = [_Writer(con.cursor(), result, on_batch, stop) for _ in range(WRITERS)]
+        cancel.watch(*(w.cur for w in writers), stop=stop)
         threads = [threading.Thread(target=w.run, args=(batches,)) for w in writers]
         for t in threads:
             t.start()
         try:
             for t in threads:
                 t.join()
-        except BaseException:  # Ctrl-C: stop every thread before the scratch folder goes
-            stop.set()
-            for w in writers:
-                _interrupt(w.cur)
-            for t in threads:
-                t.join()
-            raise
-        finally:
+        finally:  # every thread stops before the scratch folder goes
             stop.set()
             reader.join()
     checker.close()
