@@ -90,3 +90,21 @@ def test_ctrl_c_exits_130_with_one_line_and_the_database_answers(
     assert err.strip().splitlines() == ["trailwarden: error: interrupted"], err
     answer = _trailwarden("logs", "query", "SELECT count(*) AS n FROM events", "--db", str(db))
     assert answer.returncode == 0, answer.stderr
+
+
+def test_ctrl_c_in_a_query_on_the_main_thread(tmp_path: Path, trail_tree: Path) -> None:
+    """DuckDB answers Ctrl-C in a main-thread statement with RuntimeError("Query interrupted"):
+    one line and 130 too, not a traceback."""
+    db = tmp_path / "t.duckdb"
+    assert (
+        _trailwarden("logs", "ingest", "--source", str(trail_tree), "--db", str(db)).returncode == 0
+    )
+    slow = "SELECT count(*) FROM range(50000000000) t(x) WHERE x % 7 = 3"
+    code = "from trailwarden.cli import main; main()"
+    argv = [sys.executable, "-c", code, "logs", "query", slow, "--db", str(db)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # imported and inside the statement (it runs for minutes uninterrupted)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["trailwarden: error: interrupted"], err

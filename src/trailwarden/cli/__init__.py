@@ -173,6 +173,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _one_line("interrupted")
         return 130
+    except RuntimeError as exc:
+        # DuckDB's Python client turns Ctrl-C during a statement on the main thread into this
+        # (logs query, hunts, timelines): it is the user's interrupt, not a bug.
+        if str(exc) != "Query interrupted":
+            raise
+        _one_line("interrupted")
+        return 130
     return 0
 
 

@@ -28,6 +28,7 @@ import duckdb
 from trailwarden.concurrency import get, put
 from trailwarden.errors import TrailwardenError, UsageError
 from trailwarden.logs import schema
+from trailwarden.logs.interrupt import interrupt, run_off_main
 from trailwarden.logs.layout import Scope
 from trailwarden.logs.staging import (
     Batch,
@@ -221,7 +222,7 @@ class _Cancel:
         for stop in stops:
             stop.set()
         for connection in connections:
-            _interrupt(connection)
+            interrupt(connection)
 
 
 def _ingest(
@@ -232,61 +233,15 @@ def _ingest(
     on_batch: Callable[[int], None] | None,
     memory_limit: str,
 ) -> IngestResult:
-    """Run the ingest on a worker thread while the main thread only waits for it.
-
-    Ctrl-C used to end an ingest with SIGABRT ("FATAL: exception not rethrown"), a "Query
-    interrupted" traceback or "connection is busy". Two causes, both on the main thread:
-
-    * CPython 3.11's ``Thread.join`` interrupted by Ctrl-C marks the thread it waits for as
-      stopped while it still runs (threading.py ``_wait_for_tstate_lock``: on the exception it
-      releases the thread's lock when ``lock.locked()``, which a running thread's always is).
-      Joining the writers again then returned at once, the connection was closed under a
-      writer still inside DuckDB ("connection is busy"), and the interpreter exited with that
-      thread inside DuckDB (SIGABRT).
-    * DuckDB's Python client watches for Ctrl-C itself while a statement runs on the main
-      thread (the deduplication, the checkpoint): it swallows the KeyboardInterrupt and raises
-      RuntimeError("Query interrupted").
-
-    So the main thread runs no DuckDB statement and never joins while Ctrl-C may come: it waits
-    on an Event (an interrupted wait changes nothing), then cancels the run, interrupts its
-    statements, waits until the worker has rolled back and closed, and only then re-raises.
-    """
+    """Run the ingest on a worker thread while the main thread only waits for it
+    (``logs.interrupt``: why Ctrl-C must not meet DuckDB or ``Thread.join`` on the main thread).
+    Ctrl-C cancels the run: every thread sees ``stop``, every statement is interrupted, the
+    writers roll back and the connection closes before KeyboardInterrupt is raised."""
     cancel = _Cancel()
-    outcome: list[IngestResult | BaseException] = []
-    finished = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome.append(_ingest_on(cancel, source, db, scope, on_file, on_batch, memory_limit))
-        except BaseException as exc:  # handed to the main thread
-            outcome.append(exc)
-        finally:
-            finished.set()
-
-    worker = threading.Thread(target=work, name="ingest")
-    try:
-        worker.start()
-        finished.wait()
-    except KeyboardInterrupt:
-        cancel.interrupt()
-        _wait_for(finished)
-        worker.join()
-        outcome.clear()  # the worker's error holds its DuckDB objects: freed now, not at exit
-        raise
-    worker.join()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
-
-
-def _wait_for(finished: threading.Event) -> None:
-    """Wait for a cancelled worker to leave the database consistent, even through another
-    Ctrl-C: stopping half-way through a rollback is what would damage it."""
-    while not finished.is_set():
-        try:
-            finished.wait()
-        except KeyboardInterrupt:
-            continue
+    return run_off_main(
+        lambda: _ingest_on(cancel, source, db, scope, on_file, on_batch, memory_limit),
+        cancel.interrupt,
+    )
 
 
 def _ingest_on(
@@ -367,18 +322,6 @@ def _load(
     failures = [w.error for w in writers if w.error is not None]
     if failures:
         raise failures[0]
-
-
-def _interrupt(cur: duckdb.DuckDBPyConnection) -> None:
-    """Interrupt a writer's statement. DuckDB refuses ("connection is busy") when the writer is
-    just entering a call; it then sees ``stop`` before its next batch, so a refusal is retried
-    briefly and never replaces the interruption being handled."""
-    for _ in range(20):
-        try:
-            cur.interrupt()
-            return
-        except duckdb.Error:
-            time.sleep(0.01)
 
 
 class _Writer:
