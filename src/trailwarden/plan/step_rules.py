@@ -442,8 +442,12 @@ def _rule_targets(view: StepView, _step: Step) -> str | None:
     return _needs_organisation(view, "drift")
 
 
-@rule("events", "PutPermission", ["Action", "Principal", "StatementId"], None)
+@rule("events", "PutPermission", [], None)
 def _bus_permission(view: StepView, step: Step) -> str | None:
-    if step.params["Principal"] == "*" and not step.params.get("Condition"):
+    # Either Action/Principal(/Condition) or a whole Policy statement (the API takes both).
+    p = step.params
+    if p.get("Principal") == "*" and not p.get("Condition"):
         return "drift detection: any account may put events on the bus"
+    if "Policy" in p and _public(_statements(_document(p["Policy"])), "drift detection"):
+        return "drift detection: the bus policy lets any principal put events"
     return _needs_organisation(view, "drift")
