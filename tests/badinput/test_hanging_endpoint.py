@@ -69,6 +69,30 @@ def test_a_hanging_endpoint_is_one_line(
     assert elapsed < 15, elapsed
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["logs", "ingest", "--source", "s3://trail/AWSLogs", "--db", "{tmp}/e.duckdb"],
+        ["alarms", "replay", "--source", "s3://trail/AWSLogs", *WINDOW],
+    ],
+    ids=["ingest", "replay"],
+)
+def test_reads_that_hang_stop_the_run_at_the_first_file(
+    argv: list[str], hanging: LatencyProxy, tmp_path: Path, cli: Any
+) -> None:
+    """Listing answers, every GET hangs: one line after the first file, not one wait per file."""
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=hanging.url)
+    for hour in range(6):
+        key = f"AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/01/f{hour}.json.gz"
+        s3.put_object(Bucket="trail", Key=key, Body=b"{}")
+    hanging.add_fault(Fault(service="s3", operation="GetObject", kind="hang"))
+    started = time.monotonic()
+    line = one_line_error(cli([a.replace("{tmp}", str(tmp_path)) for a in argv]))
+    assert "cannot read s3://trail/AWSLogs/123456789012/CloudTrail/" in line
+    assert f"cannot reach AWS at {hanging.url}: read timed out after 1s (2 attempts)" in line
+    assert time.monotonic() - started < 15
+
+
 def test_each_call_kind_has_its_own_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRAILWARDEN_READ_TIMEOUT", raising=False)
     assert call_kind("s3") == CALL_KINDS["objects"]

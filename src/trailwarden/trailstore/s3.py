@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwarden.aws import OWN
-from trailwarden.aws.errors import ACCESS_DENIED_CODES, describe, error_code
+from trailwarden.aws.errors import ACCESS_DENIED_CODES, describe, error_code, unreachable
 from trailwarden.errors import AccessError, UsageError
 from trailwarden.trailstore.files import TrailFiles, open_files
 from trailwarden.trailstore.listing import keys_only, prepare
@@ -136,18 +136,28 @@ class S3Source:
                 raise ObjectNotFound(key) from exc
             raise Unreadable(f"s3://{bucket}/{key}", code) from exc
         except BotoCoreError as exc:
-            raise Unreadable(f"s3://{bucket}/{key}", describe(exc)) from exc
+            raise _read_failed(bucket, key, exc) from exc
 
     def get_object(self, bucket: str, key: str) -> StoredObject:
         resp = self._get(bucket, key)
         try:
             body: bytes = resp["Body"].read()
         except BotoCoreError as exc:  # the connection broke mid-body
-            raise Unreadable(f"s3://{bucket}/{key}", describe(exc)) from exc
+            raise _read_failed(bucket, key, exc) from exc
         return StoredObject(body, dict(resp.get("Metadata", {})))
 
     def open_object(self, bucket: str, key: str) -> Iterable[bytes]:
         return _stream(self._get(bucket, key)["Body"])
+
+
+def _read_failed(bucket: str, key: str, exc: BotoCoreError) -> AccessError:
+    """One object that cannot be read is Unreadable (listed, the run goes on); an endpoint that
+    does not answer stops the run with one line, as a listing that cannot reach S3 does: every
+    other read would wait as long."""
+    where = f"s3://{bucket}/{key}"
+    if unreachable(exc):
+        return AccessError(f"cannot read {where}: {describe(exc)}")
+    return Unreadable(where, describe(exc))
 
 
 def _stream(body: Any) -> Iterator[bytes]:
