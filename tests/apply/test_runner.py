@@ -62,9 +62,11 @@ class _Calls:
 
 def test_progress_is_reported_before_and_after_each_step_until_a_failure() -> None:
     step = {"account": "111122223333", "region": "us-east-1", "action": "update"}
+    deny = {"Sid": "D", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}
     steps = [
         {**step, "id": f"s{n}", "service": "s3", "operation": "PutBucketPolicy",
-         "params": {}, "reason": "r", "target": f"bucket-{n}"}
+         "params": {"Bucket": f"bucket-{n}", "MergeStatements": [deny]}, "reason": "r",
+         "target": f"bucket-{n}"}
         for n in range(3)
     ]  # fmt: skip
     plan = Plan.model_validate({"generated_at": "2026-11-24T10:00:00Z", "steps": steps})

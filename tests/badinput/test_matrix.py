@@ -4,11 +4,12 @@ Each row is (command line, what must be said). Every row must end with exit 2, o
 stderr starting ``trailwarden: error:``, no traceback, and every file that existed before
 byte for byte unchanged. Placeholders in the command lines:
 
-``{snap}``/``{plan}``/``{findings}``/``{db}``/``{logs}``: good inputs; ``{deep}``: JSON nested
-100k deep; ``{deep_yaml}``: YAML nested 5,000 deep; ``{rules}``: a folder holding it;
-``{huge}``: a (sparse) file over the document size limit; ``{file}``: a plain file where a
-folder is expected; ``{nowhere}``: a path in a folder that does not exist; ``{proc}``: a path
-no one can create; ``{full}``: /dev/full.
+``{snap}``/``{plan}``/``{findings}``/``{db}``/``{logs}``: good inputs; ``{weak_plan}``: a plan
+edited to record write-only events; ``{bare_plan}``: one whose bucket policy step lost its
+MergeStatements; ``{deep}``: JSON nested 100k deep; ``{deep_yaml}``: YAML nested 5,000 deep;
+``{rules}``: a folder holding it; ``{huge}``: a (sparse) file over the document size limit;
+``{file}``: a plain file where a folder is expected; ``{nowhere}``: a path in a folder that
+does not exist; ``{proc}``: a path no one can create; ``{full}``: /dev/full.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ MATRIX: list[tuple[str, list[str], str]] = [
     ("deep", ["filter", "compare", DEEP_FILTER, "--control", "CloudWatch.1"], "nested deeper"),
     ("deep", ["filter", "test", DEEP_FILTER, "--events", "{logs}"], "nested deeper"),
     ("deep", ["alarms", "replay", "--source", "{logs}", "--patterns", "{deep_pattern}"], "deeper"),
+    # item 5: edited plans that weaken the trail or lost a parameter
+    ("plan", ["apply", "{weak_plan}", "--yes"], "would weaken CloudTrail.1"),
+    ("plan", ["apply", "{bare_plan}", "--yes"], "the plan has no MergeStatements"),
     # class 4: read-only SQL
     ("sql", ["logs", "query", "SELECT * FROM read_text('/etc/passwd')", "--db", "{db}"], "Perm"),
     ("sql", ["logs", "query", "COPY events TO '{nowhere_ok}'", "--db", "{db}"], "Permission"),
@@ -127,6 +131,15 @@ def inputs(tmp_path: Path, snapshot_file: Path, cli: Any) -> dict[str, str]:
     record = {"eventID": "e1", "eventName": "X", "eventTime": "2024-01-01T01:00:00Z"}
     (logs / "a.json.gz").write_bytes(gzip.compress(json.dumps({"Records": [record]}).encode()))
     assert cli(["logs", "ingest", "--source", str(logs), "--db", str(db)]).code == 0
+    edited = json.loads(plan.read_text())
+    selectors = next(s for s in edited["steps"] if s["operation"] == "PutEventSelectors")
+    selectors["params"]["EventSelectors"] = [{"ReadWriteType": "WriteOnly"}]
+    weak_plan = tmp_path / "weak-plan.json"
+    weak_plan.write_text(json.dumps(edited))
+    policy = next(s for s in edited["steps"] if s["operation"] == "PutBucketPolicy")
+    del policy["params"]["MergeStatements"]
+    bare_plan = tmp_path / "bare-plan.json"
+    bare_plan.write_text(json.dumps(edited))
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
     deep_yaml = tmp_path / "deep.yaml"
@@ -141,6 +154,8 @@ def inputs(tmp_path: Path, snapshot_file: Path, cli: Any) -> dict[str, str]:
     return {
         "snap": str(snapshot_file),
         "plan": str(plan),
+        "weak_plan": str(weak_plan),
+        "bare_plan": str(bare_plan),
         "findings": str(findings),
         "db": str(db),
         "logs": str(logs),

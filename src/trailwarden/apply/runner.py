@@ -36,6 +36,7 @@ from trailwarden.apply.context import AccountContext, CountingAccess, Facts, Unr
 from trailwarden.apply.operations import HANDLERS, State
 from trailwarden.aws.errors import error_code
 from trailwarden.errors import UsageError
+from trailwarden.plan import step_rules
 from trailwarden.plan.model import Plan, Step
 
 Result = Literal["done", "noop", "failed", "not-done"]
@@ -170,12 +171,16 @@ class Journal:
 
 
 def refuse_unknown_steps(plan: Plan) -> None:
-    """A plan we cannot carry out is refused before anything is touched."""
+    """A plan we cannot carry out, or whose steps break their rules (an edit that weakens the
+    trail, a parameter removed: plan/step_rules.py), is refused before anything is touched."""
     for step in plan.steps:
         if (step.service, step.operation) not in HANDLERS:
             raise UsageError(
                 f"step {step.id}: trailwarden cannot apply {step.service}:{step.operation}"
             )
+    problem = step_rules.refusal(plan)
+    if problem is not None:
+        raise UsageError(problem)
 
 
 def check_step(ctx: AccountContext, step: Step) -> State:

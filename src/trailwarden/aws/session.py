@@ -13,6 +13,7 @@ service) for every account, each call signed as its account (aws/shared.py).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Callable
@@ -25,16 +26,77 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import Credentials, RefreshableCredentials
-from botocore.exceptions import ClientError, NoRegionError
+from botocore.exceptions import ClientError, ConnectTimeoutError, NoRegionError, ReadTimeoutError
 
 from trailwarden import arns
 from trailwarden.aws import DEFAULT_ROLE_NAME, DEFAULT_ROLE_SESSION_NAME, OWN, shared
 from trailwarden.aws.breaker import CircuitBreaker
 from trailwarden.aws.errors import error_code
-from trailwarden.errors import AccessError, CredentialsError
+from trailwarden.errors import AccessError, CredentialsError, UsageError
 
 Clock = Callable[[], datetime]
 _SHARED = "*"  # the account part of a shared client's cache key (aws/shared.py)
+
+
+@dataclass(frozen=True)
+class CallKind:
+    """How long one kind of call may wait for an endpoint, and how often a call that got no
+    answer in time is tried (throttling and 5xx keep ``max_attempts``: they are answers)."""
+
+    connect: float  # seconds to open the connection
+    read: float  # seconds between bytes of the answer
+    timeout_attempts: int = 2
+
+
+# An API call answers in well under a second; an S3 GET streams a log file of a few MB, where the
+# read timeout bounds each wait for bytes, not the whole file; an Athena call only submits or
+# polls (the query itself runs server side and is waited for by polling, logs/athena.py).
+CALL_KINDS: dict[str, CallKind] = {
+    "api": CallKind(connect=5, read=15),
+    "objects": CallKind(connect=5, read=30),
+    "query": CallKind(connect=5, read=15),
+}
+SERVICE_KINDS = {"s3": "objects", "athena": "query"}  # every other service: "api"
+# Documented overrides of every kind's timeouts (README, Settings): for a slow link, or tests.
+CONNECT_TIMEOUT_ENV = "TRAILWARDEN_CONNECT_TIMEOUT"
+READ_TIMEOUT_ENV = "TRAILWARDEN_READ_TIMEOUT"
+
+
+def call_kind(service: str) -> CallKind:
+    """The timeouts of ``service``'s calls, with the environment's overrides."""
+    kind = CALL_KINDS[SERVICE_KINDS.get(service, "api")]
+    connect = _seconds(CONNECT_TIMEOUT_ENV, kind.connect)
+    return dataclasses.replace(kind, connect=connect, read=_seconds(READ_TIMEOUT_ENV, kind.read))
+
+
+def _seconds(env: str, default: float) -> float:
+    raw = os.environ.get(env)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 3600:
+        raise UsageError(f"{env}={raw!r}: expected seconds, above 0 and below 3600")
+    return value
+
+
+def _stop_retrying_timeouts(kind: CallKind) -> Callable[..., bool | None]:
+    """A needs-retry handler: an endpoint that did not answer in time is tried
+    ``kind.timeout_attempts`` times, not ``max_attempts`` (a hang would cost each call
+    max_attempts x the read timeout). It also notes on the exception how long was waited, for
+    the one line that names the endpoint (``aws.errors.unreachable``)."""
+
+    def handler(attempts: int = 0, caught_exception: Any = None, **_: Any) -> bool | None:
+        if isinstance(caught_exception, ConnectTimeoutError | ReadTimeoutError):
+            read = isinstance(caught_exception, ReadTimeoutError)
+            caught_exception.waited = (kind.read if read else kind.connect, attempts)
+            if attempts >= kind.timeout_attempts:
+                return False  # False, not None: no later handler is asked, no retry
+        return None
+
+    return handler
 
 
 @dataclass(frozen=True)
@@ -81,9 +143,17 @@ class AwsAccess:
         self._config = Config(
             retries={"mode": "adaptive", "max_attempts": self.options.max_attempts},
             max_pool_connections=self.options.pool_size,
-            connect_timeout=10,
-            read_timeout=30,
         )
+        self._kinds: dict[str, tuple[CallKind, Config]] = {}
+
+    def _kind(self, service: str) -> tuple[CallKind, Config]:
+        """The call kind of ``service`` and its botocore config (one per kind)."""
+        kind = call_kind(service)
+        found = self._kinds.get(repr(kind))
+        if found is None:
+            timeouts = Config(connect_timeout=kind.connect, read_timeout=kind.read)
+            found = self._kinds[repr(kind)] = (kind, self._config.merge(timeouts))
+        return found
 
     @property
     def default_region(self) -> str:
@@ -100,7 +170,9 @@ class AwsAccess:
 
     def caller_account(self) -> str:
         if self._caller is None:
-            sts = self._base.client("sts", config=self._config, region_name=self.default_region)
+            kind, config = self._kind("sts")
+            sts = self._base.client("sts", config=config, region_name=self.default_region)
+            sts.meta.events.register_first("needs-retry.*", _stop_retrying_timeouts(kind))
             try:
                 self._caller = str(sts.get_caller_identity()["Account"])
             except ClientError as exc:
@@ -216,8 +288,9 @@ class AwsAccess:
     def _new_client(
         self, service: str, region: str, credentials: Credentials | None, frozen: Any
     ) -> Any:
+        kind, config = self._kind(service)
         if credentials is None:
-            client = self._base.client(service, region_name=region, config=self._config)
+            client = self._base.client(service, region_name=region, config=config)
         else:
             # botocore takes only fixed keys here; the signer is then handed the refreshable
             # credentials themselves, as botocore's own assume-role provider would give it, so
@@ -225,12 +298,14 @@ class AwsAccess:
             client = self._base.client(
                 service,
                 region_name=region,
-                config=self._config,
+                config=config,
                 aws_access_key_id=frozen.access_key,
                 aws_secret_access_key=frozen.secret_key,
                 aws_session_token=frozen.token,
             )
             client._request_signer._credentials = credentials
+        # First, so it decides before botocore's retry handler and the circuit breaker.
+        client.meta.events.register_first("needs-retry.*", _stop_retrying_timeouts(kind))
         endpoint = _custom_endpoint()
         if service == "s3control" and endpoint:
             client.meta.events.register("before-sign.s3-control.*", _literal_endpoint(endpoint))

@@ -10,10 +10,14 @@ only assembles them and owns the one place where exceptions become one-line erro
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,14 +26,18 @@ import typer
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     NoRegionError,
     ProfileNotFound,
+    ReadTimeoutError,
 )
 from typer.core import TyperArgument
 
 from trailwarden import __version__
 from trailwarden.aws.credentials import credential_problem
+from trailwarden.aws.errors import unreachable
 from trailwarden.cli import settings
 from trailwarden.cli.common import EXIT_USAGE, err_console
 from trailwarden.errors import TrailwardenError
@@ -124,6 +132,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             obj=found,  # for `trailwarden config show`
         )
     except SystemExit as exc:
+        if _interrupted(exc):
+            # typer turns Ctrl-C in a command into a silent exit 130: say it, as below.
+            _one_line("interrupted")
+            return 130
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TrailwardenError as exc:
         # A stage may have wrapped a credential failure in its own words: say what to do.
@@ -135,8 +147,15 @@ def run(argv: Sequence[str] | None = None) -> int:
     except NoRegionError:
         _one_line("no AWS Region: give --region, or set AWS_REGION or the profile's region")
         return EXIT_USAGE
-    except EndpointConnectionError as exc:
-        _one_line(f"cannot reach AWS ({exc})")
+    except (
+        EndpointConnectionError,
+        ConnectTimeoutError,
+        ConnectionClosedError,
+        ReadTimeoutError,
+    ) as exc:
+        # An endpoint that refused, dropped or never answered: its URL and how long was
+        # waited, not a traceback.
+        _one_line(unreachable(exc) or f"cannot reach AWS ({exc})")
         return EXIT_USAGE
     except (BotoCoreError, ClientError) as exc:
         problem = credential_problem(exc, _profile(args))
@@ -152,6 +171,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         _one_line(f"{exc} (check AWS_ENDPOINT_URL and endpoint_url in the AWS config)")
         return EXIT_USAGE
     except KeyboardInterrupt:
+        _one_line("interrupted")
+        return 130
+    except RuntimeError as exc:
+        # DuckDB's Python client turns Ctrl-C during a statement on the main thread into this
+        # (logs query, hunts, timelines): it is the user's interrupt, not a bug.
+        if str(exc) != "Query interrupted":
+            raise
         _one_line("interrupted")
         return 130
     return 0
@@ -192,5 +218,44 @@ def _one_line(message: str) -> None:
     err_console.print(f"trailwarden: error: {line}", markup=False, soft_wrap=True)
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is the end of a Ctrl-C (a KeyboardInterrupt in its chain of causes)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _late_interrupt(_signum: int, _frame: Any) -> None:
+    """Ctrl-C after the command finished: one line and exit 130, instead of a KeyboardInterrupt
+    in the middle of the interpreter's teardown (exit -2, or SIGABRT from a library thread)."""
+    _one_line("interrupted")
+    _flush()
+    os._exit(130)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: nothing left to say
+            stream.flush()
+
+
 def main() -> None:
-    sys.exit(run())
+    """The console script. After the command, Ctrl-C is handled to the end: the exit handlers
+    run, output is flushed, and the process ends without the interpreter's teardown, the
+    ~0.7 s (DuckDB, isal) in which Python no longer runs signal handlers and Ctrl-C kills it."""
+    try:
+        code = run()
+        signal.signal(signal.SIGINT, _late_interrupt)
+    except KeyboardInterrupt:  # between the command's end and the handler above
+        _one_line("interrupted")
+        code = 130
+        signal.signal(signal.SIGINT, _late_interrupt)
+    for thread in threading.enumerate():  # as the interpreter would: wait for non-daemon threads
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    _flush()
+    os._exit(code)

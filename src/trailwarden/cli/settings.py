@@ -17,6 +17,10 @@ every command that has it. Precedence is click's own: command line > environment
 ``default_map``) > the built-in default, so the parsing, conversion and error messages are those
 of the command line. A key that is no command's table or no option of its command is an error
 naming the key and the file: a misspelt setting must not be silently ignored.
+
+Two variables are no command's option but set how long any AWS call waits for its endpoint
+(``aws.session.CALL_KINDS``): ``TRAILWARDEN_CONNECT_TIMEOUT`` and ``TRAILWARDEN_READ_TIMEOUT``,
+in seconds, for every kind of call at once.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from trailwarden.aws.errors import error_code
+from trailwarden.aws.errors import describe
 from trailwarden.errors import AccessError, UsageError
 from trailwarden.policies.permissions import EVIDENCE_READ_ONLY, SECURITYHUB_IMPORT, Grant, grant
 from trailwarden.trailstore.s3 import ClientFactory
@@ -39,17 +39,13 @@ GRANTS: list[Grant] = [
 ]
 
 
-def _why(exc: Exception) -> str:
-    return error_code(exc, "") if isinstance(exc, ClientError) else str(exc)
-
-
 def organization_trail(clients: ClientFactory, region: str) -> str:
     """The ARN of the organisation trail visible from ``region`` (the one the caller's
     organisation logs to); more than one or none is a usage error."""
     try:
         trails = clients("cloudtrail", region).describe_trails(includeShadowTrails=True)
     except (ClientError, BotoCoreError) as exc:
-        raise AccessError(f"cannot describe trails in {region}: {_why(exc)}") from exc
+        raise AccessError(f"cannot describe trails in {region}: {describe(exc)}") from exc
     found = sorted(
         {t["TrailARN"] for t in trails.get("trailList", []) if t.get("IsOrganizationTrail")}
     )
@@ -91,7 +87,7 @@ def _read(call: Any) -> Any:
     try:
         answer = dict(call())
     except (ClientError, BotoCoreError) as exc:
-        return {"unreadable": _why(exc)}
+        return {"unreadable": describe(exc)}
     answer.pop("ResponseMetadata", None)
     return answer
 
@@ -151,7 +147,7 @@ def import_findings(clients: ClientFactory, findings: list[dict[str, Any]]) -> I
             try:
                 answer = client.batch_import_findings(Findings=batch)
             except (ClientError, BotoCoreError) as exc:
-                why = _why(exc)
+                why = describe(exc)
                 result.failed += [
                     {"Id": f["Id"], "ErrorCode": why, "ErrorMessage": why} for f in batch
                 ]
@@ -181,5 +177,7 @@ def hub_findings(clients: ClientFactory, region: str) -> list[dict[str, Any]]:
         for page in pages:
             out += page.get("Findings", [])
     except (ClientError, BotoCoreError) as exc:
-        raise AccessError(f"cannot read Security Hub findings in {region}: {_why(exc)}") from exc
+        raise AccessError(
+            f"cannot read Security Hub findings in {region}: {describe(exc)}"
+        ) from exc
     return out

@@ -14,14 +14,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from trailwarden.aws.errors import error_code
+from trailwarden.aws.errors import describe
 from trailwarden.errors import AccessError, UsageError
 from trailwarden.integrity.keys import PublicKey
 from trailwarden.trailstore.s3 import ClientFactory
-
-
-def _why(exc: Exception) -> str:
-    return error_code(exc, "") if isinstance(exc, ClientError) else str(exc)
 
 
 def public_key_loader(
@@ -65,7 +61,9 @@ def _list_public_keys(client: Any, region: str, start: datetime, end: datetime) 
                 return keys
             args["NextToken"] = resp["NextToken"]
     except (ClientError, BotoCoreError) as exc:
-        raise AccessError(f"cannot list CloudTrail public keys in {region}: {_why(exc)}") from exc
+        raise AccessError(
+            f"cannot list CloudTrail public keys in {region}: {describe(exc)}"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ def describe_trail(clients: ClientFactory, arn: str) -> TrailInfo:
         trail = found[0]
         status = client.get_trail_status(Name=arn)
     except (ClientError, BotoCoreError) as exc:
-        raise AccessError(f"cannot describe trail {arn}: {_why(exc)}") from exc
+        raise AccessError(f"cannot describe trail {arn}: {describe(exc)}") from exc
     return TrailInfo(
         bucket=trail["S3BucketName"],
         prefix=trail.get("S3KeyPrefix") or "",

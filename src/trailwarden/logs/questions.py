@@ -15,6 +15,7 @@ import duckdb
 
 from trailwarden.errors import UsageError
 from trailwarden.logs.hunts import EVENT_COLUMNS, Hunt
+from trailwarden.logs.interrupt import interruptible
 from trailwarden.logs.layout import Scope
 
 Row = dict[str, Any]
@@ -22,13 +23,17 @@ Runner = Callable[[str], list[Row]]  # runs one SQL text (DuckDB dialect) on som
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Row]:
-    try:
+    def run() -> tuple[list[str], list[tuple[Any, ...]]]:
         cur = con.execute(sql, params or [])
+        return [d[0] for d in cur.description or []], cur.fetchall()
+
+    try:
+        # Off the main thread, so Ctrl-C stops a long query (logs.interrupt).
+        names, found = interruptible(con, run)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"query failed: {first}") from None
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in found]
 
 
 def _ts(when: datetime) -> str:

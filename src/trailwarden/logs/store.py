@@ -28,6 +28,7 @@ import duckdb
 from trailwarden.concurrency import get, put
 from trailwarden.errors import TrailwardenError, UsageError
 from trailwarden.logs import schema
+from trailwarden.logs.interrupt import interrupt, run_off_main
 from trailwarden.logs.layout import Scope
 from trailwarden.logs.staging import (
     Batch,
@@ -185,7 +186,66 @@ class _Unseen:
         return self.source.read(ref)
 
 
+class _Cancel:
+    """How the main thread stops an ingest running on its worker thread: the run's stop events
+    (its threads watch them) and the DuckDB connections whose running statement it interrupts."""
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._connections: list[duckdb.DuckDBPyConnection] = []
+        self._stops: list[threading.Event] = []
+
+    def watch(
+        self, *connections: duckdb.DuckDBPyConnection, stop: threading.Event | None = None
+    ) -> None:
+        with self._lock:
+            self._connections.extend(connections)
+            self._stops.extend([stop] if stop is not None else [])
+            cancelled = self.cancelled.is_set()
+        if cancelled:  # cancelled while these were being opened
+            self._stop(list(connections), [stop] if stop is not None else [])
+
+    def check(self) -> None:
+        """Before each long statement: a cancelled run starts nothing new."""
+        if self.cancelled.is_set():
+            raise KeyboardInterrupt
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self.cancelled.set()
+            connections, stops = list(self._connections), list(self._stops)
+        self._stop(connections, stops)
+
+    @staticmethod
+    def _stop(connections: list[duckdb.DuckDBPyConnection], stops: list[threading.Event]) -> None:
+        for stop in stops:
+            stop.set()
+        for connection in connections:
+            interrupt(connection)
+
+
 def _ingest(
+    source: Files,
+    db: Path,
+    scope: Scope,
+    on_file: Callable[[FileRef, int], None] | None,
+    on_batch: Callable[[int], None] | None,
+    memory_limit: str,
+) -> IngestResult:
+    """Run the ingest on a worker thread while the main thread only waits for it
+    (``logs.interrupt``: why Ctrl-C must not meet DuckDB or ``Thread.join`` on the main thread).
+    Ctrl-C cancels the run: every thread sees ``stop``, every statement is interrupted, the
+    writers roll back and the connection closes before KeyboardInterrupt is raised."""
+    cancel = _Cancel()
+    return run_off_main(
+        lambda: _ingest_on(cancel, source, db, scope, on_file, on_batch, memory_limit),
+        cancel.interrupt,
+    )
+
+
+def _ingest_on(
+    cancel: _Cancel,
     source: Files,
     db: Path,
     scope: Scope,
@@ -196,13 +256,16 @@ def _ingest(
     started = time.perf_counter()
     result = IngestResult()
     con = connect(db)
+    cancel.watch(con)
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET threads = 1")
         init(con)
-        _load(con, source, scope, result, on_file, on_batch)
+        _load(con, source, scope, result, on_file, on_batch, cancel)
+        cancel.check()
         result.stats.duplicates += _dedupe(con)
         result.inserted = result.stats.records - result.stats.duplicates
+        cancel.check()
         con.execute("CHECKPOINT")
     finally:
         con.close()  # also after a failure: the same process may open the database again
@@ -217,12 +280,13 @@ def _load(
     result: IngestResult,
     on_file: Callable[[FileRef, int], None] | None,
     on_batch: Callable[[int], None] | None,
+    cancel: _Cancel,
 ) -> None:
     """Read every unseen file and insert its records, one writer thread per core."""
     seen = {(n, s) for n, s in con.execute("SELECT name, size FROM tw_files").fetchall()}
     ids = itertools.count(_one(con, "SELECT max(file_id) FROM tw_files") + 1)
     checker = duckdb.connect()  # the reader thread's own, for json_valid
-    stop = threading.Event()  # set when the run is interrupted or fails, and when it ends
+    stop = threading.Event()  # set when the run is cancelled or fails, and when it ends
 
     def vet(batch: Batch) -> None:
         # Found before a writer sees the batch: a failed statement would abort the writer's
@@ -242,20 +306,14 @@ def _load(
         )
         reader.start()
         writers = [_Writer(con.cursor(), result, on_batch, stop) for _ in range(WRITERS)]
+        cancel.watch(*(w.cur for w in writers), stop=stop)
         threads = [threading.Thread(target=w.run, args=(batches,)) for w in writers]
         for t in threads:
             t.start()
         try:
             for t in threads:
                 t.join()
-        except BaseException:  # Ctrl-C: stop every thread before the scratch folder goes
-            stop.set()
-            for w in writers:
-                _interrupt(w.cur)
-            for t in threads:
-                t.join()
-            raise
-        finally:
+        finally:  # every thread stops before the scratch folder goes
             stop.set()
             reader.join()
     checker.close()
@@ -264,18 +322,6 @@ def _load(
     failures = [w.error for w in writers if w.error is not None]
     if failures:
         raise failures[0]
-
-
-def _interrupt(cur: duckdb.DuckDBPyConnection) -> None:
-    """Interrupt a writer's statement. DuckDB refuses ("connection is busy") when the writer is
-    just entering a call; it then sees ``stop`` before its next batch, so a refusal is retried
-    briefly and never replaces the interruption being handled."""
-    for _ in range(20):
-        try:
-            cur.interrupt()
-            return
-        except duckdb.Error:
-            time.sleep(0.01)
 
 
 class _Writer:

@@ -95,10 +95,12 @@ class TrailFiles:
         return FileRef(name, size, None if name == key else key)
 
     def _judged(self, objects: Iterable[ObjectRef], want: KeyFilter) -> list[FileRef]:
+        # A folder that could not be listed is kept whatever its name: reading it says why.
         return [
             self._ref(obj.key, obj.size)
             for obj in objects
-            if (not self._by_name or obj.key.endswith(SUFFIXES)) and want.wants_key(obj.key)
+            if obj.unreadable is not None
+            or ((not self._by_name or obj.key.endswith(SUFFIXES)) and want.wants_key(obj.key))
         ]
 
     def _objects(self, prefix: str, want: KeyFilter) -> list[FileRef]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwarden.aws import OWN
-from trailwarden.aws.errors import ACCESS_DENIED_CODES, error_code
+from trailwarden.aws.errors import ACCESS_DENIED_CODES, describe, error_code, unreachable
 from trailwarden.errors import AccessError, UsageError
 from trailwarden.trailstore.files import TrailFiles, open_files
 from trailwarden.trailstore.listing import keys_only, prepare
@@ -60,10 +60,6 @@ def reader_access(
     )
 
 
-def _why(exc: Exception) -> str:
-    return error_code(exc, "") if isinstance(exc, ClientError) else str(exc)
-
-
 class S3Source:
     """Reads any bucket the clients can reach; one client per bucket Region."""
 
@@ -102,7 +98,7 @@ class S3Source:
                 return LOCATION_REGION  # S3 redirects to the bucket's Region
             raise AccessError(f"cannot read bucket {bucket}: {code}") from exc
         except BotoCoreError as exc:
-            raise AccessError(f"cannot read bucket {bucket}: {exc}") from exc
+            raise AccessError(f"cannot read bucket {bucket}: {describe(exc)}") from exc
         region = str(loc.get("LocationConstraint") or "us-east-1")
         return "eu-west-1" if region == "EU" else region
 
@@ -122,9 +118,9 @@ class S3Source:
         except ClientError as exc:
             if error_code(exc, "") == "NoSuchBucket":
                 raise UsageError(f"bucket {bucket} does not exist (NoSuchBucket)") from None
-            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {_why(exc)}") from None
+            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {describe(exc)}") from None
         except BotoCoreError as exc:
-            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {exc}") from None
+            raise AccessError(f"cannot list s3://{bucket}/{prefix}: {describe(exc)}") from None
 
     def list_objects(self, bucket: str, prefix: str, start_after: str = "") -> Iterator[ObjectRef]:
         extra = {"StartAfter": start_after} if start_after else {}
@@ -155,18 +151,28 @@ class S3Source:
                 raise ObjectNotFound(key) from exc
             raise Unreadable(f"s3://{bucket}/{key}", code) from exc
         except BotoCoreError as exc:
-            raise Unreadable(f"s3://{bucket}/{key}", str(exc)) from exc
+            raise _read_failed(bucket, key, exc) from exc
 
     def get_object(self, bucket: str, key: str) -> StoredObject:
         resp = self._get(bucket, key)
         try:
             body: bytes = resp["Body"].read()
         except BotoCoreError as exc:  # the connection broke mid-body
-            raise Unreadable(f"s3://{bucket}/{key}", str(exc)) from exc
+            raise _read_failed(bucket, key, exc) from exc
         return StoredObject(body, dict(resp.get("Metadata", {})))
 
     def open_object(self, bucket: str, key: str) -> Iterable[bytes]:
         return _stream(self._get(bucket, key)["Body"])
+
+
+def _read_failed(bucket: str, key: str, exc: BotoCoreError) -> AccessError:
+    """One object that cannot be read is Unreadable (listed, the run goes on); an endpoint that
+    does not answer stops the run with one line, as a listing that cannot reach S3 does: every
+    other read would wait as long."""
+    where = f"s3://{bucket}/{key}"
+    if unreachable(exc):
+        return AccessError(f"cannot read {where}: {describe(exc)}")
+    return Unreadable(where, describe(exc))
 
 
 def _stream(body: Any) -> Iterator[bytes]:

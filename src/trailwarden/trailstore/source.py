@@ -43,6 +43,9 @@ class StoredObject:
 class ObjectRef:
     key: str
     size: int
+    # Set for a folder of a local copy that cannot be listed (its key ends in "/"): what it
+    # holds is unknown, so it is reported as an unreadable input, never silently left out.
+    unreadable: str | None = None
 
 
 class Source(Protocol):
@@ -77,7 +80,12 @@ class Source(Protocol):
 
 
 def list_keys(source: Source, bucket: str, prefix: str, start_after: str = "") -> Iterator[str]:
-    return (ref.key for ref in source.list_objects(bucket, prefix, start_after))
+    """The keys under ``prefix``; a folder that cannot be listed ends the listing (Unreadable),
+    as a listing that fails in a bucket does: the caller cannot judge keys it never saw."""
+    for ref in source.list_objects(bucket, prefix, start_after):
+        if ref.unreadable is not None:
+            raise Unreadable(source.name_of(bucket, ref.key), ref.unreadable)
+        yield ref.key
 
 
 class LocalSource:
@@ -94,6 +102,7 @@ class LocalSource:
         self.root = root
         self.bucket = bucket
         self.single_file = root.is_file()
+        self._unreadable: dict[str, str] = {}  # folder key -> why the walk could not list it
 
     def _path(self, bucket: str, key: str) -> Path:
         if bucket != self.bucket or key.startswith("/") or ".." in key.split("/"):
@@ -123,7 +132,22 @@ class LocalSource:
         base = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         top = self.root / base if base else self.root
         found: list[ObjectRef] = []
-        for dirpath, dirs, files in os.walk(top):
+
+        def unreadable(exc: OSError) -> None:
+            # os.walk's only word on a folder it cannot list (mode 000, a vanished mount):
+            # without this it leaves the folder out silently. A folder that is not there
+            # (a prefix nothing was written under) holds nothing: not an unreadable input.
+            if isinstance(exc, FileNotFoundError | NotADirectoryError):
+                return
+            where = Path(exc.filename or top)
+            rel = where.relative_to(self.root).as_posix()
+            key = "" if rel == "." else rel + "/"
+            if key.startswith(prefix) or prefix.startswith(key):
+                why = exc.strerror or type(exc).__name__
+                self._unreadable[key] = why
+                found.append(ObjectRef(key, 0, why))
+
+        for dirpath, dirs, files in os.walk(top, onerror=unreadable):
             rel = Path(dirpath).relative_to(self.root).as_posix()
             head = "" if rel == "." else rel + "/"
             if skip:
@@ -143,10 +167,19 @@ class LocalSource:
         folder = self.root / prefix
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if p.is_dir())
+        try:
+            with os.scandir(folder) as entries:
+                return sorted(e.name for e in entries if e.is_dir())
+        except OSError as exc:
+            raise Unreadable(str(folder), exc.strerror or type(exc).__name__) from exc
+
+    def _listable(self, key: str) -> None:
+        if key in self._unreadable:
+            raise Unreadable(self.name_of(self.bucket, key), self._unreadable[key])
 
     def get_object(self, bucket: str, key: str) -> StoredObject:
         path = self._path(bucket, key)
+        self._listable(key)
         try:
             body = path.read_bytes()
         except FileNotFoundError as exc:
@@ -163,6 +196,7 @@ class LocalSource:
 
     def open_object(self, bucket: str, key: str) -> Iterable[bytes]:
         path = self._path(bucket, key)
+        self._listable(key)
         try:
             handle = path.open("rb")
         except FileNotFoundError as exc:

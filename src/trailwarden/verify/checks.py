@@ -21,6 +21,7 @@ from trailwarden.apply.context import AccountContext
 from trailwarden.apply.operations import State
 from trailwarden.apply.runner import check_step
 from trailwarden.arns import key_prefix_path
+from trailwarden.aws.errors import unreachable
 from trailwarden.errors import TrailwardenError
 from trailwarden.integrity.keys import PublicKey
 from trailwarden.plan.model import AccountPlan, Step
@@ -63,7 +64,9 @@ def _check(account: str, name: str, run: Callable[[], str]) -> Check:
     except _Fail as exc:
         return Check(account, name, "FAIL", str(exc))
     except (ClientError, BotoCoreError, TrailwardenError) as exc:
-        return Check(account, name, "FAIL", "cannot read: " + " ".join(str(exc).split()))
+        # A hanging endpoint reads as its URL and the wait, like every other command says it.
+        why = unreachable(exc) or " ".join(str(exc).split())
+        return Check(account, name, "FAIL", "cannot read: " + why)
 
 
 class AccountVerifier:
