@@ -218,12 +218,44 @@ def _member_step(operation: str, params: dict[str, Any], service: str = "cloudtr
 DUPLICATE = f"arn:aws:cloudtrail:us-east-1:{MEMBER}:trail/copy"
 
 
+def _retire_params(plan: Plan) -> dict[str, Any]:
+    """What migration plans for a retire step: the trail, and where its check reads."""
+    org, mgmt = plan.organization, plan.account(MGMT)
+    assert org is not None and mgmt is not None and mgmt.baseline is not None
+    b = mgmt.baseline
+    prefix = f"{b.bucket.prefix.strip('/')}/" if b.bucket.prefix else ""
+    return {
+        "Name": DUPLICATE,
+        "OrganizationTrail": org.trail_arn,
+        "OrganizationTrailAccount": MGMT,
+        "OrganizationTrailRegion": org.home_region,
+        "LogBucket": b.bucket.name,
+        "LogBucketAccount": b.resource_account,
+        "LogBucketRegion": b.bucket.region,
+        "MemberLogPrefix": f"{prefix}AWSLogs/{org.org_id}/{MEMBER}/",
+    }
+
+
 @pytest.mark.parametrize("retire", [True, False])
 def test_stop_logging_only_for_a_retired_duplicate(retire: bool) -> None:
     duplicate = DuplicateTrail(account=MEMBER, trail_arn=DUPLICATE, retire=retire, reason="copy")
-    plan = _org_plan([duplicate], [_member_step("StopLogging", {"Name": DUPLICATE})])
+    plan = _org_plan([duplicate], [])
+    plan.steps.append(_member_step("StopLogging", _retire_params(plan)))
     refusal = step_rules.refusal(plan)
     assert (refusal is None) is retire, refusal
+
+
+@pytest.mark.parametrize("guard", ["LogBucket", "MemberLogPrefix", "OrganizationTrail"])
+def test_stop_logging_whose_check_reads_elsewhere_is_refused(guard: str) -> None:
+    """An edit that points the pre-stop check at other evidence (a bucket that has files, the
+    wrong trail) would let it pass while the organisation trail covers nothing."""
+    duplicate = DuplicateTrail(account=MEMBER, trail_arn=DUPLICATE, retire=True, reason="copy")
+    plan = _org_plan([duplicate], [])
+    params = _retire_params(plan)
+    params[guard] = "somewhere-else"
+    plan.steps.append(_member_step("StopLogging", params))
+    refusal = step_rules.refusal(plan)
+    assert refusal is not None and f"apply would check {guard} somewhere-else" in refusal
 
 
 def test_a_guardrail_policy_must_deny_only() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -18,9 +17,10 @@ from tests.apply.support import ACCOUNT, HOME, access, apply
 from tests.apply.test_apply_policy import allowed, iam_actions
 from tests.drift.support import organization, target
 from tests.scan.seed import create_org, session_for
+from tests.support.orgplans import org_plan_of
 
 from trailwarden.eventpattern import rule_matches_record
-from trailwarden.plan.model import Plan, Step
+from trailwarden.plan.model import Drift, Plan, Step
 from trailwarden.plan.org.context import DriftOptions, OrgTarget
 from trailwarden.plan.org.drift import (
     FORWARD_RULE_NAME,
@@ -56,7 +56,11 @@ def moto_target(*members: str, planned_key: bool = False, org_id: str = "o-moto"
 
 
 def plan_of(steps: list[Step]) -> Plan:
-    return Plan(generated_at=datetime.now(UTC), steps=steps)
+    """The drift steps in a plan that carries a drift section (apply refuses them otherwise)."""
+    drift = Drift(
+        conformance_pack=PACK_NAME, config_rules=[], event_rule=RULE_NAME, event_pattern={}
+    )
+    return org_plan_of(steps, ACCOUNT, drift=drift)
 
 
 def test_apply_writes_pack_rule_target_and_topic_policy_then_changes_nothing(aws: str) -> None:

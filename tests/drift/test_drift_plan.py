@@ -186,10 +186,18 @@ def test_recorders_unknown_is_said_not_guessed() -> None:
     assert drift.recorders_known is False and drift.accounts_without_recorder == []
     assert any("were not read" in n for n in drift.notes)
     drift, _ = plan_drift(
-        target(org=organization({MANAGEMENT: [HOME], MEMBER: ["eu-west-1"]})), DriftOptions()
+        target(org=organization({MANAGEMENT: [HOME], LOG_ARCHIVE: [], MEMBER: ["eu-west-1"]})),
+        DriftOptions(),
     )
     assert drift.recorders_known is True
     assert drift.accounts_without_recorder == [LOG_ARCHIVE, MEMBER]
+    # An account the scan did not read (a Region's read failed, or resumed from an earlier
+    # run) is absent: unknown, said so, never listed as lacking a recorder.
+    drift, _ = plan_drift(
+        target(org=organization({MANAGEMENT: [HOME], MEMBER: ["eu-west-1"]})), DriftOptions()
+    )
+    assert drift.accounts_without_recorder == [MEMBER]
+    assert any(f"unknown (not read): {LOG_ARCHIVE}" in n for n in drift.notes), drift.notes
 
 
 def test_without_a_topic_the_rule_has_no_target_and_says_so() -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 from tests.apply.support import access, apply
 from tests.guardrail.support import MGMT, options, org, target
+from tests.support.orgplans import org_plan_of
 
 from trailwarden.apply.runner import probe
 from trailwarden.plan.model import Plan
@@ -64,7 +64,7 @@ def guardrail_plan(o: dict[str, Any], *ous: str) -> Plan:
     )
     guardrail, steps = plan_guardrail(t, options(APPROVED, ous=ous))
     assert guardrail.refused is None
-    return Plan(generated_at=datetime.now(UTC), steps=steps)
+    return org_plan_of(steps, o["mgmt"], guardrail=guardrail)
 
 
 def policy_named(orgs: Any, name: str) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ after a failure knows them too.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -19,13 +18,10 @@ from typing import Any, TypeVar
 from trailwarden.arns import arn_region
 from trailwarden.aws.session import AccessOptions, AwsAccess
 from trailwarden.aws.shared import account_of
+from trailwarden.placeholders import parse_key_ref, parse_scp_ref
 from trailwarden.policies.permissions import IDENTITY, Grant, grant
 
 T = TypeVar("T")
-# ${kms-alias:[ACCOUNT:]REGION:ALIAS}: the account is named when the key is in another account.
-_REF = re.compile(r"^\$\{kms-alias:(?:([0-9]{12}):)?([a-z0-9-]+):(alias/[\w/-]+)\}$")
-# ${scp:NAME}: the id of the service control policy named NAME (the plan cannot know it).
-_SCP_REF = re.compile(r"^\$\{scp:([\w+=,.@ -]+)\}$")
 
 
 class CountingAccess(AwsAccess):
@@ -112,18 +108,20 @@ class AccountContext:
             del self._memo[k]
 
     def resolve(self, value: Any) -> Any:
-        """Replace ``${kms-alias:REGION:ALIAS}`` placeholders (recursively) with key ARNs."""
+        """Replace the plan's placeholders (recursively, ``trailwarden.placeholders``): a
+        planned key's ARN or id, an SCP's id."""
         if isinstance(value, dict):
             return {k: self.resolve(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         if isinstance(value, str):
-            match = _REF.match(value)
-            if match:
-                return self.key_arn(match.group(2), match.group(3), match.group(1))
-            match = _SCP_REF.match(value)
-            if match:
-                return self.scp_id(match.group(1))
+            key = parse_key_ref(value)
+            if key is not None:
+                arn = self.key_arn(key.region, key.alias, key.account)
+                return arn if key.kind == "alias" else arn.rsplit("/", 1)[-1]
+            scp = parse_scp_ref(value)
+            if scp is not None:
+                return self.scp_id(scp)
         return value
 
     def scp_id(self, name: str) -> str:

@@ -10,7 +10,6 @@ pattern and state, a target by id, ARN and role, the bus policy by our statement
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,6 +23,7 @@ from trailwarden.apply.operations import (
     merge_handler,
     setting_handler,
 )
+from trailwarden.placeholders import parse_key_ref
 from trailwarden.plan.model import Step
 from trailwarden.plan.org.drift import KEY_ACCOUNT
 from trailwarden.policies.permissions import (
@@ -33,10 +33,6 @@ from trailwarden.policies.permissions import (
     PASS_FORWARD_ROLE,
     grant,
 )
-
-# The pattern of a key the plan creates names it by alias (plan/org/drift_rules.py).
-_KEY_REF = re.compile(r"^\$\{kms-(alias|key-id):([a-z0-9-]+):(alias/[\w/-]+)\}$")
-
 
 # --- the organisation conformance pack ---------------------------------------------------------
 
@@ -102,12 +98,12 @@ def _resolve(ctx: AccountContext, step: Step, value: Any) -> Any:
         return {k: _resolve(ctx, step, v) for k, v in value.items()}
     if isinstance(value, list):
         return [_resolve(ctx, step, v) for v in value]
-    match = _KEY_REF.match(value) if isinstance(value, str) else None
-    if match is None:
+    ref = parse_key_ref(value)
+    if ref is None:
         return value
-    kind, region, alias = match.groups()
-    arn = _key_arn(ctx, str(step.params.get(KEY_ACCOUNT, ctx.account)), region, alias)
-    return arn if kind == "alias" else arn.rsplit("/", 1)[-1]
+    account = ref.account or str(step.params.get(KEY_ACCOUNT, ctx.account))
+    arn = _key_arn(ctx, account, ref.region, ref.alias)
+    return arn if ref.kind == "alias" else arn.rsplit("/", 1)[-1]
 
 
 def rule_pattern(ctx: AccountContext, step: Step) -> dict[str, Any]:

@@ -138,6 +138,7 @@ class AwsAccess:
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._caller: str | None = None
+        self._caller_arn = ""
         self.breaker = CircuitBreaker()
         self._share = shared.supported()
         self._config = Config(
@@ -174,11 +175,18 @@ class AwsAccess:
             sts = self._base.client("sts", config=config, region_name=self.default_region)
             sts.meta.events.register_first("needs-retry.*", _stop_retrying_timeouts(kind))
             try:
-                self._caller = str(sts.get_caller_identity()["Account"])
+                identity = sts.get_caller_identity()
+                self._caller = str(identity["Account"])
+                self._caller_arn = str(identity.get("Arn", ""))
             except ClientError as exc:
                 code = error_code(exc, default="error")
                 raise CredentialsError(f"AWS rejected the credentials ({code}): {exc}") from exc
         return self._caller
+
+    def caller_arn(self) -> str:
+        """The caller's ARN (an assumed-role session ARN for roles), from the same one call."""
+        self.caller_account()
+        return self._caller_arn
 
     def credentials(self, account: str) -> Credentials | None:
         """The credentials calls into ``account`` are signed with: None for the caller's own

@@ -28,7 +28,7 @@ from trailwarden.cli.options import (
 from trailwarden.cli.org_trail import OrgTrailArgs, blocked, org_plan
 from trailwarden.cli.scan import collect_with_bar, saved_snapshot
 from trailwarden.errors import UsageError
-from trailwarden.plan.export import export_iac
+from trailwarden.plan.export import export_iac, export_org_iac, write_org_iac
 from trailwarden.plan.model import Plan, save_plan
 from trailwarden.plan.names import parse_tags
 from trailwarden.plan.steps import PlanOptions, build_plan
@@ -179,6 +179,7 @@ def plan(
         else:
             the_plan = make_plan(access, snapshot, options, calls)
     if fmt is not None:
+        blocked(the_plan)  # no IaC for an organisation plan that cannot be carried out
         raise typer.Exit(_export(the_plan, fmt, out))
     is_blocked = the_plan.organization is not None and bool(the_plan.organization.blocked)
     if out is not None and not is_blocked:  # a plan that cannot be applied is not written
@@ -195,6 +196,12 @@ def plan(
 
 
 def _export(the_plan: Plan, fmt: str, out: Path | None) -> int:
+    if the_plan.organization is not None:
+        if out is None:
+            raise UsageError("--format with --org-trail writes several files: give --out DIR")
+        for path in write_org_iac(export_org_iac(the_plan, fmt), out):
+            console.print(f"wrote {path}", markup=False)
+        return EXIT_OK
     baselines = [a.baseline for a in the_plan.accounts if a.baseline is not None]
     if len(baselines) != 1:
         raise UsageError(

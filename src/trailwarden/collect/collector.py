@@ -130,9 +130,8 @@ class Collector(ReadContext):
         self._active = 0  # accounts started whose own reads are not finished
         self._progress: Progress | None = None
         self._write_lock = threading.Lock()
-        # With --org: per account, the Regions where AWS Config records (None: a Region unread).
-        self._recording: dict[str, list[str] | None] = {}
         self._organization: Organization | None = None
+        self._recorder_unread: set[str] = set()  # with --org: a Region's recorder read failed
 
     # -- stages --------------------------------------------------------------------------------
 
@@ -172,9 +171,11 @@ class Collector(ReadContext):
             regions.extend(found)
             self.errors.extend(errors)
         if organization is not None:
-            # An account read by an earlier run (--resume) or given up on is absent: unknown.
+            # Each account carries its own (so --resume keeps it); one given up on is absent.
             organization.config_recorders = {
-                a: sorted(r) for a, r in sorted(self._recording.items()) if r is not None
+                a.account: a.config_recording
+                for a in sorted(accounts, key=lambda a: a.account)
+                if a.config_recording is not None
             }
             organization.errors.extend(recorder_errors(self.errors))
         return Snapshot(
@@ -320,11 +321,13 @@ class Collector(ReadContext):
         accounts (read here, while the Region's clients are at hand)."""
         found = recording(self, account, region)
         with self.lock:
-            regions = self._recording.setdefault(account, [])
-            if found is None or regions is None:
-                self._recording[account] = None  # one Region unread: the account is unknown
-            elif found:
-                regions.append(region)
+            scan = self.accounts[account].scan
+            if found is None or account in self._recorder_unread:
+                self._recorder_unread.add(account)  # one Region unread: the account is unknown
+                scan.config_recording = None
+                return
+            regions = {*(scan.config_recording or []), *([region] if found else [])}
+            scan.config_recording = sorted(regions)
 
     def _listed(self, account: str) -> None:
         """Once every account's trails are described, each account looks for the buckets other

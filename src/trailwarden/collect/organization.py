@@ -27,6 +27,7 @@ CLOUDTRAIL = "cloudtrail.amazonaws.com"
 SCP = "SERVICE_CONTROL_POLICY"
 
 DESCRIBE_ORGANIZATION = declare("organizations:DescribeOrganization", statement=SCAN_ORGANISATION)
+# Made once by AwsAccess.caller_account() (the caller and its ARN); declared here for the policy.
 GET_CALLER_IDENTITY = declare("sts:GetCallerIdentity", statement=SCAN_ORGANISATION)
 LIST_ROOTS = declare("organizations:ListRoots", statement=SCAN_ORGANISATION)
 LIST_SERVICE_ACCESS = declare(
@@ -76,8 +77,6 @@ class OrganizationReader:
         if described is None:
             return None, self.errors
         raw = described["Organization"]
-        sts = self.ctx.client(self.caller, self.region, "sts")
-        identity = self._call(GET_CALLER_IDENTITY, lambda: sts.get_caller_identity())
         management = str(raw.get("MasterAccountId", ""))
         admins = self._call(
             LIST_DELEGATED_ADMINS,
@@ -112,7 +111,7 @@ class OrganizationReader:
             feature_set=str(raw.get("FeatureSet", "")),
             management_account_id=management,
             caller_account_id=self.caller,
-            caller_arn=str(identity["Arn"]) if identity else "",
+            caller_arn=self.ctx.access.caller_arn(),  # read once, when the scan began
             cloudtrail_delegated_admins=admin_ids,
         )
         roots = self._call(LIST_ROOTS, lambda: _pages(orgs, "list_roots", "Roots"))

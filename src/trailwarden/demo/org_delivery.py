@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from trailwarden.aws.session import AwsAccess
 from trailwarden.demo.delivery import SIMULATED, mark_delivered
@@ -38,7 +38,8 @@ def simulate_org_delivery(
     now: datetime | None = None,
     report: OrgDelivery | None = None,
 ) -> OrgDelivery:
-    """One hour of log files and signed digests per account and Region, as the trail would.
+    """The first delivery after StartLogging, per account and Region: a log file and a signed
+    digest, as the trail would write them.
 
     ``baseline`` is the organisation trail's (the management account's) baseline; the bucket
     is written through ``bucket_account`` (the log-archive account, or the management account).
@@ -50,7 +51,13 @@ def simulate_org_delivery(
     report = report or OrgDelivery(baseline.bucket.name)
     s3 = access.client(bucket_account, baseline.bucket.region, "s3")
     sink = s3_sink(s3, baseline.bucket.name)
-    start = (now - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    # CloudTrail's first delivery after StartLogging: a log file minutes later, the first digest
+    # within the hour (fixtures: digests end at HH:34, so one log file lands at start + ~4 min).
+    trail = access.client(
+        baseline.trail_owner_account, baseline.trail.home_region, "cloudtrail"
+    ).get_trail_status(Name=baseline.trail_arn)
+    started = trail.get("StartLoggingTime") or now
+    start = started.astimezone(UTC).replace(second=0, microsecond=0)
     delivery = Delivery(baseline.bucket.name, baseline.trail.name, baseline.trail.home_region)
     for account in accounts:
         written = 0

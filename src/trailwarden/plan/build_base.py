@@ -37,15 +37,6 @@ class PlanOptions:
     accounts: tuple[str, ...] | None = None  # None: every reachable account in the snapshot
 
 
-def kms_alias_ref(region: str, alias: str, account: str | None = None) -> str:
-    """The placeholder apply resolves to the ARN of the key behind ``alias``; with ``account``,
-    the alias is looked up in that account (a key in the log-archive account, named by the
-    management account's CreateTrail)."""
-    if account is not None:
-        return f"${{kms-alias:{account}:{region}:{alias}}}"
-    return f"${{kms-alias:{region}:{alias}}}"
-
-
 def log_group_of(scan: AccountScan, baseline: Baseline) -> LogGroup | None:
     """The baseline's log group as the snapshot saw it (only known when a trail uses it)."""
     return next(

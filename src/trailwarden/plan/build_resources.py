@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from trailwarden.plan.build_base import CLOUDWATCH_CONTROLS, StepBuilder, kms_alias_ref
+from trailwarden.placeholders import kms_alias_ref
+from trailwarden.plan.build_base import CLOUDWATCH_CONTROLS, StepBuilder
 from trailwarden.plan.model import Action
 from trailwarden.snapshot.model import Bucket
 

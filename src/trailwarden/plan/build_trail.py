@@ -8,12 +8,12 @@ from typing import Any
 from trailwarden.arns import log_group_name
 from trailwarden.controls.selectors import logs_data_events
 from trailwarden.errors import UsageError
+from trailwarden.placeholders import kms_alias_ref
 from trailwarden.plan.build_base import (
     CLOUDWATCH_CONTROLS,
     CREATE_TRAIL_CONTROLS,
     TRAIL_FIELDS,
     StepBuilder,
-    kms_alias_ref,
 )
 from trailwarden.plan.model import Action
 from trailwarden.snapshot.model import Trail

@@ -7,9 +7,8 @@ merge into whatever policy is live when ``apply`` runs (read-modify-write); the 
 the guardrail SCP, a whole document trailwarden owns (``CreatePolicy``/``UpdatePolicy``).
 
 Some values in ``params`` are not literal API parameters; ``apply`` resolves them:
-``MergeStatements`` (statements merged into the live document) and ``${kms-alias:REGION:ALIAS}``
-(the ARN of the key behind a KMS alias, for a key the plan creates); ``${scp:NAME}`` is the id
-of the service control policy named NAME (the guardrail the plan creates).
+``MergeStatements`` (statements merged into the live document) and the placeholders of
+``trailwarden.placeholders`` (a planned key's ARN or id, the guardrail SCP's id).
 """
 
 from __future__ import annotations

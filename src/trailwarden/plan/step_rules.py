@@ -24,7 +24,7 @@ from trailwarden.controls.publicpolicy import policy_is_public
 from trailwarden.controls.selectors import covers_all_management, describe_management
 from trailwarden.plan.baseline import Baseline
 from trailwarden.plan.model import MERGE, Plan, Step
-from trailwarden.policies.builders import CLOUDTRAIL
+from trailwarden.policies.builders import CLOUDTRAIL, EVENTS
 from trailwarden.snapshot.model import EventSelectors
 
 Check = Callable[["StepView", Step], str | None]
@@ -92,9 +92,8 @@ def _problem(plan: Plan, step: Step) -> str | None:
             return f"{extra} is not a parameter trailwarden plans for this step"
     if declared.check is None:
         return None
-    account = plan.account(step.account)
     try:
-        weakened = declared.check(StepView(plan, account.baseline if account else None), step)
+        weakened = declared.check(StepView(plan, _baseline_for(plan, step)), step)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         # An edited parameter of the wrong shape: named, not a traceback (pydantic's
         # ValidationError is a ValueError).
@@ -105,6 +104,18 @@ def _problem(plan: Plan, step: Step) -> str | None:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _baseline_for(plan: Plan, step: Step) -> Baseline | None:
+    """The baseline a step builds: its account's, or in an organisation plan the organisation
+    trail's (whose bucket and key may live in the log-archive account, which has none)."""
+    account = plan.account(step.account)
+    if account is not None and account.baseline is not None:
+        return account.baseline
+    if plan.organization is not None:
+        management = plan.account(plan.organization.management_account)
+        return management.baseline if management else None
+    return None
 
 
 def _document(value: Any) -> dict[str, Any]:
@@ -245,12 +256,24 @@ def _group_retention(view: StepView, step: Step) -> str | None:
     return None
 
 
-def _trusts_only_cloudtrail(statements: list[dict[str, Any]]) -> str | None:
+def _trusted_service(view: StepView, step: Step) -> tuple[str, str]:
+    """The one service a role trailwarden plans may trust, and what a wider trust weakens: the
+    drift part's forwarding role is EventBridge's; every other is CloudTrail's delivery role."""
+    from trailwarden.plan.org.drift import FORWARD_ROLE
+
+    org = view.plan.organization
+    if org is not None and org.drift is not None and step.params["RoleName"] == FORWARD_ROLE:
+        return EVENTS, "drift detection: the forwarding role"
+    return CLOUDTRAIL, "CloudTrail.5: the delivery role"
+
+
+def _trusts_only(view: StepView, step: Step, statements: list[dict[str, Any]]) -> str | None:
+    service, role = _trusted_service(view, step)
     for s in statements:
-        if s.get("Effect") == "Allow" and s.get("Principal") != {"Service": CLOUDTRAIL}:
+        if s.get("Effect") == "Allow" and s.get("Principal") != {"Service": service}:
             return (
-                f"CloudTrail.5: statement {s.get('Sid', 'without Sid')} lets a principal other"
-                f" than {CLOUDTRAIL} assume the delivery role"
+                f"{role}: statement {s.get('Sid', 'without Sid')} lets a principal other than"
+                f" {service} assume it"
             )
     return None
 
@@ -261,13 +284,13 @@ def _trusts_only_cloudtrail(statements: list[dict[str, Any]]) -> str | None:
     ["RoleName", "AssumeRolePolicyDocument"],
     ["Description", "Tags"],
 )
-def _delivery_role(_view: StepView, step: Step) -> str | None:
-    return _trusts_only_cloudtrail(_statements(_document(step.params["AssumeRolePolicyDocument"])))
+def _role_trust(view: StepView, step: Step) -> str | None:
+    return _trusts_only(view, step, _statements(_document(step.params["AssumeRolePolicyDocument"])))
 
 
 @rule("iam", "UpdateAssumeRolePolicy", ["RoleName", MERGE])
-def _delivery_trust(_view: StepView, step: Step) -> str | None:
-    return _trusts_only_cloudtrail(_merged(step))
+def _role_trust_merge(view: StepView, step: Step) -> str | None:
+    return _trusts_only(view, step, _merged(step))
 
 
 _merge_rule("iam", "PutRolePolicy", "CloudTrail.5", ("RoleName", "PolicyName"))
@@ -373,17 +396,50 @@ def _all_management(_view: StepView, step: Step) -> str | None:
     return f"CloudTrail.1: the selectors record {describe_management(selectors)}"
 
 
-@rule("cloudtrail", "StopLogging", ["Name"])
+# What the StopLogging handler reads before it stops anything (apply/org_trail_ops.py): an edit
+# pointing them at another trail or bucket would let the check pass on the wrong evidence.
+RETIRE_GUARDS = (
+    "OrganizationTrail",
+    "OrganizationTrailAccount",
+    "OrganizationTrailRegion",
+    "LogBucket",
+    "LogBucketAccount",
+    "LogBucketRegion",
+    "MemberLogPrefix",
+)
+
+
+@rule("cloudtrail", "StopLogging", ["Name"], RETIRE_GUARDS)
 def _retired_duplicate(view: StepView, step: Step) -> str | None:
     # Only a member's own trail that copies the organisation trail, retired on request.
     org = view.plan.organization
     retired = {(d.account, d.trail_arn) for d in (org.duplicates if org else []) if d.retire}
-    if (step.account, step.params["Name"]) in retired and step.target == step.params["Name"]:
-        return None
-    return (
-        f"CloudTrail.1: stops logging of {step.params['Name']}, which is not a duplicate trail"
-        " the plan retires"
-    )
+    name = step.params["Name"]
+    if org is None or (step.account, name) not in retired or step.target != name:
+        return (
+            f"CloudTrail.1: stops logging of {name}, which is not a duplicate trail the plan"
+            " retires"
+        )
+    b = view.baseline
+    if b is None:
+        return f"CloudTrail.1: stops logging of {name}, but the plan has no organisation trail"
+    prefix = f"{b.bucket.prefix.strip('/')}/" if b.bucket.prefix else ""
+    expected = {
+        "OrganizationTrail": org.trail_arn,
+        "OrganizationTrailAccount": org.management_account,
+        "OrganizationTrailRegion": org.home_region,
+        "LogBucket": b.bucket.name,
+        "LogBucketAccount": b.resource_account,
+        "LogBucketRegion": b.bucket.region,
+        "MemberLogPrefix": f"{prefix}AWSLogs/{org.org_id}/{step.account}/",
+    }
+    for key, value in expected.items():
+        if step.params.get(key) != value:
+            return (
+                f"CloudTrail.1: before stopping {name} apply would check {key}"
+                f" {step.params[key]}, not the organisation trail's {value}"
+            )
+    return None
 
 
 # --- the organisation's guardrail and drift detection (plan --org-trail) -------------------------
@@ -409,6 +465,7 @@ def _scp_type(view: StepView, step: Step) -> str | None:
 
 
 @rule("organizations", "CreatePolicy", ["Name", "Type", "Content"], ["Description", "Tags"])
+@rule("organizations", "UpdatePolicy", ["Name", "Type", "Content"], ["Description", "Tags"])
 def _deny_only(view: StepView, step: Step) -> str | None:
     if step.params["Type"] != "SERVICE_CONTROL_POLICY":
         return f"the guardrail: a {step.params['Type']} policy"

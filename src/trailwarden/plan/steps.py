@@ -17,13 +17,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from trailwarden.controls.selectors import covers_all_management
+from trailwarden.placeholders import kms_alias_ref
 from trailwarden.plan.baseline import Baseline
 from trailwarden.plan.build_base import (
     CLOUDWATCH_CONTROLS,
     CREATE_TRAIL_CONTROLS,
     TRAIL_FIELDS,
     PlanOptions,
-    kms_alias_ref,
     log_group_of,
 )
 from trailwarden.plan.build_resources import ResourceSteps

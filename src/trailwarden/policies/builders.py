@@ -44,7 +44,6 @@ SID_CW_ASSUME = "AWSCloudTrailAssumeRole"
 SID_CW_CREATE_STREAM = "AWSCloudTrailCreateLogStream20141101"
 SID_CW_PUT_EVENTS = "AWSCloudTrailPutLogEvents20141101"
 SID_SNS_ALARMS = "TrailwardenAllowCloudWatchAlarms"
-SID_SNS_EVENTS = "TrailwardenAllowEventBridgeRule"
 
 
 def document(statements: Sequence[Statement]) -> PolicyDocument:
@@ -362,18 +361,4 @@ def sns_alarm_publish_statement(*, topic_arn: str, region: str, account_id: str)
             "ArnLike": {"aws:SourceArn": alarms},
             "StringEquals": {"aws:SourceAccount": account_id},
         },
-    }
-
-
-def eventbridge_publish_statement(*, topic_arn: str, rule_arn: str) -> Statement:
-    """Let one EventBridge rule publish to the topic (docs/iac.md#eventbridge-to-sns): an SNS
-    target is authorised by the topic's policy, never by a role, and ``aws:SourceArn`` names the
-    rule so no other rule (or account) can borrow the grant."""
-    return {
-        "Sid": SID_SNS_EVENTS,
-        "Effect": "Allow",
-        "Principal": {"Service": EVENTS},
-        "Action": "sns:Publish",
-        "Resource": topic_arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
     }

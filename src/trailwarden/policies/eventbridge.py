@@ -8,9 +8,8 @@ recognises them on a rerun.
 
 from __future__ import annotations
 
-from trailwarden.policies.builders import PolicyDocument, Statement, document
+from trailwarden.policies.builders import EVENTS, PolicyDocument, Statement, document
 
-EVENTS = "events.amazonaws.com"
 SID_TOPIC_FROM_RULE = "TrailwardenAllowDriftRule"
 SID_BUS_FROM_ORGANIZATION = "TrailwardenDriftFromOrganization"
 SID_FORWARDER_ASSUME = "TrailwardenEventBridgeAssume"

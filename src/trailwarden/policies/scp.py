@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trailwarden.arns import arn_account, arn_partition, arn_parts, bucket_arn
+from trailwarden.placeholders import KEY_REF_IN_TEXT, parse_key_ref
 
 SCP_MAX_CHARS = 5120
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
@@ -57,7 +58,6 @@ KEY_ACTIONS = (
     "kms:ScheduleKeyDeletion",
 )
 
-_PLACEHOLDER = re.compile(r"\$\{kms-alias:([a-z0-9-]+):alias/[\w/-]+\}")
 _KEY_ID_LENGTH = 36  # a key id is a UUID; multi-Region keys ("mrk-" + 32 hex) are as long
 _APPROVED = re.compile(r"^arn:[a-z*?-]+:(iam|sts)::[0-9*?]{1,12}:[^\s:]+$")
 
@@ -165,15 +165,15 @@ def sent_size(document: dict[str, Any]) -> int:
     """Characters once apply has replaced a key placeholder by the longest ARN it can be."""
 
     def longest(match: re.Match[str]) -> str:
-        region = match.group(1)
+        region = match.group(3)
         return f"arn:aws-us-gov:kms:{region}:{'0' * 12}:key/{'k' * _KEY_ID_LENGTH}"
 
-    return len(_PLACEHOLDER.sub(longest, compact(document)))
+    return len(KEY_REF_IN_TEXT.sub(longest, compact(document)))
 
 
 def key_stand_in(kms_key: str, account: str, partition: str) -> str:
     """A concrete ARN standing for a key the plan has not created yet (for evaluating)."""
-    match = _PLACEHOLDER.fullmatch(kms_key)
-    if match is None:
+    ref = parse_key_ref(kms_key)
+    if ref is None:
         return kms_key
-    return f"arn:{partition}:kms:{match.group(1)}:{account}:key/planned-by-trailwarden"
+    return f"arn:{partition}:kms:{ref.region}:{ref.account or account}:key/planned-by-trailwarden"

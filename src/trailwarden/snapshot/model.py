@@ -228,6 +228,9 @@ class AccountScan(_Model):
     buckets: list[Bucket] = Field(default_factory=list)
     kms_keys: list[KmsKey] = Field(default_factory=list)
     log_groups: list[LogGroup] = Field(default_factory=list)
+    # With --org: the Regions where an AWS Config recorder records (Organization.config_recorders
+    # is built from these); None: not read.
+    config_recording: list[str] | None = None
 
 
 class Snapshot(_Model):

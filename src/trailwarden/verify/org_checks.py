@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from trailwarden.arns import arn_account, arn_region
 from trailwarden.aws.errors import error_code
 from trailwarden.errors import TrailwardenError
+from trailwarden.placeholders import parse_key_ref
 from trailwarden.plan.model import Drift, Guardrail, OrgPlan
 from trailwarden.verify.checks import Check
 
@@ -100,6 +101,21 @@ class OrgChecks:
         account = self.caller if service == "config" else self.org.management_account
         return self.clients(account, self.org.home_region, service)
 
+    def _resolved(self, value: Any) -> Any:
+        """The planned document with a planned key's placeholders (``trailwarden.placeholders``)
+        replaced by what apply wrote: the key's ARN or id, read by alias where the key lives."""
+        if isinstance(value, dict):
+            return {k: self._resolved(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._resolved(v) for v in value]
+        ref = parse_key_ref(value)
+        if ref is None:
+            return value
+        account = ref.account or self.org.log_archive_account or self.org.management_account
+        kms = self.clients(account, ref.region, "kms")
+        arn = str(kms.describe_key(KeyId=ref.alias)["KeyMetadata"]["Arn"])
+        return arn if ref.kind == "alias" else arn.rsplit("/", 1)[-1]
+
     # --- the organisation trail -----------------------------------------------------------
 
     def trail_checks(self) -> list[Check]:
@@ -178,7 +194,7 @@ class OrgChecks:
             policy = self._find_policy(guardrail)
             found.update(policy)
             live = json.loads(policy["Content"])
-            if live != guardrail.document:
+            if live != self._resolved(guardrail.document):
                 raise Fail(
                     f"{guardrail.policy_name} ({policy['Id']}): content differs from the plan"
                 )
@@ -336,7 +352,7 @@ class OrgChecks:
             raise
         if rule.get("State") != "ENABLED":
             raise Fail(f"{drift.event_rule} is {rule.get('State')}")
-        if json.loads(rule.get("EventPattern") or "null") != drift.event_pattern:
+        if json.loads(rule.get("EventPattern") or "null") != self._resolved(drift.event_pattern):
             raise Fail(f"{drift.event_rule}: EventPattern differs from the plan")
         return f"{drift.event_rule}: ENABLED, EventPattern as planned"
 

@@ -50,6 +50,7 @@ ORG_READS = grant(
     "events:DescribeRule",
     "events:ListTargetsByRule",
     "s3:GetBucketLocation",  # once per bucket: the listings go straight to its Region
+    "kms:DescribeKey",  # a key the plan created, named by alias in the SCP and the rule pattern
 )
 CANARY_READS = grant(
     VERIFY_READ_ONLY,

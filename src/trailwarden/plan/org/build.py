@@ -22,8 +22,9 @@ from typing import Any
 
 from trailwarden import arns
 from trailwarden.errors import UsageError
+from trailwarden.placeholders import kms_alias_ref
 from trailwarden.plan.baseline import Baseline
-from trailwarden.plan.build_base import PlanOptions, kms_alias_ref
+from trailwarden.plan.build_base import PlanOptions
 from trailwarden.plan.model import AccountPlan, OrgPlan, Plan, Step
 from trailwarden.plan.names import ACCOUNT_RE
 from trailwarden.plan.org.context import DriftOptions, GuardrailOptions, OrgTarget
@@ -79,6 +80,10 @@ def build_org_plan(
         log_archive_account=archive,
         prerequisites=checks.lines,
         blocked=checks.blocked,
+        # verify --org expects a file from every account in each Region the scan read.
+        regions=sorted(
+            {r.region for r in snapshot.regions if r.account == management and r.state == "scanned"}
+        ),
     )
     plan.organization = org_plan
     if checks.blocked or scan is None:

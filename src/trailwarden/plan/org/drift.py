@@ -21,6 +21,7 @@ from typing import Any
 
 from trailwarden.arns import arn_region, partition_for_region, role_arn
 from trailwarden.eventpattern import pattern_size, validate
+from trailwarden.placeholders import parse_key_ref
 from trailwarden.plan.model import MERGE, Action, Drift, Step
 from trailwarden.plan.org.context import DriftOptions, OrgTarget
 from trailwarden.plan.org.drift_rules import (
@@ -96,9 +97,8 @@ def _key_region(target: OrgTarget) -> str | None:
     key = target.kms_key
     if not key:
         return None
-    if key.startswith("${kms-alias:"):
-        return key.split(":")[1]
-    return arn_region(key)
+    ref = parse_key_ref(key)
+    return ref.region if ref is not None else arn_region(key)
 
 
 def _forwarding_places(target: OrgTarget) -> list[tuple[str, str]]:

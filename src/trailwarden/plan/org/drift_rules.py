@@ -7,8 +7,9 @@ are in docs/aws-facts/drift.md with their AWS sources.
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
+
+from trailwarden.placeholders import kms_alias_ref, parse_key_ref
 
 DETAIL_TYPE = "AWS API Call via CloudTrail"
 CLOUDTRAIL_EVENTS = (
@@ -22,16 +23,14 @@ BUCKET_EVENTS = ("PutBucketPolicy", "DeleteBucketPolicy")
 KEY_EVENTS = ("DisableKey", "ScheduleKeyDeletion")
 # A key the plan creates is known by alias until apply: these placeholders stand for its ARN and
 # its key id (resolved by apply's drift handlers, docs/aws-facts/drift.md#key-match).
-_ALIAS_REF = re.compile(r"^\$\{kms-alias:([a-z0-9-]+):(alias/[\w/-]+)\}$")
 
 
 def key_id_ref(alias_ref: str) -> str:
-    """``${kms-key-id:REGION:ALIAS}`` for ``${kms-alias:REGION:ALIAS}``."""
-    match = _ALIAS_REF.match(alias_ref)
-    if not match:
+    """``${kms-key-id:[ACCOUNT:]REGION:ALIAS}`` for ``${kms-alias:[ACCOUNT:]REGION:ALIAS}``."""
+    ref = parse_key_ref(alias_ref)
+    if ref is None or ref.kind != "alias":
         raise ValueError(f"not a kms-alias placeholder: {alias_ref}")
-    region, alias = match.group(1), match.group(2)
-    return "${kms-key-id:" + region + ":" + alias + "}"
+    return ref.key_id().text()
 
 
 def key_values(kms_key: str | None) -> list[str]:
@@ -41,8 +40,8 @@ def key_values(kms_key: str | None) -> list[str]:
         return []
     if kms_key.startswith("arn:") and ":alias/" in kms_key:  # the key behind it: read at apply
         region, alias = kms_key.split(":")[3], "alias/" + kms_key.split(":alias/", 1)[1]
-        kms_key = "${kms-alias:" + region + ":" + alias + "}"
-    if _ALIAS_REF.match(kms_key):
+        kms_key = kms_alias_ref(region, alias)
+    if parse_key_ref(kms_key) is not None:
         return [key_id_ref(kms_key), kms_key]
     return [kms_key.rsplit("/", 1)[-1], kms_key]
 

@@ -22,6 +22,7 @@ from dataclasses import replace
 
 from trailwarden.arns import arn_account, arn_parts
 from trailwarden.errors import UsageError
+from trailwarden.placeholders import scp_ref
 from trailwarden.plan.model import Action, Guardrail, Step
 from trailwarden.plan.org.context import GuardrailOptions, OrgTarget
 from trailwarden.policies import shipped_policy
@@ -57,7 +58,7 @@ _OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
 
 def scp_reference(policy_name: str) -> str:
     """The placeholder apply resolves to the id of the SCP named ``policy_name``."""
-    return "${scp:" + policy_name + "}"
+    return scp_ref(policy_name)
 
 
 def role_arn_of(principal: str) -> str:

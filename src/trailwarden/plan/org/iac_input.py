@@ -21,6 +21,7 @@ from trailwarden.plan.model import MERGE, OrgPlan, Plan, Step
 from trailwarden.plan.org.iac_members import MemberTemplates, member_templates
 from trailwarden.policies import builders
 from trailwarden.policies.builders import PolicyDocument, Statement
+from trailwarden.policies.eventbridge import topic_from_rule_statement
 
 
 def log_archive_view(baseline: Baseline, account: str) -> Baseline:
@@ -122,5 +123,5 @@ def _event_rule(plan: Plan, org: OrgPlan, baseline: Baseline) -> EventRule | Non
     ]
     if not merged:  # the drift part's step is the source when it has one; else the builder
         rule_arn = arns.event_rule_arn(org.home_region, org.management_account, drift.event_rule)
-        merged = [builders.eventbridge_publish_statement(topic_arn=topic, rule_arn=rule_arn)]
+        merged = [topic_from_rule_statement(topic, rule_arn)]
     return EventRule(drift.event_rule, drift.event_pattern, topic, merged)

@@ -15,11 +15,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from trailwarden.plan.model import OrgPlan, Plan, Step
+from trailwarden.plan.model import MERGE, OrgPlan, Plan, Step
 
 Template = dict[str, Any]
 _MAPPED = {("events", "PutRule"), ("events", "PutTargets"), ("iam", "CreateRole"),
            ("iam", "PutRolePolicy")}  # fmt: skip
+# Said already by another resource: the trust statement apply merges into an existing role is
+# the whole trust policy of the role the template declares.
+_COVERED = {("iam", "UpdateAssumeRolePolicy")}
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ def member_templates(plan: Plan, org: OrgPlan) -> MemberTemplates | None:
     by_account: dict[str, list[Step]] = {}
     skipped = []
     for step in plan.steps:
-        if step.account in central:
+        if step.account in central or (step.service, step.operation) in _COVERED:
             continue
         if (step.service, step.operation) in _MAPPED:
             by_account.setdefault(step.account, []).append(step)
@@ -97,8 +100,14 @@ def _template(steps: list[Step]) -> Template:
             )
         elif (step.service, step.operation) == ("iam", "PutRolePolicy"):
             role = resources[_logical("Role", p["RoleName"])]["Properties"]
+            # apply merges statements into the live inline policy; a template declares it whole
+            document = (
+                {"Version": "2012-10-17", "Statement": p[MERGE]}
+                if MERGE in p
+                else _document(p["PolicyDocument"])
+            )
             role.setdefault("Policies", []).append(
-                {"PolicyName": p["PolicyName"], "PolicyDocument": _document(p["PolicyDocument"])}
+                {"PolicyName": p["PolicyName"], "PolicyDocument": document}
             )
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
