@@ -41,6 +41,24 @@ def test_demo_fixes_the_failing_accounts_and_proves_it(cli: Any, tmp_path: Path)
         assert (account, "CloudWatch.1") in passed_after
     assert doc["verify"]["ok"] is True
     assert doc["apply"]["ok"] is True
+    _check_the_organisation_path(doc["organisation"])
+
+
+def _check_the_organisation_path(org: dict[str, Any]) -> None:
+    """One organisation trail, a guardrail and drift rules applied; every account proved covered,
+    one created after apply included; the simulated drift refused or seen as it must be."""
+    assert org["apply"]["ok"] is True
+    assert org["plan"]["guardrail"]["refused"] is None and org["plan"]["drift"] is not None
+    assert org["verify"]["ok"] is True and org["verify_after_join"]["ok"] is True
+    joined = [a for a in org["verify_after_join"]["accounts"] if a["account"] == org["new_account"]]
+    assert joined and joined[0]["status"] == "PASS" and "joined after" in joined[0]["note"]
+    assert org["new_account"] not in {a["account"] for a in org["verify"]["accounts"]}
+    stop_org, stop_own = org["drift"]
+    assert stop_org["aws"] == "NotOrganizationMasterAccountException"
+    assert stop_org["scp"].startswith("denied by") and " matches " in stop_org["rule"]
+    assert stop_own["aws"] is None and stop_own["scp"].startswith("allowed")
+    assert all(d["as_expected"] for d in org["drift"])
+    assert org["retire"]["ok"] is True
 
 
 def _check_the_auditors_artefacts(cli: Any, out: Path, doc: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -25,6 +25,7 @@ from trailwarden.cli.common import (
     console,
     emit_json,
 )
+from trailwarden.cli.demo_org import run_org_path_cli
 from trailwarden.cli.options import AccessArgs, MaxWorkers, ScanScope, with_option_groups
 from trailwarden.cli.progress import progress_bar, progress_tally
 from trailwarden.cli.scan import scan_snapshot
@@ -171,7 +172,11 @@ def demo(
                 emit_json(findings_document(before))
             ok = True
         else:
-            ok = _fix_and_prove(org, snapshot, targets, max_workers, text, verbose, out)
+            ok, doc = _fix_and_prove(org, snapshot, targets, max_workers, text, verbose, out)
+            organisation = run_org_path_cli(org, text)
+            ok = ok and organisation.ok
+            if doc is not None:
+                emit_json({**doc, "organisation": organisation.to_json()})
         if keep:
             _keep(endpoint, org, targets, console if text else err_console)
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
@@ -200,8 +205,9 @@ def _fix_and_prove(
     text: bool,
     verbose: bool,
     out: Path | None = None,
-) -> bool:
-    """Plan, apply, deliver, verify and scan again; True when every fixed account passes."""
+) -> tuple[bool, dict[str, Any] | None]:
+    """Plan, apply, deliver, verify and scan again: True when every fixed account passes, and
+    the JSON document (``-o json``) the organisation path adds to."""
     from trailwarden.demo.delivery import fix_accounts
 
     before = evaluate(snapshot)
@@ -249,22 +255,22 @@ def _fix_and_prove(
             f"\n{verdict}; verification {'passed' if report.verification.ok else 'FAILED'}",
             markup=True,
         )
+        doc = None
     else:
-        emit_json(
-            {
-                "schema": "trailwarden.demo/1",
-                "before": findings_document(before),
-                "fixed_accounts": targets,
-                "apply": report.apply.to_dict(),
-                "verify": report.verification.to_json(),
-                "canary": report.canary.to_json() if report.canary else None,
-                "after": findings_document(after),
-            }
-        )
+        doc = {
+            "schema": "trailwarden.demo/1",
+            "before": findings_document(before),
+            "fixed_accounts": targets,
+            "apply": report.apply.to_dict(),
+            "verify": report.verification.to_json(),
+            "canary": report.canary.to_json() if report.canary else None,
+            "after": findings_document(after),
+        }
     if out is not None and report.deliveries:
         _write_artefacts(out, after, report, org.home_region, text)
     canary_ok = report.canary is not None and report.canary.ok
-    return not still and report.verification.ok and report.apply.failed is None and canary_ok
+    ok = not still and report.verification.ok and report.apply.failed is None and canary_ok
+    return ok, doc
 
 
 def _write_artefacts(
