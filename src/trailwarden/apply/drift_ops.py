@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from trailwarden.apply.context import AccountContext, UnresolvedReference
+from trailwarden.apply.context import AccountContext
 from trailwarden.apply.operations import (
     RESOLVE_KEY,
     State,
@@ -75,22 +75,6 @@ handler(
 # --- EventBridge rules, targets and the bus policy ---------------------------------------------
 
 
-def _key_arn(ctx: AccountContext, account: str, region: str, alias: str) -> str:
-    def lookup() -> str | None:
-        kms = ctx.access.client(account, region, "kms")
-        try:
-            return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"])
-        except ClientError as exc:
-            if absent(exc, "NotFoundException"):
-                return None
-            raise
-
-    arn = ctx.memo(("drift-key", account, region, alias), lookup)
-    if arn is None:
-        raise UnresolvedReference(f"no KMS key has alias {alias} in {account} {region} yet")
-    return arn
-
-
 def _resolve(ctx: AccountContext, step: Step, value: Any) -> Any:
     """The pattern with a planned key's placeholders replaced by its ARN and key id, read in
     the account that holds the key (it may not be this one)."""
@@ -102,7 +86,7 @@ def _resolve(ctx: AccountContext, step: Step, value: Any) -> Any:
     if ref is None:
         return value
     account = ref.account or str(step.params.get(KEY_ACCOUNT, ctx.account))
-    arn = _key_arn(ctx, account, ref.region, ref.alias)
+    arn = ctx.key_arn(ref.region, ref.alias, account)
     return arn if ref.kind == "alias" else arn.rsplit("/", 1)[-1]
 
 
