@@ -13,9 +13,10 @@ what the other created. Both call the library in-process, as the CLI does:
 
 Both applies of a path share one journal file, as two ``trailwarden apply plan.json`` runs do.
 API calls are counted per account by ``CountingAccess`` (the management account, the log-archive
-account, a member: mean and max); the proxy's total is printed beside it. "proxy-bound" is
-delay x calls / wall: near 1 for a sequential stage the latency limits, well below 1 when moto's
-(or our) CPU is the limit. Figures are printed, never asserted.
+account, a member: mean and max); the proxy's total is printed beside it. "waiting" is
+delay x calls / wall: near 1 for a sequential stage the latency limits, below 1 when CPU takes
+the rest (moto's and the proxy's, and trailwarden's own in this process: both printed), above 1
+for a parallel stage (calls in flight on average). Figures are printed, never asserted.
 
     python benchmarks/org.py --accounts 100 --regions 3 --delay 0.05
 """
@@ -48,6 +49,7 @@ class Stage:
     per_account: dict[str, int]
     proxy_calls: int
     server_cpu: float
+    own_cpu: float
     outcome: str = ""
 
     def split(self, archive: str | None) -> dict[str, float]:
@@ -130,15 +132,15 @@ def _measure(server: _Server, run: Callable[[Any], str], workers: int) -> Stage:
     access.caller_account()
     before = access.snapshot_counts()
     server.ask("reset")
-    cpu = _cpu_seconds(server.process.pid)
+    cpu, own = _cpu_seconds(server.process.pid), time.process_time()
     start = time.perf_counter()
     outcome = run(access)
     wall = time.perf_counter() - start
-    cpu = _cpu_seconds(server.process.pid) - cpu
+    cpu, own = _cpu_seconds(server.process.pid) - cpu, time.process_time() - own
     proxy = sum(server.ask("count").values())
     counted = access.per_account(before)
     per_account = {(a or MANAGEMENT): n for a, n in counted.items()}
-    return Stage(wall, per_account, proxy, cpu, outcome)
+    return Stage(wall, per_account, proxy, cpu, own, outcome)
 
 
 def _stages(
@@ -235,11 +237,12 @@ def report(org: Path_, per: Path_, delay: float) -> dict[str, Any]:
             print(
                 f"  {path.name:<11} {name:<12} {s['management']:>5} / {s['log_archive']:>4} / "
                 f"{s['member_mean']:>6} / {s['member_max']:>4}  ({s['members_called']} members "
-                f"called; proxy counted {stage.proxy_calls}; proxy-bound {bound:.2f}; "
-                f"moto+proxy CPU {stage.server_cpu:.1f} s)"
+                f"called; proxy counted {stage.proxy_calls}; waiting {bound:.2f}; "
+                f"CPU: moto+proxy {stage.server_cpu:.1f} s, trailwarden {stage.own_cpu:.1f} s)"
             )
             figures.setdefault(f"{path.name} {name}", {}).update(
                 s, wall_s=round(stage.wall, 2), proxy_calls=stage.proxy_calls,
-                server_cpu_s=round(stage.server_cpu, 1), outcome=stage.outcome,
+                server_cpu_s=round(stage.server_cpu, 1), own_cpu_s=round(stage.own_cpu, 1),
+                outcome=stage.outcome,
             )  # fmt: skip
     return figures
