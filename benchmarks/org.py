@@ -16,6 +16,10 @@ target. Then:
   in the account through AssumeRole). It answers less ("a file in some Region", no SCP, no drift
   checks) and still pays a round trip per call per account.
 
+Then ``plan --org-trail`` and ``apply`` (twice) against ``plan --accounts`` and its applies, each
+path on its own fresh server: see benchmarks/org_plan.py (``--only verify`` or ``--only plan``
+runs one half). A last line holds every figure as JSON.
+
 Figures are printed, never asserted (the machine is shared: compare the ratio, not the seconds).
 
     python benchmarks/org.py --accounts 100 --regions 3 --delay 0.05
@@ -165,7 +169,24 @@ def main() -> None:
     parser.add_argument("--regions", type=int, default=3, choices=range(1, len(REGIONS) + 1))
     parser.add_argument("--delay", type=float, default=0.05, help="seconds added per request")
     parser.add_argument("--workers", type=int, default=32, help="listings in flight (--org)")
+    parser.add_argument("--only", choices=["verify", "plan"], help="run one half")
     args = parser.parse_args()
+    regions = REGIONS[: args.regions]
+    figures: dict[str, Any] = {"accounts": args.accounts + 1, "regions": args.regions,
+                               "delay_s": args.delay, "workers": args.workers}  # fmt: skip
+    if args.only != "plan":
+        figures["verify"] = _verify(args, regions)
+    if args.only != "verify":
+        from benchmarks import org_plan
+
+        org = org_plan.org_path(args.delay, args.accounts, regions, args.workers)
+        per = org_plan.per_account_path(args.delay, args.accounts, regions, args.workers)
+        figures["plan_apply"] = org_plan.report(org, per, args.delay)
+    print(json.dumps(figures))
+
+
+def _verify(args: argparse.Namespace, regions: list[str]) -> dict[str, Any]:
+    """verify --org against the per-account verify path; returns the figures."""
 
     from benchmarks.scan import _serve
     from trailwarden.demo.server import pointed_at
@@ -175,7 +196,6 @@ def main() -> None:
     server = ctx.Process(target=_serve, args=(replies, commands, args.delay), daemon=True)
     server.start()
     endpoint, proxy_url = replies.get(timeout=60)
-    regions = REGIONS[: args.regions]
     try:
         t0 = time.perf_counter()
         org, accounts = _seed(endpoint, args.accounts, regions)
@@ -208,6 +228,12 @@ def main() -> None:
                 f"account), checks {dict(statuses)}"
             )
             print(f"ratio per-account / --org: {per_wall / org_wall:.1f}x")
+            return {
+                "org_wall_s": round(org_wall, 2),
+                "org_calls": org_calls,
+                "per_account_wall_s": round(per_wall, 2),
+                "per_account_calls": per_calls,
+            }
     finally:
         commands.put("stop")
         server.join(timeout=10)
