@@ -259,7 +259,7 @@ class Runner:
         except STEP_ERRORS as exc:
             return StepResult(step, "failed", " ".join(str(exc).split()))
         except (KeyError, TypeError) as exc:
-            # An edited plan that lost a parameter this step needs (issue 15 item 5): said by
+            # An edited plan that lost a parameter this step needs: said by
             # name, like any malformed plan, instead of a KeyError traceback.
             raise UsageError(
                 f"step {step.id} ({step.service}:{step.operation}): the plan's parameters are"

@@ -1,6 +1,6 @@
 """Ctrl-C and DuckDB: statements run off the main thread, which only waits and interrupts.
 
-Two things go wrong when Ctrl-C meets DuckDB on the main thread (issue 15 item 13). DuckDB's
+Two things go wrong when Ctrl-C meets DuckDB on the main thread. DuckDB's
 Python client watches for Ctrl-C itself while a statement runs there: it swallows the
 KeyboardInterrupt and raises RuntimeError("Query interrupted"), or, on a connection whose
 configuration is locked (``store.sandbox``), does not stop the statement at all. And CPython

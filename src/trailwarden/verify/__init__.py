@@ -1,6 +1,6 @@
-"""Owns the proofs that a planned trail is logging, validated and alarming (issue 4 part 4), the
-canary that proves a real event pages someone, and how fast (issue 17: ``verify.canary``), and the
-organisation's coverage proved per account (issue 12: ``verify.org``).
+"""Owns the proofs that a planned trail is logging, validated and alarming, the
+canary that proves a real event pages someone, and how fast (``verify.canary``), and the
+organisation's coverage proved per account (``verify.org``).
 May import apply (contexts), integrity, plan, policies, filterpattern, trailstore, concurrency,
 aws.errors, errors and botocore; never cli or rich.
 

@@ -1,4 +1,4 @@
-"""``verify --org``: coverage proved per account (issue 12 item 5).
+"""``verify --org``: coverage proved per account.
 
 For every ACTIVE account of the organisation: which trail covers it, and whether a log file for
 it has landed in each expected Region under ``BUCKET/[PREFIX/]AWSLogs/o-ORGID/ACCOUNT/CloudTrail/
