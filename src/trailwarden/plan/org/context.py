@@ -8,8 +8,10 @@ their section of ``OrgPlan`` with their steps. Step ids are ``ACCOUNT:PART-NN`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from trailwarden.plan.model import Action, Step
 from trailwarden.policies.scp import POLICY_NAME
 from trailwarden.snapshot.model import Organization
 
@@ -50,3 +52,40 @@ class GuardrailOptions:
 @dataclass(frozen=True)
 class DriftOptions:
     enabled: bool = True
+
+
+@dataclass
+class PartSteps:
+    """A part's steps as it adds them, numbered per account: ``ACCOUNT:PART-NN``."""
+
+    part: str  # "scp", "drift"
+    steps: list[Step] = field(default_factory=list)
+    numbers: dict[str, int] = field(default_factory=dict)
+
+    def add(
+        self,
+        account: str,
+        region: str,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        action: Action,
+        reason: str,
+        target: str,
+    ) -> None:
+        n = self.numbers[account] = self.numbers.get(account, 0) + 1
+        self.steps.append(
+            Step(
+                id=f"{account}:{self.part}-{n:02d}",
+                account=account,
+                region=region,
+                action=action,
+                service=service,
+                operation=operation,
+                params=params,
+                reason=reason,
+                # The organisation's parts make no control pass; they keep the trail passing.
+                controls=[],
+                target=target,
+            )
+        )

@@ -16,14 +16,14 @@ organisation). Why, and what still covers the rest: docs/aws-facts/drift.md#deli
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from trailwarden.arns import arn_region, partition_for_region, role_arn
 from trailwarden.eventpattern import pattern_size, validate
 from trailwarden.placeholders import parse_key_ref
-from trailwarden.plan.model import MERGE, Action, Drift, Step
-from trailwarden.plan.org.context import DriftOptions, OrgTarget
+from trailwarden.plan.model import MERGE, Drift, Step
+from trailwarden.plan.org.context import DriftOptions, OrgTarget, PartSteps
 from trailwarden.plan.org.drift_rules import (
     CONFIG_RULES,
     TEMPLATE_DIGEST_PARAMETER,
@@ -59,38 +59,10 @@ def rule_arn(region: str, account: str, name: str) -> str:
 
 
 @dataclass
-class _Steps:
-    key_account: str
-    steps: list[Step] = field(default_factory=list)
-    numbers: dict[str, int] = field(default_factory=dict)
+class _Steps(PartSteps):
+    """The drift part's steps; ``key_account`` holds the trail key the rule pattern names."""
 
-    def add(
-        self,
-        account: str,
-        region: str,
-        service: str,
-        operation: str,
-        params: dict[str, Any],
-        action: Action,
-        reason: str,
-        target: str,
-    ) -> None:
-        n = self.numbers[account] = self.numbers.get(account, 0) + 1
-        self.steps.append(
-            Step(
-                id=f"{account}:drift-{n:02d}",
-                account=account,
-                region=region,
-                action=action,
-                service=service,
-                operation=operation,
-                params=params,
-                reason=reason,
-                # None: these steps make no control pass; they notice when one stops passing.
-                controls=[],
-                target=target,
-            )
-        )
+    key_account: str = ""
 
 
 def _key_region(target: OrgTarget) -> str | None:
@@ -344,7 +316,7 @@ def plan_drift(target: OrgTarget, options: DriftOptions) -> tuple[Drift, list[St
     if pattern_size(pattern) > PATTERN_SIZE_QUOTA:
         raise ValueError(f"drift pattern is {pattern_size(pattern)} characters, over the quota")
     missing = accounts_without_recorder(target)
-    out = _Steps(target.kms_key_account)
+    out = _Steps("drift", key_account=target.kms_key_account)
     forwarding: list[str] = []
     if options.enabled:
         _conformance_pack(target, out)

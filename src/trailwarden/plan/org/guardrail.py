@@ -24,7 +24,7 @@ from trailwarden.arns import arn_account, arn_parts
 from trailwarden.errors import UsageError
 from trailwarden.placeholders import scp_ref
 from trailwarden.plan.model import Action, Guardrail, Step
-from trailwarden.plan.org.context import GuardrailOptions, OrgTarget
+from trailwarden.plan.org.context import GuardrailOptions, OrgTarget, PartSteps
 from trailwarden.policies import shipped_policy
 from trailwarden.policies.evaluate import (
     FULL_AWS_ACCESS,
@@ -209,24 +209,20 @@ def plan_guardrail(target: OrgTarget, options: GuardrailOptions) -> tuple[Guardr
 def _steps(
     target: OrgTarget, options: GuardrailOptions, document: dict[str, object], targets: list[str]
 ) -> list[Step]:
-    mgmt = target.management_account
-    steps: list[Step] = []
+    out = PartSteps("scp")
 
     def add(
         operation: str, params: dict[str, object], action: Action, reason: str, on: str
     ) -> None:
-        steps.append(
-            Step(
-                id=f"{mgmt}:scp-{len(steps) + 1:02d}",
-                account=mgmt,
-                region=target.home_region,
-                action=action,
-                service="organizations",
-                operation=operation,
-                params=params,
-                reason=reason,
-                target=on,
-            )
+        out.add(
+            target.management_account,
+            target.home_region,
+            "organizations",
+            operation,
+            dict(params),
+            action,
+            reason,
+            on,
         )
 
     if target.org.scp_enabled is not True and target.org.root_ids:
@@ -273,4 +269,4 @@ def _steps(
             f"the guardrail must apply to every account under {where}; {MANAGEMENT_ACCOUNT_NOTE}",
             where,
         )
-    return steps
+    return out.steps
