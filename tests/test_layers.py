@@ -36,6 +36,7 @@ PURE = (
     "concurrency",
     "errors",
     "jsonfile",
+    "placeholders",
     "outfile",
     "integrity",
     "logs",

@@ -144,11 +144,6 @@ def digest_key(
     return day_folder(folder(prefix, org, account, DIGESTS, region), end.astimezone(UTC)) + name
 
 
-def last_part(folder_key: str) -> str:
-    """The last name of a folder key (``a/b/c/`` -> ``c``)."""
-    return folder_key.rstrip("/").rsplit("/", 1)[-1]
-
-
 def parse_s3_url(url: str) -> tuple[str, str]:
     """``s3://bucket[/prefix]`` -> (bucket, prefix without surrounding slashes)."""
     m = re.fullmatch(r"s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(.*))?", url)
