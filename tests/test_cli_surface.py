@@ -26,12 +26,13 @@ ROWS = ("table|json|jsonl|csv",)
 HIDDEN = ("--start ", "--end ", "--account ", "--start <", "--end <", "--account <")
 
 SURFACE: dict[str, tuple[str, ...]] = {
-    "scan": (*AWS, *FILTERS, *OUT, "--account-timeout", "--resume"),
+    "scan": (*AWS, *FILTERS, *OUT, "--account-timeout", "--resume", "--processes"),
     "plan": (
         *AWS,
         *FILTERS,
         *OUT,
         "--account-timeout",
+        "--processes",
         "--org-trail",
         "--log-archive-account",
         "--retire-duplicate-trails",

@@ -116,6 +116,8 @@ MATRIX: list[tuple[str, list[str], str]] = [
     # issue 13: a scan's time bound and progress file
     ("message", ["scan", "--account-timeout", "soon"], "--account-timeout 'soon'"),
     ("message", ["plan", "--account-timeout", "-5m"], "--account-timeout"),
+    ("message", ["scan", "--processes", "0"], "--processes must be at least 1"),
+    ("message", ["plan", "--processes", "-2"], "--processes must be at least 1"),
     ("input", ["scan", "--from-snapshot", "{snap}", "--resume", "{file}"], "--resume"),
 ]
 

@@ -64,6 +64,7 @@ class CircuitBreaker:
         self.repeats = repeats
         self._lock = threading.Lock()
         self._circuits: dict[Operation, _Circuit] = {}
+        self._absorbed: list[OpenedCircuit] = []
 
     def attach(self, client: Any, account: str | None, region: str) -> None:
         """``account`` None: a client shared by many accounts, each request naming its own in
@@ -120,19 +121,62 @@ class CircuitBreaker:
 
         return handler
 
+    def circuits(self) -> list[OpenedCircuit]:
+        """The operations whose circuit opened here and in the processes ``absorb`` was given."""
+        with self._lock:
+            found = [
+                OpenedCircuit(
+                    service,
+                    operation,
+                    circuit.code,
+                    sum(1 for n in circuit.failures.values() if n >= self.repeats),
+                    circuit.short_circuited,
+                )
+                for (service, operation), circuit in self._circuits.items()
+                if circuit.open_with
+            ]
+            found.extend(self._absorbed)
+        merged: dict[Operation, OpenedCircuit] = {}
+        for one in found:
+            key = (one.service, one.operation)
+            seen = merged.get(key)
+            merged[key] = one if seen is None else seen.plus(one)
+        return [merged[key] for key in sorted(merged)]
+
+    def absorb(self, circuits: list[OpenedCircuit]) -> None:
+        """Circuits another process's breaker opened (``scan --processes``): said here, once."""
+        with self._lock:
+            self._absorbed.extend(circuits)
+
     def opened(self) -> list[str]:
         """One line per operation whose circuit opened, for the output to say once."""
-        with self._lock:
-            found = sorted(
-                ((key, circuit) for key, circuit in self._circuits.items() if circuit.open_with),
-                key=lambda item: item[0],
-            )
         return [
-            f"{service}:{operation} kept failing with {circuit.code} in "
-            f"{sum(1 for n in circuit.failures.values() if n >= self.repeats)} places; not retried "
-            f"any more ({circuit.short_circuited} calls failed at once with the same error)"
-            for (service, operation), circuit in found
+            f"{c.service}:{c.operation} kept failing with {c.code} in {c.places} places; not "
+            f"retried any more ({c.short_circuited} calls failed at once with the same error)"
+            for c in self.circuits()
         ]
+
+
+@dataclass(frozen=True)
+class OpenedCircuit:
+    """An operation whose circuit opened: in how many places it failed, how many calls then
+    failed at once."""
+
+    service: str
+    operation: str
+    code: str
+    places: int
+    short_circuited: int
+
+    def plus(self, other: OpenedCircuit) -> OpenedCircuit:
+        """The same operation's circuit in another process: their places and calls add up."""
+        return OpenedCircuit(
+            self.service,
+            self.operation,
+            self.code,
+            self.places + other.places,
+            self.short_circuited + other.short_circuited,
+        )
 
 
 def _failure(response: Any, caught: BaseException | None) -> dict[str, Any] | None:

@@ -78,6 +78,15 @@ Regions = Annotated[
     ),
 ]
 MaxWorkers = Annotated[int, typer.Option("--max-workers", help="API calls in flight at once.")]
+Processes = Annotated[
+    int | None,
+    typer.Option(
+        "--processes",
+        help="Worker processes the accounts are split across (default: one per core, each "
+        "with 50 accounts or more); they share --max-workers.",
+        show_default=False,
+    ),
+]
 AccountTimeout = Annotated[
     str,
     typer.Option(
@@ -317,6 +326,7 @@ class ScanScope:
     regions: Regions = None
     max_workers: MaxWorkers = 32
     account_timeout: AccountTimeout = "10m"
+    processes: Processes = None
 
     def options(self, reach: AccessArgs) -> tuple[AccessOptions, ScanOptions]:
         """Checked, with how the scan reaches AWS: a bad value (or pair) is a one-line error."""
@@ -325,6 +335,8 @@ class ScanScope:
 
         if self.max_workers < 1:
             raise UsageError("--max-workers must be at least 1")
+        if self.processes is not None and self.processes < 1:
+            raise UsageError("--processes must be at least 1")
         timeout = parse_duration(self.account_timeout, "--account-timeout")
         # Enough connections for every call in flight (never fewer than ten).
         access = dataclasses.replace(reach.options(), pool_size=max(10, self.max_workers))
@@ -337,6 +349,7 @@ class ScanScope:
             max_workers=self.max_workers,
             account_timeout=timeout or None,
             account_timeout_text=self.account_timeout.strip(),
+            processes=self.processes,
         )
         return access, scan
 

@@ -15,6 +15,7 @@ not listed are recorded as errors, and one ``AccountTimeout`` error explains eve
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections import Counter, deque
@@ -30,14 +31,14 @@ from trailwarden.aws.accounts import organisation_accounts
 from trailwarden.aws.errors import AWS_ERRORS
 from trailwarden.aws.regions import enabled_regions
 from trailwarden.aws.session import AwsAccess
-from trailwarden.collect import details
+from trailwarden.collect import details, shards
 from trailwarden.collect.organization import (
     OrganizationReader,
     organisation_error,
     recorder_errors,
     recording,
 )
-from trailwarden.collect.progress import Finished, Progress, open_progress
+from trailwarden.collect.progress import AccountSink, Finished, Progress, open_progress
 from trailwarden.collect.reads import Read, ReadContext, api_error, declare
 from trailwarden.concurrency import ProgressFn, TaskGroup
 from trailwarden.errors import AccessError
@@ -98,6 +99,8 @@ class ScanOptions:
     account_timeout: float | None = DEFAULT_ACCOUNT_TIMEOUT  # None: no bound per account
     account_timeout_text: str = "10m"  # as the user wrote it, for the error that names it
     resume: Path | None = None  # progress file: finished accounts are written, and skipped
+    processes: int | None = None  # worker processes (None: one per core, for large scans)
+    shard: shards.ShardLink | None = None  # set in a worker process: the parent it reports to
 
 
 @dataclass
@@ -129,6 +132,8 @@ class Collector(ReadContext):
         self._waiting: deque[str] = deque()  # accounts not started yet
         self._active = 0  # accounts started whose own reads are not finished
         self._progress: Progress | None = None
+        self._sink: AccountSink | None = options.shard  # where finished accounts go
+        self._deliveries: list[shards.Delivery] | None = None  # every process's (--processes)
         self._write_lock = threading.Lock()
         self._organization: Organization | None = None
         self._recorder_unread: set[str] = set()  # with --org: a Region's recorder read failed
@@ -146,8 +151,21 @@ class Collector(ReadContext):
             self._organization = organization
         targets = self._targets(caller, organization)
         if self.options.resume is not None:
-            self._progress = open_progress(self.options.resume, self._scope(caller))
-        earlier = self._progress.finished if self._progress else {}
+            self._progress = self._sink = open_progress(self.options.resume, self._scope(caller))
+        self.prepare(targets, self._progress.finished if self._progress else {})
+        try:
+            processes = shards.processes_for(self.options.processes, len(self._waiting))
+            if processes > 1:
+                self._read_in_processes(processes)
+            else:
+                self.read()
+        finally:
+            if self._progress is not None:
+                self._progress.close()
+        return self._snapshot(caller, organization)
+
+    def prepare(self, targets: list[tuple[str, str]], earlier: dict[str, Finished]) -> None:
+        """The accounts to scan; those an earlier run finished (``earlier``) are not read again."""
         for account, name in targets:
             state = _AccountState(AccountScan(account=account, name=name))
             if account in earlier:
@@ -156,14 +174,15 @@ class Collector(ReadContext):
                 self._waiting.append(account)
             self.accounts[account] = state
         self.accounts_listing = len(self._waiting)
-        try:
-            if not self.accounts_listing:
-                self._start_central()
-            self._admit()
-            self.runner.run([])  # more accounts start as others finish (``_admit``)
-        finally:
-            if self._progress is not None:
-                self._progress.close()
+
+    def read(self) -> None:
+        """Read every account ``prepare`` named, in this process."""
+        if not self.accounts_listing:
+            self._start_central()
+        self._admit()
+        self.runner.run([])  # more accounts start as others finish (``_admit``)
+
+    def _snapshot(self, caller: str, organization: Organization | None) -> Snapshot:
         accounts, regions = [], []
         for state in self.accounts.values():
             scan, found, errors = self._final(state)
@@ -186,6 +205,58 @@ class Collector(ReadContext):
             errors=sorted(self.errors, key=lambda e: (e.account, e.region, e.operation, e.error)),
             organization=organization,
         )
+
+    # -- --processes: the parent's side ------------------------------------------------------
+
+    def _read_in_processes(self, processes: int) -> None:
+        """Read the waiting accounts in ``processes`` worker processes (collect/shards.py), each
+        account merged here as its worker sends it, as a progress file's lines are on resume."""
+        central = [s.scan.account for s in self.accounts.values() if s.central == "waiting"]
+        own = [a for a in central if a not in self._waiting]  # an earlier run read, look pending
+        known = [
+            d
+            for state in self.accounts.values()
+            if state.scan.account not in own
+            for d in _deliveries(state.trails)
+        ]
+        split = shards.split([*self._waiting, *own], processes)
+        tasks = [
+            shards.ShardTask(
+                index=index,
+                access=self.access.options,
+                accounts=[(a, self.accounts[a].scan.name) for a in part if a in self._waiting],
+                earlier=[_finished(self.accounts[a]) for a in part if a not in self._waiting],
+                regions=self.options.regions,
+                max_workers=max(1, self.options.max_workers // processes),
+                account_timeout=self.options.account_timeout,
+                account_timeout_text=self.options.account_timeout_text,
+                config_recorders=self._organization is not None,
+            )
+            for index, part in enumerate(split)
+        ]
+        errors, circuits = shards.run_shards(
+            read_shard, tasks, known, self._merge, self.options.on_progress
+        )
+        self.errors.extend(errors)
+        self.access.breaker.absorb(circuits)
+
+    def _merge(self, message: shards.AccountMessage) -> None:
+        """One account's record from a worker process: kept, and written to the progress file."""
+        state = self.accounts[message.account]
+        if state.abandoned is not None:  # its worker gave up on it: what it sent then stands
+            return
+        if message.abandoned is not None:
+            state.abandoned = message.abandoned
+        elif message.scan is not None:
+            _restore(state, Finished(message.scan, message.regions, message.errors, False))
+            if self._progress is not None:
+                self._progress.account(message.scan, message.regions, message.errors)
+        else:
+            state.central_buckets = message.buckets
+            state.errors.extend(message.errors)
+            state.central = "done"
+            if self._progress is not None:
+                self._progress.central(message.account, message.buckets, message.errors)
 
     def _scope(self, caller: str) -> dict[str, Any]:
         """What a progress file must have been written for to be resumed by this scan."""
@@ -296,7 +367,9 @@ class Collector(ReadContext):
                     if known is None or region == trail.home_region:
                         state.trails[trail.arn] = trail
             scan.event_data_stores = self._event_data_stores(account, region, cloudtrail)
-            if self._organization is not None:
+            if self._organization is not None or (
+                self.options.shard is not None and self.options.shard.task.config_recorders
+            ):
                 self._config_recorder(account, region)
             # No other task of this account runs in this Region until its last Region is listed
             # (trail reads come after): its Region's clients can go now, not at the end of the
@@ -343,6 +416,11 @@ class Collector(ReadContext):
             self._start_central()
 
     def _start_central(self) -> None:
+        if self.options.shard is not None and self._deliveries is None:
+            # A worker process: the look needs every process's trails. One task waits for them
+            # (keeping the run alive), the others go on with their trails' reads meanwhile.
+            self.runner.submit(self._await_deliveries)
+            return
         for account, state in self.accounts.items():
             with self.lock:
                 wanted = (
@@ -352,6 +430,13 @@ class Collector(ReadContext):
                     state.central = "submitted"
             if wanted:
                 self._submit(account, self._central_buckets_task(account))
+
+    def _await_deliveries(self) -> None:
+        assert self.options.shard is not None
+        with self.lock:
+            own = [d for s in self.accounts.values() for d in _deliveries(s.trails)]
+        self._deliveries = self.options.shard.deliveries(own)
+        self._start_central()
 
     # -- an account's tasks: tracked, written when done, abandoned when too slow --------------
 
@@ -397,10 +482,10 @@ class Collector(ReadContext):
             # Taken before the scan lock is let go: lines reach the file in the order decided.
             self._write_lock.acquire()
         try:
-            if self._progress is not None and own:
-                self._progress.account(state.scan, _ordered(state.regions), errors)
-            if self._progress is not None and central:
-                self._progress.central(account, state.central_buckets, [] if own else errors)
+            if self._sink is not None and own:
+                self._sink.account(state.scan, _ordered(state.regions), errors)
+            if self._sink is not None and central:
+                self._sink.central(account, state.central_buckets, [] if own else errors)
         finally:
             self._write_lock.release()
         self.access.release(account)
@@ -453,6 +538,8 @@ class Collector(ReadContext):
             if not state.own_done:
                 self._active -= 1
             state.clock = None
+        if self._sink is not None:
+            self._sink.abandoned(account, state.abandoned)
         self.runner.abandon(account)
         self._listed(account)
         self.access.release(account)
@@ -464,9 +551,11 @@ class Collector(ReadContext):
                 # A stage of its own, timed from when it starts: every account's look is queued
                 # at once, and the wait in that queue is not the account's.
                 self.accounts[account].clock = time.monotonic()
-                every = [t for s in self.accounts.values() for t in s.trails.values()]
-            own = {t.s3_bucket_name for t in every if arn_account(t.arn) == account}
-            others = {t.s3_bucket_name for t in every if t.s3_bucket_name} - own
+                every = self._deliveries
+                if every is None:  # one process: every account is here
+                    every = [d for s in self.accounts.values() for d in _deliveries(s.trails)]
+            own = {bucket for owner, bucket in every if owner == account}
+            others = {bucket for _, bucket in every} - own
             for name in sorted(n for n in others if n):
                 if not self.claim((account, "bucket", name)):
                     continue
@@ -549,6 +638,16 @@ class Collector(ReadContext):
         return scan, regions, errors
 
 
+def _deliveries(trails: dict[str, Trail]) -> list[shards.Delivery]:
+    """(the trail's account, its bucket) for each trail that names a bucket."""
+    return [(arn_account(t.arn), t.s3_bucket_name) for t in trails.values() if t.s3_bucket_name]
+
+
+def _finished(state: _AccountState) -> Finished:
+    """An account restored from a progress file, as a worker process is handed it."""
+    return Finished(state.scan, state.regions, state.errors, False, state.central_buckets)
+
+
 def _ordered(regions: list[RegionScan]) -> list[RegionScan]:
     return sorted(regions, key=lambda r: r.region)
 
@@ -591,6 +690,33 @@ def incomplete_accounts(snapshot: Snapshot) -> list[str]:
         for e in snapshot.errors
         if e.code == ACCOUNT_TIMEOUT
     ]
+
+
+def read_shard(task: shards.ShardTask, out: Any, into: Any) -> None:
+    """A worker process of ``--processes`` (collect/shards.py): read ``task``'s accounts, each
+    sent to the parent as it finishes, then the errors that belong to no account."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to act on
+    link = shards.ShardLink(task, out, into)
+    try:
+        access = AwsAccess(task.access)
+        options = ScanOptions(
+            accounts=[a for a, _ in task.accounts],
+            regions=task.regions,
+            max_workers=task.max_workers,
+            on_progress=link.progress,
+            account_timeout=task.account_timeout,
+            account_timeout_text=task.account_timeout_text,
+            shard=link,
+        )
+        collector = Collector(access, options)
+        collector.prepare(
+            [*task.accounts, *((f.scan.account, f.scan.name) for f in task.earlier)],
+            {f.scan.account: f for f in task.earlier},
+        )
+        collector.read()
+        link.end(collector.errors, access.breaker.circuits())
+    except BaseException as exc:  # the parent says it, in one line
+        link.failed(exc)
 
 
 def collect(access: AwsAccess, options: ScanOptions) -> Snapshot:

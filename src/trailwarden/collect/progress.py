@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from pydantic import ValidationError
 
@@ -43,6 +43,21 @@ class Finished:
     errors: list[ApiError]
     complete: bool  # the central-bucket look is done too
     central_buckets: list[Bucket] = field(default_factory=list)
+
+
+class AccountSink(Protocol):
+    """Where the collector sends each account as it finishes: a progress file, or (in a worker
+    process of ``--processes``) the parent, which merges them."""
+
+    def account(
+        self, scan: AccountScan, regions: list[RegionScan], errors: list[ApiError]
+    ) -> None: ...
+
+    def central(self, account: str, buckets: list[Bucket], errors: list[ApiError]) -> None: ...
+
+    def abandoned(self, account: str, finished: Finished) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -72,6 +87,9 @@ class Progress:
                 "errors": [e.model_dump(mode="json") for e in errors],
             }
         )
+
+    def abandoned(self, account: str, finished: Finished) -> None:
+        """Not written: an account given up on is read again by the run that resumes."""
 
     def _write(self, record: dict[str, Any]) -> None:
         # Keys in the model's order: the free-form dicts AWS returned (selectors, policies) read

@@ -1,0 +1,220 @@
+"""A scan split across worker processes (``scan --processes N``): the same reads on more cores.
+
+The scanner's own CPU (botocore building, signing and parsing requests) runs under one GIL, so an
+organisation of thousands of accounts can keep one core busy while its calls wait. Here the parent
+process reads the organisation and decides the accounts, as a single-process scan does; each
+worker process (``collector.read_shard``) scans a share of them with its own collector and sends
+each account back the moment it is finished: the same records a progress file holds. So the
+parent writes the progress file (``--resume`` works the same) and holds the snapshot, and a worker
+holds only what it is reading.
+
+One stage needs every account: the look for central buckets (a bucket other accounts' trails
+deliver to is read in the account that owns it). Each worker, once its accounts' trails are listed,
+sends the buckets they deliver to and waits; when every worker has sent its list, the parent sends
+each the whole. The merged snapshot is the one a single process builds, byte for byte.
+
+``--max-workers`` keeps its meaning, the API calls in flight: the workers share it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from trailwarden.aws.breaker import OpenedCircuit
+from trailwarden.aws.session import AccessOptions
+from trailwarden.collect.progress import Finished
+from trailwarden.concurrency import ProgressFn
+from trailwarden.errors import TrailwardenError
+from trailwarden.snapshot.model import AccountScan, ApiError, Bucket, RegionScan
+
+Delivery = tuple[str, str]  # (the account a trail belongs to, the bucket it delivers to)
+
+# Below this many accounts per process, starting one (a fresh interpreter and its imports, about a
+# second of CPU) costs more than its share of the work saves.
+ACCOUNTS_PER_PROCESS = 50
+PROGRESS_EVERY = 0.2  # seconds between a worker's progress messages
+POLL = 0.2  # seconds the parent waits for a message before looking at its workers
+
+
+class ScanWorkerError(TrailwardenError):
+    """A worker process of ``--processes`` ended without finishing its accounts."""
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def processes_for(requested: int | None, accounts: int) -> int:
+    """How many processes read ``accounts`` accounts: as asked (never more than one per
+    account), or with None one per usable core, each with at least ``ACCOUNTS_PER_PROCESS``."""
+    if requested is None:
+        return max(1, min(usable_cores(), accounts // ACCOUNTS_PER_PROCESS))
+    return max(1, min(requested, accounts))
+
+
+def split(accounts: list[str], parts: int) -> list[list[str]]:
+    """Dealt in turn, so each share holds accounts from the whole list (none gets every slow
+    one a listing happens to put together)."""
+    return [accounts[index::parts] for index in range(parts)]
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """What a worker process is given (pickled to it)."""
+
+    index: int
+    access: AccessOptions
+    accounts: list[tuple[str, str]]  # (id, name) to read
+    earlier: list[Finished]  # read by an earlier run (--resume), the central look still to do
+    regions: list[str] | None
+    max_workers: int
+    account_timeout: float | None
+    account_timeout_text: str
+    config_recorders: bool  # --org: each Region's Config recorder is read too
+
+
+@dataclass
+class AccountMessage:
+    """One account's record from a worker: its own reads (``scan``), its central look
+    (``buckets``), or, given up on, the account as it stood (``abandoned``)."""
+
+    account: str
+    scan: AccountScan | None = None
+    regions: list[RegionScan] = field(default_factory=list)
+    errors: list[ApiError] = field(default_factory=list)
+    buckets: list[Bucket] = field(default_factory=list)
+    abandoned: Finished | None = None
+
+
+class ShardLink:
+    """A worker's side of the exchange: what its collector sends up (an ``AccountSink``), its
+    progress, and the deliveries it waits for."""
+
+    def __init__(self, task: ShardTask, out: Any, into: Any) -> None:
+        self.task = task
+        self._out = out
+        self._into = into
+        self._last_progress = 0.0
+
+    def account(self, scan: AccountScan, regions: list[RegionScan], errors: list[ApiError]) -> None:
+        self._out.put(("account", AccountMessage(scan.account, scan, regions, errors)))
+
+    def central(self, account: str, buckets: list[Bucket], errors: list[ApiError]) -> None:
+        self._out.put(("account", AccountMessage(account, errors=errors, buckets=buckets)))
+
+    def abandoned(self, account: str, finished: Finished) -> None:
+        self._out.put(("account", AccountMessage(account, abandoned=finished)))
+
+    def close(self) -> None:
+        """Nothing to close: the parent owns the progress file."""
+
+    def progress(self, finished: int, submitted: int) -> None:
+        now = time.monotonic()
+        if now - self._last_progress >= PROGRESS_EVERY:
+            self._last_progress = now
+            self._out.put(("progress", self.task.index, finished, submitted))
+
+    def deliveries(self, own: list[Delivery]) -> list[Delivery]:
+        """Send this worker's deliveries; wait for every worker's (blocks until all are listed)."""
+        self._out.put(("listed", self.task.index, own))
+        found: list[Delivery] = self._into.get()
+        return found
+
+    def end(self, errors: list[ApiError], circuits: list[OpenedCircuit]) -> None:
+        self._out.put(("end", self.task.index, errors, circuits))
+
+    def failed(self, exc: BaseException) -> None:
+        self._out.put(("failed", self.task.index, portable(exc)))
+
+
+def portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling to the parent (a one-line TrailwardenError does), else
+    a ScanWorkerError saying what it was."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return ScanWorkerError(f"a scan worker process failed: {type(exc).__name__}: {exc}")
+
+
+def run_shards(
+    target: Callable[[ShardTask, Any, Any], None],
+    tasks: list[ShardTask],
+    known: list[Delivery],
+    merge: Callable[[AccountMessage], None],
+    on_progress: ProgressFn | None,
+) -> tuple[list[ApiError], list[OpenedCircuit]]:
+    """Run ``target`` (the collector's ``read_shard``) in one worker process per task, and
+    ``merge`` each account as it comes (on this thread). ``known``: deliveries of accounts no
+    worker reads (finished by an earlier run). Returns the errors that belong to no account and
+    the circuits the workers' breakers opened. A worker that fails ends the scan with its error;
+    one that dies, with a ScanWorkerError."""
+    context = multiprocessing.get_context("spawn")  # no fork under running threads
+    out = context.Queue()
+    intos = [context.Queue() for _ in tasks]
+    processes = [
+        context.Process(
+            target=target, args=(task, out, intos[task.index]), daemon=True, name="scan"
+        )
+        for task in tasks
+    ]
+    counts = {task.index: (0, 0) for task in tasks}
+    listed: dict[int, list[Delivery]] = {}
+    ended: set[int] = set()
+    errors: list[ApiError] = []
+    circuits: list[OpenedCircuit] = []
+    try:
+        for process in processes:
+            process.start()
+        while len(ended) < len(tasks):
+            try:
+                message = out.get(timeout=POLL)
+            except queue.Empty:
+                _check_alive(processes, ended)
+                continue
+            kind = message[0]
+            if kind == "account":
+                merge(message[1])
+            elif kind == "progress":
+                counts[message[1]] = (message[2], message[3])
+                if on_progress is not None:
+                    on_progress(*(sum(c[i] for c in counts.values()) for i in (0, 1)))
+            elif kind == "listed":
+                listed[message[1]] = message[2]
+                if len(listed) == len(tasks):
+                    every = sorted({*known, *(d for found in listed.values() for d in found)})
+                    for into in intos:
+                        into.put(every)
+            elif kind == "end":
+                ended.add(message[1])
+                errors.extend(message[2])
+                circuits.extend(message[3])
+            elif kind == "failed":
+                raise message[2]
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+    return errors, circuits
+
+
+def _check_alive(processes: list[Any], ended: set[int]) -> None:
+    """A worker that exited without its last message died (killed, out of memory)."""
+    for index, process in enumerate(processes):
+        if index not in ended and process.exitcode is not None:
+            raise ScanWorkerError(
+                f"scan worker process {index + 1} of {len(processes)} ended unexpectedly "
+                f"(exit code {process.exitcode}); its accounts were not all read"
+            )

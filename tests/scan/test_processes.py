@@ -1,0 +1,144 @@
+"""``scan --processes N`` on moto over HTTP: accounts split across worker processes give the
+snapshot one process gives, byte for byte (a central bucket included, whose look needs every
+process's trails), resume, say a failing operation once, and a worker that dies is one line."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import moto.cloudtrail.models
+import pytest
+from tests.scan.seed import MANAGEMENT, create_org, create_trail, session_for
+from tests.support.proxy import Fault
+
+from trailwarden.aws.session import AccessOptions, AwsAccess
+from trailwarden.collect import ScanOptions, collect
+from trailwarden.collect import shards
+from trailwarden.snapshot import Snapshot
+
+REGIONS = ["us-east-1", "eu-west-1"]
+CENTRAL = f"central-logs-{MANAGEMENT}"
+
+
+@pytest.fixture
+def members(aws: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    found = create_org(5)
+    for account in [MANAGEMENT, *found]:
+        create_trail(session_for(account), "main")
+    # One member's second trail delivers to a bucket the management account owns: graded there,
+    # by the central-bucket look, which needs the trails of accounts in other processes.
+    session_for(MANAGEMENT).client("s3", region_name="us-east-1").create_bucket(Bucket=CENTRAL)
+    member: boto3.Session = session_for(found[-1])
+    member.client("cloudtrail", region_name="us-east-1").create_trail(
+        Name="to-central", S3BucketName=CENTRAL, IsMultiRegionTrail=True
+    )
+    fixed = datetime(2026, 1, 1, 12, 0)  # moto's GetTrailStatus says "now": fix it
+    monkeypatch.setattr(moto.cloudtrail.models, "utcnow", lambda: fixed)
+    return found
+
+
+def _scan(processes: int, **more: Any) -> Snapshot:
+    options = ScanOptions(org=True, regions=REGIONS, max_workers=4, processes=processes, **more)
+    return collect(AwsAccess(AccessOptions()), options)
+
+
+def _bytes(snapshot: Snapshot) -> str:
+    made = datetime(2026, 1, 1, tzinfo=UTC)
+    return snapshot.model_copy(update={"generated_at": made}).model_dump_json(indent=1)
+
+
+def test_processes_give_the_single_process_snapshot_byte_for_byte(
+    members: list[str], proxy: Any
+) -> None:
+    seen: list[tuple[int, int]] = []
+    one = _scan(1)
+    proxy.reset_counts()
+    three = _scan(3, on_progress=lambda done, submitted: seen.append((done, submitted)))
+    assert _bytes(three) == _bytes(one)
+    central = [(a.account, b.owned) for a in three.accounts for b in a.buckets if b.name == CENTRAL]
+    # Graded where it lives, found by the look across processes; the member only names it.
+    assert sorted(central) == sorted([(MANAGEMENT, True), (members[-1], False)])
+    assert {a.account for a in three.accounts} == {MANAGEMENT, *members}
+    # Every account was read (by some worker), each once: one DescribeTrails per Region.
+    for account in [MANAGEMENT, *members]:
+        assert proxy.count(account=account, operation="DescribeTrails") == len(REGIONS)
+    assert seen and seen[-1][0] > 0  # the workers' progress reached the caller, summed
+
+
+def test_an_interrupted_scan_in_processes_resumes_to_the_same_bytes(
+    members: list[str], proxy: Any, tmp_path: Path
+) -> None:
+    whole = _bytes(_scan(1))
+    progress = tmp_path / "progress.jsonl"
+
+    def interrupt(done: int, submitted: int) -> None:
+        written = progress.read_text().count('{"account"') if progress.exists() else 0
+        if written >= 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _scan(2, resume=progress, on_progress=interrupt)
+    lines = progress.read_text().splitlines()[1:]
+    finished = {json.loads(line)["account"]["account"] for line in lines if '"account"' in line}
+    assert 2 <= len(finished) <= len(members)  # stopped part-way, the workers stopped too
+    proxy.reset_counts()
+    assert _bytes(_scan(2, resume=progress)) == whole
+    for account in finished:  # not read again (the central look may be)
+        assert proxy.count(account=account, service="cloudtrail") == 0
+
+
+def test_an_operation_failing_everywhere_is_said_once_with_every_process_counted(
+    members: list[str], proxy: Any, cli: Any
+) -> None:
+    proxy.add_fault(Fault(service="cloudtrail", operation="ListEventDataStores", kind="http500"))
+    result = cli(
+        ["scan", "--org", "--regions", ",".join(REGIONS), "--processes", "2", "-o", "json"]
+    )
+    assert result.code in (0, 1), result.stderr
+    doc = json.loads(result.stdout)
+    scopes = sorted((a, r) for a in [MANAGEMENT, *members] for r in REGIONS)
+    assert sorted((e["account"], e["region"]) for e in doc["errors"]) == scopes
+    assert result.stderr.count("cloudtrail:ListEventDataStores kept failing") == 1
+
+
+def _dies(task: shards.ShardTask, out: Any, into: Any) -> None:
+    os._exit(3)  # as the kernel's OOM killer would end it: no last message
+
+
+def _raises(task: shards.ShardTask, out: Any, into: Any) -> None:
+    shards.ShardLink(task, out, into).failed(PermissionError("no such thing"))
+
+
+def _task(index: int) -> shards.ShardTask:
+    return shards.ShardTask(index, AccessOptions(), [], [], None, 1, None, "", False)
+
+
+def test_a_worker_that_dies_or_fails_ends_the_scan_with_one_line() -> None:
+    with pytest.raises(shards.ScanWorkerError, match="exit code 3") as died:
+        shards.run_shards(_dies, [_task(0), _task(1)], [], lambda m: None, None)
+    assert "\n" not in str(died.value)
+    with pytest.raises(PermissionError, match="no such thing"):
+        shards.run_shards(_raises, [_task(0)], [], lambda m: None, None)
+
+
+@pytest.mark.parametrize(
+    ("requested", "accounts", "cores", "expected"),
+    [(None, 1, 8, 1), (None, 99, 2, 1), (None, 100, 2, 2), (None, 5000, 2, 2), (3, 2, 1, 2),
+     (4, 1000, 1, 4)],
+)  # fmt: skip
+def test_how_many_processes(
+    requested: int | None, accounts: int, cores: int, expected: int, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(shards, "usable_cores", lambda: cores)
+    assert shards.processes_for(requested, accounts) == expected
+
+
+def test_the_cli_refuses_no_processes(cli: Any) -> None:
+    result = cli(["scan", "--processes", "0"])
+    assert result.code == 2
+    assert result.stderr.strip() == "trailwarden: error: --processes must be at least 1"
