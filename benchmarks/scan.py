@@ -76,7 +76,9 @@ def _cpu_seconds(pid: int | None) -> float:
         return float("nan")
 
 
-def _scan(accounts: list[str], regions: list[str], workers: int) -> tuple[float, Any]:
+def _scan(
+    accounts: list[str], regions: list[str], workers: int, processes: int | None = 1
+) -> tuple[float, Any]:
     import tempfile
 
     from trailwarden.cli.options import AccessArgs, ScanScope
@@ -87,7 +89,12 @@ def _scan(accounts: list[str], regions: list[str], workers: int) -> tuple[float,
     start = time.perf_counter()
     snapshot = scan_snapshot(
         AccessArgs(role_name="OrganizationAccountAccessRole"),
-        ScanScope(accounts=",".join(accounts), regions=",".join(regions), max_workers=workers),
+        ScanScope(
+            accounts=",".join(accounts),
+            regions=",".join(regions),
+            max_workers=workers,
+            processes=processes,
+        ),
     )
     evaluation = evaluate(snapshot)
     with tempfile.TemporaryDirectory() as folder:  # as scan --save-snapshot does
@@ -109,9 +116,15 @@ def _findings_digest(evaluation: Any) -> str:
 
 
 def _measured(
-    env: dict[str, str], accounts: list[str], regions: list[str], workers: int, profile: bool
+    env: dict[str, str],
+    accounts: list[str],
+    regions: list[str],
+    workers: int,
+    profile: bool,
+    processes: int | None = 1,
 ) -> dict[str, Any]:
-    """One scan in this (fresh) process: wall, CPU, peak RSS, findings digest, top functions."""
+    """One scan in this (fresh) process: wall, CPU (its worker processes' included), peak RSS
+    (this process's, and the largest worker's), findings digest, top functions."""
     import cProfile
     import io
     import pstats
@@ -130,9 +143,14 @@ def _measured(
             profiler.runcall(run, self)
 
         threading.Thread.run = profiled  # type: ignore[method-assign]
-    cpu = time.process_time()
-    wall, (snapshot, evaluation) = _scan(accounts, regions, workers)
-    cpu = time.process_time() - cpu
+
+    def children_cpu() -> float:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return used.ru_utime + used.ru_stime
+
+    cpu, workers_cpu = time.process_time(), children_cpu()
+    wall, (snapshot, evaluation) = _scan(accounts, regions, workers, processes)
+    cpu, workers_cpu = time.process_time() - cpu, children_cpu() - workers_cpu
     top = ""
     if profiles:
         out = io.StringIO()
@@ -143,8 +161,10 @@ def _measured(
         top = out.getvalue()
     return {
         "wall": wall,
-        "cpu": cpu,
+        "cpu": cpu + workers_cpu,
+        "workers_cpu": workers_cpu,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "digest": _findings_digest(evaluation),
         "errors": len(snapshot.errors),
         "findings": len(evaluation.findings),
@@ -208,7 +228,7 @@ def _against_replay(
             server_cpu = _cpu_seconds(server.pid)
             with ProcessPoolExecutor(1, mp_context=ctx) as pool:
                 got = pool.submit(
-                    _measured, env, accounts, regions, args.workers, args.profile
+                    _measured, env, accounts, regions, args.workers, args.profile, args.processes
                 ).result()
             server_cpu = _cpu_seconds(server.pid) - server_cpu
             r_commands.put("count")
@@ -219,8 +239,10 @@ def _against_replay(
                 f"{args.delay * 1000:.0f} ms, --max-workers {args.workers}: "
                 f"wall {got['wall']:.1f} s, "
                 f"scanner CPU {got['cpu']:.1f} s ({got['cpu'] / pairs * 1000:.1f} ms per "
-                f"account-Region), {calls} calls ({calls / pairs:.2f} per account-Region), "
-                f"peak RSS {got['rss_mb']:.0f} MB, {got['findings']} findings "
+                f"account-Region; {got['workers_cpu']:.1f} s in worker processes), {calls} calls "
+                f"({calls / pairs:.2f} per account-Region), peak RSS {got['rss_mb']:.0f} MB "
+                f"(largest worker process {got['worker_rss_mb']:.0f} MB), "
+                f"{got['findings']} findings "
                 f"(digest {got['digest']}), {got['errors']} errors, {misses} replay misses; "
                 f"replay server CPU {server_cpu:.1f} s"
             )
@@ -239,6 +261,9 @@ def main() -> None:
     parser.add_argument("--regions", type=int, default=17, choices=range(1, len(REGIONS) + 1))
     parser.add_argument("--delay", type=float, default=0.05, help="seconds added per request")
     parser.add_argument("--workers", type=int, default=64)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="with --replay: scan --processes (0: the default)"
+    )
     parser.add_argument("--skip-baseline", action="store_true", help="skip --max-workers 1")
     parser.add_argument("--replay", action="store_true", help="measure against a replay")
     parser.add_argument("--fail", help="with --replay: service:Operation failing everywhere")
@@ -247,6 +272,7 @@ def main() -> None:
         "--recording", help="with --replay: save the recording here, or replay it if it exists"
     )
     args = parser.parse_args()
+    args.processes = args.processes or None
 
     if args.replay and args.recording and Path(args.recording).exists():
         with open(args.recording, "rb") as saved:

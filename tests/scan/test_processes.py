@@ -17,8 +17,7 @@ from tests.scan.seed import MANAGEMENT, create_org, create_trail, session_for
 from tests.support.proxy import Fault
 
 from trailwarden.aws.session import AccessOptions, AwsAccess
-from trailwarden.collect import ScanOptions, collect
-from trailwarden.collect import shards
+from trailwarden.collect import ScanOptions, collect, shards
 from trailwarden.snapshot import Snapshot
 
 REGIONS = ["us-east-1", "eu-west-1"]

@@ -116,6 +116,22 @@ def test_credentials_expiring_mid_scan_are_refreshed_before_use(
     assert findings == clean
 
 
+def test_an_accounts_own_client_signs_each_call_with_current_credentials(
+    members: list[str], proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What apply and verify use (a client per account, not the scan's shared ones): built once,
+    it must not keep the keys it was built with once they expire."""
+    clock = _Clock(proxy, members[0], after=2)
+    monkeypatch.setattr(moto.sts.models, "utcnow", lambda: clock().replace(tzinfo=None))
+    access = AwsAccess(AccessOptions(), clock=clock)
+    cloudtrail = access.client(members[0], "us-east-1", "cloudtrail")
+    for _ in range(4):  # the jump comes after the second: the last calls need fresh keys
+        cloudtrail.describe_trails()
+    assert clock.offset
+    assert proxy.faults_served["expired_token"] == 0
+    assert proxy.count(service="sts", operation="AssumeRole") == 2
+
+
 def test_session_name_and_duration_reach_assume_role(members: list[str], cli: Any) -> None:
     access = AwsAccess(AccessOptions(role_session_name="auditor", duration_seconds=900))
     sts = access.client(members[0], "us-east-1", "sts")

@@ -300,9 +300,10 @@ class AwsAccess:
         if credentials is None:
             client = self._base.client(service, region_name=region, config=config)
         else:
-            # botocore takes only fixed keys here; the signer is then handed the refreshable
-            # credentials themselves, as botocore's own assume-role provider would give it, so
-            # every request is signed with keys that are current (refreshed when near expiry).
+            # botocore takes only fixed keys here; each request is then signed with the
+            # refreshable credentials themselves (current keys, refreshed near expiry), through
+            # the request context as a shared client's are; a botocore too old for that is
+            # handed them the way its own assume-role provider would.
             client = self._base.client(
                 service,
                 region_name=region,
@@ -311,7 +312,10 @@ class AwsAccess:
                 aws_secret_access_key=frozen.secret_key,
                 aws_session_token=frozen.token,
             )
-            client._request_signer._credentials = credentials
+            if self._share:
+                shared.sign_every_call(client, credentials)
+            else:
+                client._request_signer._credentials = credentials
         # First, so it decides before botocore's retry handler and the circuit breaker.
         client.meta.events.register_first("needs-retry.*", _stop_retrying_timeouts(kind))
         endpoint = _custom_endpoint()

@@ -9,6 +9,9 @@ request context (``signing.request_credentials``, read by ``RequestSigner.sign``
 ``before-call`` hook copies the view's account into that context; it also records the account
 for the circuit breaker, whose scope is (account, Region).
 
+A client built for one account (apply, verify) signs every call through the same request context
+(``sign_every_call``), so its assumed-role credentials are refreshed near expiry too.
+
 A call on a shared client that does not come through a view would be signed with the caller's
 own credentials, and read the caller's account in the member's name; the hook refuses it
 instead (RuntimeError), so a path this module does not cover fails loudly in the tests.
@@ -53,6 +56,19 @@ def _sign_as_account(context: dict[str, Any], model: Any = None, **_: Any) -> No
     context[ACCOUNT_KEY] = account
     if credentials is not None:
         context.setdefault("signing", {})["request_credentials"] = credentials
+
+
+def sign_every_call(client: Any, credentials: Credentials) -> Any:
+    """Make every call of ``client`` (one account's own) signed with ``credentials`` through the
+    same request context, so refreshable credentials are read, and refreshed near expiry, at
+    each call rather than frozen when the client was built."""
+    event = client.meta.service_model.service_id.hyphenize()
+
+    def sign(context: dict[str, Any], **_: Any) -> None:
+        context.setdefault("signing", {})["request_credentials"] = credentials
+
+    client.meta.events.register(f"before-call.{event}", sign)
+    return client
 
 
 def account_of(context: dict[str, Any]) -> str:
