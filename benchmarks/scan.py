@@ -87,6 +87,52 @@ def _peak_rss_mb() -> float:
     return float("nan")
 
 
+def _rss_kb(pid: int | str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass  # ended meanwhile
+    return 0
+
+
+class _TreeMemory:
+    """Peak of this process's RSS plus its children's (the scan's worker processes), sampled
+    every 50 ms while the block runs: what the machine must hold at once."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = str(os.getpid())
+        while not self._stop.wait(0.05):
+            children = [
+                pid for pid in os.listdir("/proc") if pid.isdigit() and _parent_of(pid) == me
+            ]
+            total = _rss_kb(me) + sum(_rss_kb(pid) for pid in children)
+            self.peak_mb = max(self.peak_mb, total / 1024)
+
+    def __enter__(self) -> _TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _parent_of(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[1]
+    except (OSError, IndexError):
+        return ""
+
+
 def _scan(
     accounts: list[str], regions: list[str], workers: int, processes: int | None = 1
 ) -> tuple[float, Any]:
@@ -159,8 +205,10 @@ def _measured(
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
         return used.ru_utime + used.ru_stime
 
+    tree = _TreeMemory()
     cpu, workers_cpu = time.process_time(), children_cpu()
-    wall, (snapshot, evaluation) = _scan(accounts, regions, workers, processes)
+    with tree:
+        wall, (snapshot, evaluation) = _scan(accounts, regions, workers, processes)
     cpu, workers_cpu = time.process_time() - cpu, children_cpu() - workers_cpu
     top = ""
     if profiles:
@@ -176,6 +224,7 @@ def _measured(
         "workers_cpu": workers_cpu,
         "rss_mb": _peak_rss_mb(),
         "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "tree_rss_mb": tree.peak_mb,
         "digest": _findings_digest(evaluation),
         "errors": len(snapshot.errors),
         "findings": len(evaluation.findings),
@@ -252,7 +301,8 @@ def _against_replay(
                 f"scanner CPU {got['cpu']:.1f} s ({got['cpu'] / pairs * 1000:.1f} ms per "
                 f"account-Region; {got['workers_cpu']:.1f} s in worker processes), {calls} calls "
                 f"({calls / pairs:.2f} per account-Region), peak RSS {got['rss_mb']:.0f} MB "
-                f"(largest worker process at most {got['worker_rss_mb']:.0f} MB), "
+                f"(largest worker process at most {got['worker_rss_mb']:.0f} MB; this process "
+                f"and its workers together at most {got['tree_rss_mb']:.0f} MB), "
                 f"{got['findings']} findings "
                 f"(digest {got['digest']}), {got['errors']} errors, {misses} replay misses; "
                 f"replay server CPU {server_cpu:.1f} s"
