@@ -5,6 +5,7 @@ process's trails), resume, say a failing operation once, and a worker that dies 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,6 +83,7 @@ def test_an_interrupted_scan_in_processes_resumes_to_the_same_bytes(
 
     with pytest.raises(KeyboardInterrupt):
         _scan(2, resume=progress, on_progress=interrupt)
+    assert not multiprocessing.active_children()  # the workers were ended with the scan
     lines = progress.read_text().splitlines()[1:]
     finished = {json.loads(line)["account"]["account"] for line in lines if '"account"' in line}
     assert 2 <= len(finished) <= len(members)  # stopped part-way, the workers stopped too
@@ -126,15 +128,28 @@ def test_a_worker_that_dies_or_fails_ends_the_scan_with_one_line() -> None:
 
 
 @pytest.mark.parametrize(
-    ("requested", "accounts", "cores", "expected"),
-    [(None, 1, 8, 1), (None, 99, 2, 1), (None, 100, 2, 2), (None, 5000, 2, 2), (3, 2, 1, 2),
-     (4, 1000, 1, 4)],
-)  # fmt: skip
+    ("requested", "accounts", "in_flight", "cores", "expected"),
+    [
+        (None, 1, 512, 8, 1),  # one account: one process
+        (None, 1000, 32, 8, 1),  # 32 calls in flight keep one process waiting on AWS
+        (None, 1000, 128, 8, 2),  # two processes' worth of calls
+        (None, 1000, 512, 2, 2),  # never more than the cores
+        (None, 150, 512, 8, 1),  # too few accounts to pay for a second process
+        (None, 200, 512, 8, 2),
+        (3, 2, 32, 1, 2),  # as asked, but not more than the accounts
+        (4, 1000, 32, 1, 4),
+    ],
+)
 def test_how_many_processes(
-    requested: int | None, accounts: int, cores: int, expected: int, monkeypatch: Any
+    requested: int | None,
+    accounts: int,
+    in_flight: int,
+    cores: int,
+    expected: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(shards, "usable_cores", lambda: cores)
-    assert shards.processes_for(requested, accounts) == expected
+    assert shards.processes_for(requested, accounts, in_flight) == expected
 
 
 def test_the_cli_refuses_no_processes(cli: Any) -> None:

@@ -82,8 +82,8 @@ Processes = Annotated[
     int | None,
     typer.Option(
         "--processes",
-        help="Worker processes the accounts are split across (default: one per core, each "
-        "with 50 accounts or more); they share --max-workers.",
+        help="Worker processes the accounts are split across; they share --max-workers "
+        "(default: one per core where each gets 64 calls in flight and 100 accounts).",
         show_default=False,
     ),
 ]

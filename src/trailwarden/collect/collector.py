@@ -99,7 +99,7 @@ class ScanOptions:
     account_timeout: float | None = DEFAULT_ACCOUNT_TIMEOUT  # None: no bound per account
     account_timeout_text: str = "10m"  # as the user wrote it, for the error that names it
     resume: Path | None = None  # progress file: finished accounts are written, and skipped
-    processes: int | None = None  # worker processes (None: one per core, for large scans)
+    processes: int | None = None  # worker processes (None: one per core where that pays)
     shard: shards.ShardLink | None = None  # set in a worker process: the parent it reports to
 
 
@@ -154,7 +154,9 @@ class Collector(ReadContext):
             self._progress = self._sink = open_progress(self.options.resume, self._scope(caller))
         self.prepare(targets, self._progress.finished if self._progress else {})
         try:
-            processes = shards.processes_for(self.options.processes, len(self._waiting))
+            processes = shards.processes_for(
+                self.options.processes, len(self._waiting), self.options.max_workers
+            )
             if processes > 1:
                 self._read_in_processes(processes)
             else:

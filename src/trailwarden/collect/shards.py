@@ -5,8 +5,10 @@ organisation of thousands of accounts can keep one core busy while its calls wai
 process reads the organisation and decides the accounts, as a single-process scan does; each
 worker process (``collector.read_shard``) scans a share of them with its own collector and sends
 each account back the moment it is finished: the same records a progress file holds. So the
-parent writes the progress file (``--resume`` works the same) and holds the snapshot, and a worker
-holds only what it is reading.
+parent writes the progress file (``--resume`` works the same) and holds the snapshot.
+
+Each worker is a Python of its own (its imports, its botocore clients: about 80-150 MB), so the
+processes trade memory for cores; the figures that decide the default are in docs/scan.md.
 
 One stage needs every account: the look for central buckets (a bucket other accounts' trails
 deliver to is read in the account that owns it). Each worker, once its accounts' trails are listed,
@@ -36,9 +38,12 @@ from trailwarden.snapshot.model import AccountScan, ApiError, Bucket, RegionScan
 
 Delivery = tuple[str, str]  # (the account a trail belongs to, the bucket it delivers to)
 
-# Below this many accounts per process, starting one (a fresh interpreter and its imports, about a
-# second of CPU) costs more than its share of the work saves.
-ACCOUNTS_PER_PROCESS = 50
+# When a second process pays (docs/scan.md#processes): one process's CPU (about 1.3 ms a call)
+# keeps some 40-60 calls in flight at 50 ms each, so fewer calls in flight than this per process
+# leave it waiting on AWS, not on its core; and below this many accounts per process, starting one
+# (a fresh interpreter, its imports and clients: about a second) costs more than it saves.
+CALLS_PER_PROCESS = 64
+ACCOUNTS_PER_PROCESS = 100
 PROGRESS_EVERY = 0.2  # seconds between a worker's progress messages
 POLL = 0.2  # seconds the parent waits for a message before looking at its workers
 
@@ -54,11 +59,14 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def processes_for(requested: int | None, accounts: int) -> int:
-    """How many processes read ``accounts`` accounts: as asked (never more than one per
-    account), or with None one per usable core, each with at least ``ACCOUNTS_PER_PROCESS``."""
+def processes_for(requested: int | None, accounts: int, in_flight: int) -> int:
+    """How many processes read ``accounts`` accounts with ``in_flight`` calls at once: as asked
+    (never more than one per account), or with None what the machine has where it pays: one per
+    usable core, each with ``CALLS_PER_PROCESS`` calls in flight and ``ACCOUNTS_PER_PROCESS``
+    accounts."""
     if requested is None:
-        return max(1, min(usable_cores(), accounts // ACCOUNTS_PER_PROCESS))
+        useful = min(in_flight // CALLS_PER_PROCESS, accounts // ACCOUNTS_PER_PROCESS)
+        return max(1, min(usable_cores(), useful))
     return max(1, min(requested, accounts))
 
 
