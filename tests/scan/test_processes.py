@@ -68,6 +68,8 @@ def test_processes_give_the_single_process_snapshot_byte_for_byte(
     for account in [MANAGEMENT, *members]:
         assert proxy.count(account=account, operation="DescribeTrails") == len(REGIONS)
     assert seen and seen[-1][0] > 0  # the workers' progress reached the caller, summed
+    # Who the caller is: asked once by the parent and once by each worker, not by each thread.
+    assert proxy.count(service="sts", operation="GetCallerIdentity") == 1 + 3
 
 
 def test_an_interrupted_scan_in_processes_resumes_to_the_same_bytes(

@@ -138,6 +138,7 @@ class AwsAccess:
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._caller: str | None = None
+        self._caller_lock = threading.Lock()
         self._caller_arn = ""
         self.breaker = CircuitBreaker()
         self._share = shared.supported()
@@ -170,18 +171,23 @@ class AwsAccess:
         return self.client(OWN, region, service)
 
     def caller_account(self) -> str:
-        if self._caller is None:
+        """Who the caller is: one GetCallerIdentity, however many threads ask first."""
+        if self._caller is not None:
+            return self._caller
+        with self._caller_lock:
+            if self._caller is not None:  # another thread asked meanwhile
+                return self._caller
             kind, config = self._kind("sts")
             sts = self._base.client("sts", config=config, region_name=self.default_region)
             sts.meta.events.register_first("needs-retry.*", _stop_retrying_timeouts(kind))
             try:
                 identity = sts.get_caller_identity()
-                self._caller = str(identity["Account"])
-                self._caller_arn = str(identity.get("Arn", ""))
             except ClientError as exc:
                 code = error_code(exc, default="error")
                 raise CredentialsError(f"AWS rejected the credentials ({code}): {exc}") from exc
-        return self._caller
+            self._caller_arn = str(identity.get("Arn", ""))
+            self._caller = str(identity["Account"])
+            return self._caller
 
     def caller_arn(self) -> str:
         """The caller's ARN (an assumed-role session ARN for roles), from the same one call."""

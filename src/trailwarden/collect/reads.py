@@ -56,6 +56,7 @@ class ReadContext:
         self.errors: list[ApiError] = []
         self._claimed: set[tuple[str, ...]] = set()
         self._memo: dict[tuple[str, ...], Any] = {}
+        self._computing: dict[tuple[str, ...], threading.Event] = {}
 
     def call(self, account: str, region: str, read: Read, fn: Callable[[], T]) -> T | None:
         """Run one AWS call; on an AWS error record it and return None."""
@@ -78,13 +79,32 @@ class ReadContext:
             return True
 
     def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
-        """Per-scan cache for account-wide reads (ListBuckets, account Block Public Access)."""
+        """Per-scan cache for account-wide reads (ListBuckets, account Block Public Access):
+        computed once per key; a task asking while another computes it waits for that answer
+        rather than making the same call."""
         with self.lock:
             if key in self._memo:
                 return self._memo[key]  # type: ignore[no-any-return]
-        value = compute()
-        with self.lock:
-            return self._memo.setdefault(key, value)  # type: ignore[no-any-return]
+            computing = self._computing.get(key)
+            mine = computing is None
+            if mine:
+                computing = self._computing[key] = threading.Event()
+        assert computing is not None
+        if not mine:
+            computing.wait()
+            with self.lock:
+                if key in self._memo:
+                    return self._memo[key]  # type: ignore[no-any-return]
+            return self.memo(key, compute)  # the one computing it failed: try again
+        try:
+            value = compute()
+            with self.lock:
+                self._memo[key] = value
+            return value
+        finally:
+            with self.lock:
+                del self._computing[key]
+            computing.set()
 
     def client(self, account: str, region: str, service: str) -> Any:
         return self.access.shared_client(account, region, service)
