@@ -40,7 +40,7 @@ from trailwarden.apply.waiting import Patience
 from trailwarden.aws.errors import error_code
 from trailwarden.errors import UsageError
 from trailwarden.plan import step_rules
-from trailwarden.plan.model import Plan, Step
+from trailwarden.plan.model import Plan, Step, covering_step
 
 Result = Literal["done", "noop", "failed", "not-done"]
 StepProgress = Callable[[int, int, str], None]
@@ -313,6 +313,12 @@ def probe(access: CountingAccess, plan: Plan, max_workers: int = 8) -> Plan:
 
 
 def _probe_step(plan: Plan, ctx: AccountContext, step: Step) -> None:
+    coverer = covering_step(plan.steps, step)
+    if coverer is not None and coverer.action == "create":
+        # The earlier step creates the target with what this step writes: apply will find it
+        # in place. Checking it now would only read that the target does not exist yet.
+        step.action = "noop"
+        return
     try:
         state = check_step(ctx, step)
     except STEP_ERRORS as exc:
