@@ -14,27 +14,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from tests.org.support import HOME, access, build_org, org_scan
-from tests.org.test_end_to_end import APPROVED
+from tests.org.support import access, build_org, full_org_plan
 from tests.scan.seed import session_for
 
-from trailwarden.apply import Journal, Runner, probe
+from trailwarden.apply import Journal, Runner
 from trailwarden.apply.runner import ApplyReport
 from trailwarden.plan.model import Plan
-from trailwarden.plan.org.build import OrgPlanOptions, build_org_plan
-from trailwarden.plan.org.context import GuardrailOptions
 from trailwarden.plan.org.drift import FORWARD_ROLE
-from trailwarden.plan.steps import PlanOptions
-
-
-def _plan(archive: str) -> Plan:
-    acc = access()
-    options = OrgPlanOptions(
-        plan=PlanOptions(baseline={"home_region": HOME, "alarm_email": ["sec@example.com"]}),
-        log_archive_account=archive,
-        guardrail=GuardrailOptions(approved_roles=(APPROVED,)),
-    )
-    return probe(acc, build_org_plan(org_scan(acc), options))
 
 
 def _apply(plan: Plan) -> ApplyReport:
@@ -47,7 +33,7 @@ def _per_operation(pairs: list[tuple[str, str]]) -> Counter[str]:
 
 def test_the_plan_counts_what_apply_changes_per_operation(aws: str) -> None:
     org = build_org()
-    plan = _plan(org.archive)
+    plan = full_org_plan(org.archive)
     planned = _per_operation([(s.service, s.operation) for s in plan.changes()])
     assert planned["iam:CreateRole"] >= len(org.members)  # a forwarding role per member
     report = _apply(plan)
@@ -58,7 +44,7 @@ def test_the_plan_counts_what_apply_changes_per_operation(aws: str) -> None:
     assert done == planned
     assert "iam:UpdateAssumeRolePolicy" not in planned
     assert "cloudtrail:PutEventSelectors" not in planned
-    assert _apply(_plan(org.archive)).nothing_to_change
+    assert _apply(full_org_plan(org.archive)).nothing_to_change
 
 
 def test_a_forwarding_role_made_earlier_gets_the_merge_and_no_create(aws: str) -> None:
@@ -77,7 +63,7 @@ def test_a_forwarding_role_made_earlier_gets_the_merge_and_no_create(aws: str) -
     session_for(org.without_trail).client("iam").create_role(
         RoleName=FORWARD_ROLE, AssumeRolePolicyDocument=json.dumps(theirs)
     )
-    plan = _plan(org.archive)
+    plan = full_org_plan(org.archive)
     mine = {
         s.operation: s.action
         for s in plan.steps
@@ -100,4 +86,4 @@ def test_a_forwarding_role_made_earlier_gets_the_merge_and_no_create(aws: str) -
     role = session_for(org.without_trail).client("iam").get_role(RoleName=FORWARD_ROLE)["Role"]
     sids = {s.get("Sid") for s in role["AssumeRolePolicyDocument"]["Statement"]}
     assert {"Theirs", "TrailwardenEventBridgeAssume"} <= sids
-    assert _apply(_plan(org.archive)).nothing_to_change
+    assert _apply(full_org_plan(org.archive)).nothing_to_change
