@@ -50,7 +50,12 @@ def test_fresh_account_follows_section_4_8_order() -> None:
     assert {
         s.region for s in steps if s.service in ("cloudtrail", "logs", "cloudwatch", "sns")
     } == {"eu-west-1"}
-    assert all(s.action != "noop" for s in steps)  # nothing exists yet
+    # Nothing exists yet: every step is a change, except the selectors a new trail has by
+    # default (docs/aws-facts/trail-setup.md#default-selectors): covered by CreateTrail.
+    unchanged = [s for s in steps if s.action == "noop"]
+    assert [(s.operation, s.covered_by) for s in unchanged] == [
+        ("PutEventSelectors", "cloudtrail:CreateTrail")
+    ]
     assert len({s.id for s in steps}) == len(steps)
     trail = steps[create]
     assert trail.params["KmsKeyId"] == "${kms-alias:eu-west-1:alias/trailwarden-cloudtrail}"

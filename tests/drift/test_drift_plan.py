@@ -218,3 +218,20 @@ def test_drift_section_round_trips_through_the_plan_file() -> None:
     )
     assert again.steps == steps
     assert type(drift).model_validate(drift.model_dump()) == drift
+
+
+def test_the_trust_merge_is_covered_by_the_create_role_that_carries_it() -> None:
+    """A new forwarding role is made with the trust statement: the merge beside it is planned
+    only for a role that exists already (``covered_by``), so the plan counts each change once."""
+    from trailwarden.plan.model import covering_step
+
+    _drift, steps = plan_drift(target(), DriftOptions())
+    merges = [s for s in steps if s.operation == "UpdateAssumeRolePolicy"]
+    assert merges
+    for merge in merges:
+        create = covering_step(steps, merge)
+        assert create is not None and create.operation == "CreateRole"
+        assert (create.account, create.target) == (merge.account, merge.target)
+        assert (create.action, merge.action) == ("create", "noop")
+        trust = json.loads(create.params["AssumeRolePolicyDocument"])["Statement"]
+        assert all(statement in trust for statement in merge.params[MERGE])

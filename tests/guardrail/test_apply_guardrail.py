@@ -10,8 +10,6 @@ import json
 from dataclasses import replace
 from typing import Any
 
-import boto3
-import pytest
 from tests.apply.support import access, apply
 from tests.guardrail.support import MGMT, options, org, target
 from tests.support.orgplans import org_plan_of
@@ -23,24 +21,6 @@ from trailwarden.policies.scp import compact
 
 APPROVED = "arn:aws:iam::*:role/TrailwardenApply"
 NAME = "trailwarden-org-trail-guardrail"
-
-
-@pytest.fixture
-def organisation(aws: str) -> dict[str, Any]:
-    orgs = boto3.client("organizations", region_name="us-east-1")
-    created = orgs.create_organization(FeatureSet="ALL")["Organization"]
-    archive = orgs.create_account(Email="archive@example.com", AccountName="log-archive")
-    root = orgs.list_roots()["Roots"][0]["Id"]
-    ou = orgs.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"][
-        "Id"
-    ]
-    return {
-        "client": orgs,
-        "mgmt": created["MasterAccountId"],
-        "archive": archive["CreateAccountStatus"]["AccountId"],
-        "root": root,
-        "ou": ou,
-    }
 
 
 def guardrail_plan(o: dict[str, Any], *ous: str) -> Plan:

@@ -19,6 +19,7 @@ from tests.guardrail.support import (
 
 from trailwarden.errors import UsageError
 from trailwarden.plan.org.guardrail import plan_guardrail, role_arn_of, runner_actions
+from trailwarden.snapshot.model import OrgAccount, Organization
 
 APPROVED = "arn:aws:iam::*:role/TrailwardenApply"
 
@@ -169,3 +170,30 @@ def test_a_pattern_approving_every_role_is_a_note() -> None:
     guardrail, steps = plan_guardrail(target(), options("arn:aws:iam::*:role/*"))
     assert steps and guardrail.refused is None
     assert [n for n in guardrail.notes if "exempts every role" in n]
+
+
+def _placed(parents: dict[str, list[str] | None]) -> Organization:
+    """An organisation whose scan recorded where each account sits (None: not read)."""
+    return org(accounts=[OrgAccount(id=a, parents=p) for a, p in parents.items()])
+
+
+def test_target_ous_refuse_only_when_the_runner_s_account_is_under_one() -> None:
+    """The log-archive apply role is not approved: that locks it out only if the guardrail is on
+    its account's path, which the scan's OU walk says exactly."""
+    elsewhere = "ou-ab12-22222222"
+    outside = _placed({MGMT: [ROOT], ARCHIVE: [ROOT, elsewhere]})
+    guardrail, steps = plan_guardrail(target(outside), options(ous=(OU,)))
+    assert guardrail.refused is None
+    assert [s.operation for s in steps][-1] == "AttachPolicy"
+    assert not any("was not read" in note for note in guardrail.notes)
+
+    under = _placed({MGMT: [ROOT], ARCHIVE: [ROOT, elsewhere, OU]})  # OU nested deeper
+    guardrail, steps = plan_guardrail(target(under), options(ous=(OU,)))
+    assert steps == [] and guardrail.refused is not None and role(ARCHIVE) in guardrail.refused
+
+
+def test_target_ous_with_placement_unknown_assume_the_worst_and_say_so() -> None:
+    unknown = _placed({MGMT: [ROOT], ARCHIVE: None})
+    guardrail, steps = plan_guardrail(target(unknown), options(ous=(OU,)))
+    assert steps == [] and guardrail.refused is not None
+    assert any(f"account(s) {ARCHIVE} sit" in note for note in guardrail.notes)

@@ -86,6 +86,27 @@ def org_plan(acc: CountingAccess | None = None, **kwargs: object) -> Plan:
     return probe(acc, build_org_plan(org_scan(acc), org_options(**kwargs)))
 
 
+# The role apply assumes in the members, approved by the guardrail so it does not lock it out.
+APPROVED = "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+
+
+def full_org_plan(archive: str) -> Plan:
+    """plan --org-trail with every part on (guardrail, drift) and ``archive`` as the log-archive
+    account, checked against moto as plan does."""
+    from trailwarden.apply import probe
+    from trailwarden.plan.org.build import OrgPlanOptions, build_org_plan
+    from trailwarden.plan.org.context import GuardrailOptions
+    from trailwarden.plan.steps import PlanOptions
+
+    acc = access()
+    options = OrgPlanOptions(
+        plan=PlanOptions(baseline={"home_region": HOME, "alarm_email": ["sec@example.com"]}),
+        log_archive_account=archive,
+        guardrail=GuardrailOptions(approved_roles=(APPROVED,)),
+    )
+    return probe(acc, build_org_plan(org_scan(acc), options))
+
+
 def apply(plan: Plan, acc: CountingAccess | None = None) -> ApplyReport:
     from trailwarden.apply import Journal, Runner
 

@@ -99,3 +99,38 @@ def test_scan_org_says_why_when_the_accounts_cannot_be_listed(
     res = cli(["scan", "--org", "--regions", "us-east-1"])
     assert res.code == 2
     assert "is not in an organisation (AWSOrganizationsNotInUseException)" in res.stderr
+
+
+def test_each_account_s_root_and_ous_are_read_with_calls_per_ou_not_per_account(
+    aws: str,
+) -> None:
+    org = build_org()
+    orgs = boto3.client("organizations", region_name="us-east-1")
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    outer = orgs.create_organizational_unit(ParentId=root, Name="workloads")
+    outer_id = outer["OrganizationalUnit"]["Id"]
+    inner = orgs.create_organizational_unit(ParentId=outer_id, Name="prod")
+    inner_id = inner["OrganizationalUnit"]["Id"]
+    orgs.move_account(AccountId=org.with_trail, SourceParentId=root, DestinationParentId=outer_id)
+    orgs.move_account(
+        AccountId=org.without_trail, SourceParentId=root, DestinationParentId=inner_id
+    )
+    from tests.org.support import access
+
+    acc = access()
+    o = org_scan(acc).organization
+    assert o is not None
+    parents = {a.id: a.parents for a in o.accounts}
+    assert parents == {
+        MANAGEMENT: [root],
+        org.archive: [root],
+        org.with_trail: [root, outer_id],
+        org.without_trail: [root, outer_id, inner_id],
+    }
+    walked = {
+        op: n
+        for (_, service, op), n in acc.calls.items()
+        if op in ("ListAccountsForParent", "ListOrganizationalUnitsForParent")
+    }
+    # One listing of each kind per parent (the root and two OUs), whatever the accounts.
+    assert walked == {"ListAccountsForParent": 3, "ListOrganizationalUnitsForParent": 3}

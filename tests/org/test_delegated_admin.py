@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from tests.org.support import HOME, MANAGEMENT, act_as, apply, build_org, org_plan
+from tests.org.support import HOME, MANAGEMENT, act_as, apply, build_org, org_plan, org_scan
 
 
 def test_a_delegated_admin_builds_the_management_accounts_trail(
@@ -17,6 +17,9 @@ def test_a_delegated_admin_builds_the_management_accounts_trail(
     )
     act_as(monkeypatch, org.archive)
 
+    # The delegated administrator reads where each account sits too (the guardrail's check).
+    read = org_scan().organization
+    assert read is not None and all(a.parents for a in read.accounts), read.errors
     plan = org_plan()
     assert plan.organization is not None and not plan.organization.blocked
     line = next(p for p in plan.organization.prerequisites if "delegated administrator" in p)

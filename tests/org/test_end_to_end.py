@@ -6,33 +6,17 @@ created afterwards that is covered without any step of ours."""
 from __future__ import annotations
 
 import boto3
-from tests.org.support import HOME, REGIONS, access, build_org, org_scan
+from tests.org.support import HOME, REGIONS, access, build_org, full_org_plan
 
-from trailwarden.apply import Journal, Runner, probe
+from trailwarden.apply import Journal, Runner
 from trailwarden.demo.org_delivery import simulate_org_delivery
-from trailwarden.plan.model import Plan
-from trailwarden.plan.org.build import OrgPlanOptions, build_org_plan
-from trailwarden.plan.org.context import GuardrailOptions
-from trailwarden.plan.steps import PlanOptions
 from trailwarden.trailstore.fixtures import FixtureKey
 from trailwarden.verify.org import verify_org
-
-APPROVED = "arn:aws:iam::*:role/OrganizationAccountAccessRole"
-
-
-def _plan(archive: str) -> Plan:
-    acc = access()
-    options = OrgPlanOptions(
-        plan=PlanOptions(baseline={"home_region": HOME, "alarm_email": ["sec@example.com"]}),
-        log_archive_account=archive,
-        guardrail=GuardrailOptions(approved_roles=(APPROVED,)),
-    )
-    return probe(acc, build_org_plan(org_scan(acc), options))
 
 
 def test_plan_apply_apply_again_verify_and_a_new_account(aws: str) -> None:
     org = build_org()
-    plan = _plan(org.archive)
+    plan = full_org_plan(org.archive)
     assert plan.organization is not None and not plan.organization.blocked
     assert plan.organization.guardrail is not None and plan.organization.guardrail.refused is None
     assert plan.organization.drift is not None
@@ -43,7 +27,7 @@ def test_plan_apply_apply_again_verify_and_a_new_account(aws: str) -> None:
 
     first = Runner(access(), plan, Journal(None), sleep=lambda _: None).run()
     assert first.failed is None, first.failed
-    again = Runner(access(), _plan(org.archive), Journal(None), sleep=lambda _: None).run()
+    again = Runner(access(), full_org_plan(org.archive), Journal(None), sleep=lambda _: None).run()
     assert again.failed is None and again.nothing_to_change, [
         (r.step.id, r.result) for r in again.results if r.result != "noop"
     ]

@@ -33,7 +33,9 @@ and S3, UnauthorizedOperation on EC2, AuthorizationError on SNS), ``throttle`` (
 (ExpiredToken / ExpiredTokenException: a session key past its expiry) and ``drop`` (the socket is
 closed without an answer: botocore raises ConnectionClosedError after its retries) and ``hang``
 (no answer at all until the proxy stops, at most ``HANG_SECONDS``: an endpoint that accepts the
-request and never replies, which only the client's read timeout ends). A fault's
+request and never replies, which only the client's read timeout ends) and ``error`` (HTTP 400
+with the error code ``Fault.code`` names, for a service's own refusals: Organizations'
+``PolicyTypeNotEnabledException`` while a policy type is still being enabled, say). A fault's
 ``message`` replaces the error's default message (AWS words some refusals, MFA ones for example).
 ``Fault.access_key`` limits a fault to requests signed with that key (credentials used after
 they expired).
@@ -69,7 +71,9 @@ from xml.sax.saxutils import escape
 
 # Maps (access key, lower-cased request headers) to an account id.
 AccountResolver = Callable[[str, Mapping[str, str]], str]
-FaultKind = Literal["access_denied", "throttle", "http500", "drop", "expired_token", "hang"]
+FaultKind = Literal[
+    "access_denied", "throttle", "http500", "drop", "expired_token", "hang", "error"
+]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "access_denied",
     "throttle",
@@ -77,6 +81,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "drop",
     "expired_token",
     "hang",
+    "error",
 )
 # The longest a ``hang`` holds a request (the proxy's end releases it sooner).
 HANG_SECONDS = 300.0
@@ -130,10 +135,13 @@ class Fault:
     times: int | None = None
     message: str | None = None  # the error's message (default: names the fault and call)
     access_key: str | None = None  # requests signed with this key only
+    code: str | None = None  # kind "error": the error code answered (HTTP 400)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        if (self.kind == "error") != (self.code is not None):
+            raise ValueError("a fault names a code exactly when its kind is 'error'")
         if self.times is not None and self.times < 0:
             raise ValueError("times must be >= 0 or None")
 
@@ -313,8 +321,10 @@ def cbor_map(items: Mapping[str, str]) -> bytes:
     return out
 
 
-def error_code(call: Call, kind: FaultKind) -> tuple[int, str]:
+def error_code(call: Call, kind: FaultKind, code: str | None = None) -> tuple[int, str]:
     """HTTP status and error code a real service answers for this fault kind."""
+    if kind == "error":
+        return 400, code or "ValidationException"
     if kind == "http500":
         return 500, "InternalError"
     modern = call.protocol in ("json", "cbor")
@@ -336,11 +346,11 @@ def error_code(call: Call, kind: FaultKind) -> tuple[int, str]:
 
 
 def error_response(
-    call: Call, kind: FaultKind, message: str | None = None
+    call: Call, kind: FaultKind, message: str | None = None, code: str | None = None
 ) -> tuple[int, dict[str, str], bytes]:
     """(status, headers, body) of the injected error, in the request's protocol."""
-    status, code = error_code(call, kind)
-    message = message or f"trailwarden fault injection: {kind} on {call.service}:{call.operation}"
+    status, code = error_code(call, kind, code)
+    message = message or f"trailwarden fault injection: {code} on {call.service}:{call.operation}"
     request_id = str(uuid.uuid4())
     headers = {"x-amzn-RequestId": request_id}
     if call.protocol in ("json", "cbor"):
@@ -535,7 +545,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         if fault is not None:
-            status, out_headers, data = error_response(call, fault.kind, fault.message)
+            status, out_headers, data = error_response(call, fault.kind, fault.message, fault.code)
             self._reply(status, None, list(out_headers.items()), data)
             return
         upstream_headers = {k: v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP}

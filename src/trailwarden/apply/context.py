@@ -1,4 +1,5 @@
-"""What every step handler gets: clients for one account, a call counter, placeholders, facts.
+"""What every step handler gets: clients for one account, a call counter, placeholders, facts,
+and how long to wait for a change AWS finishes in the background (``apply.waiting``).
 
 ``CountingAccess`` counts every API call made through it per account (botocore's ``before-call``
 event fires once per logical call, retries excluded), so plan and apply can report their cost in
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from trailwarden.apply.waiting import Patience
 from trailwarden.arns import arn_region
 from trailwarden.aws.session import AccessOptions, AwsAccess
 from trailwarden.aws.shared import account_of
@@ -87,10 +89,13 @@ class Facts:
 class AccountContext:
     """Clients, memo and placeholder resolution for the steps of one account."""
 
-    def __init__(self, access: AwsAccess, account: str, facts: Facts) -> None:
+    def __init__(
+        self, access: AwsAccess, account: str, facts: Facts, patience: Patience | None = None
+    ) -> None:
         self.access = access
         self.account = account
         self.facts = facts
+        self.patience = patience or Patience()  # how long a write waits for a background change
         self.alarm_names: list[str] = []  # read in one DescribeAlarms call
         self._memo: dict[tuple[str, ...], Any] = {}
 

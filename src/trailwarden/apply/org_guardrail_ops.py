@@ -5,7 +5,9 @@ different reads ``DIFFERS``, and the write updates it only when it carries trail
 (``managed-by=trailwarden``, set when trailwarden created it): a policy of the same name someone
 else made is never overwritten, the step fails with a one-line reason instead. ``AttachPolicy``
 reads the policy's targets (``ListTargetsForPolicy``); its ``PolicyId`` is the
-``${scp:NAME}`` placeholder, resolved by name once the policy exists.
+``${scp:NAME}`` placeholder, resolved by name once the policy exists. ``EnablePolicyType``
+finishes in the background: an ``AttachPolicy`` refused because the type is not enabled yet (or
+because another organisation change is in progress) is retried, bounded (``apply.waiting``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from trailwarden.apply.context import AccountContext, UnresolvedReference
 from trailwarden.apply.operations import State, _params, handler, setting_handler
 from trailwarden.plan.model import Step
 from trailwarden.policies.permissions import ORGANIZATION_GUARDRAIL, grant
-from trailwarden.policies.scp import MANAGED_TAG, compact
+from trailwarden.policies.scp import MANAGED_TAG, SCP_TYPE, compact
 
 FIND_POLICY = grant(ORGANIZATION_GUARDRAIL, "organizations:ListPolicies")
 
@@ -138,9 +140,24 @@ def _attached(ctx: AccountContext, step: Step) -> State:
     return State.OK if step.params["TargetId"] in targets else State.MISSING
 
 
+# "Not yet" answers to AttachPolicy (docs/aws-facts/scp.md#pending): the policy type is still
+# being enabled on the root (EnablePolicyType finishes in the background), or another change to
+# the organisation is in progress. Every other error fails the step at once.
+ATTACH_NOT_YET = {
+    "PolicyTypeNotEnabledException": f"{SCP_TYPE} to be enabled on the root (ListRoots shows"
+    " PENDING_ENABLE until it is)",
+    "ConcurrentModificationException": "another change to the organisation to finish",
+}
+
+
 def _attach(ctx: AccountContext, step: Step) -> str:
     params = _params(ctx, step)
-    _orgs(ctx, step).attach_policy(**params)
+    orgs = _orgs(ctx, step)
+    not_yet = {
+        code: f"{what} before attaching SCP {params['PolicyId']} to {params['TargetId']}"
+        for code, what in ATTACH_NOT_YET.items()
+    }
+    ctx.patience.retry(lambda: orgs.attach_policy(**params), not_yet)
     return f"attached SCP {params['PolicyId']} to {params['TargetId']}"
 
 

@@ -9,7 +9,9 @@ which a rerun reads back.
 
 CreateTrail/UpdateTrail may be refused for a few seconds after the role or policies they name were
 written (IAM and policy propagation, docs/aws-facts/trail-setup.md#propagation): those errors are
-retried with bounded back-off.
+retried with bounded back-off. A handler whose write waits for a change AWS finishes in the
+background (AttachPolicy after EnablePolicyType) retries through ``ctx.patience``
+(``apply.waiting``), bounded in total time by ``settle_s``.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ from trailwarden.apply import (
 )
 from trailwarden.apply.context import AccountContext, CountingAccess, Facts, UnresolvedReference
 from trailwarden.apply.operations import HANDLERS, State
+from trailwarden.apply.waiting import Patience
 from trailwarden.aws.errors import error_code
 from trailwarden.errors import UsageError
 from trailwarden.plan import step_rules
-from trailwarden.plan.model import Plan, Step
+from trailwarden.plan.model import Plan, Step, covering_step
 
 Result = Literal["done", "noop", "failed", "not-done"]
 StepProgress = Callable[[int, int, str], None]
@@ -200,14 +203,17 @@ def check_step(ctx: AccountContext, step: Step) -> State:
 
 
 def contexts(
-    access: CountingAccess, plan: Plan, facts: dict[str, Facts]
+    access: CountingAccess,
+    plan: Plan,
+    facts: dict[str, Facts],
+    patience: Patience | None = None,
 ) -> dict[str, AccountContext]:
     out: dict[str, AccountContext] = {}
     for step in plan.steps:
         ctx = out.get(step.account)
         if ctx is None:
             ctx = out[step.account] = AccountContext(
-                access, step.account, facts.setdefault(step.account, Facts())
+                access, step.account, facts.setdefault(step.account, Facts()), patience
             )
         if step.operation == "PutMetricAlarm":
             ctx.alarm_names.append(str(step.params["AlarmName"]))
@@ -221,6 +227,7 @@ class Runner:
     journal: Journal = field(default_factory=lambda: Journal(None))
     sleep: Callable[[float], None] = time.sleep
     propagation_attempts: int = 6
+    settle_s: float | None = None  # total wait for a background change (None: SETTLE_SECONDS)
     on_progress: StepProgress | None = None
     on_result: Callable[[StepResult], None] | None = None
 
@@ -229,7 +236,9 @@ class Runner:
         self.journal.check_writable()  # before the first AWS write, not after it
         before = self.access.snapshot_counts()
         facts = self.journal.facts()
-        ctxs = contexts(self.access, self.plan, facts)
+        ctxs = contexts(
+            self.access, self.plan, facts, Patience(budget_s=self.settle_s, sleep=self.sleep)
+        )
         results: list[StepResult] = []
         total = len(self.plan.steps)
         failed = False
@@ -304,6 +313,12 @@ def probe(access: CountingAccess, plan: Plan, max_workers: int = 8) -> Plan:
 
 
 def _probe_step(plan: Plan, ctx: AccountContext, step: Step) -> None:
+    coverer = covering_step(plan.steps, step)
+    if coverer is not None and coverer.action == "create":
+        # The earlier step creates the target with what this step writes: apply will find it
+        # in place. Checking it now would only read that the target does not exist yet.
+        step.action = "noop"
+        return
     try:
         state = check_step(ctx, step)
     except STEP_ERRORS as exc:

@@ -3,9 +3,10 @@
 What an organisation trail, its guardrail and drift rules depend on (docs/org.md#facts): the
 organisation and its feature set, who the caller is, the root and whether SCPs are enabled on it,
 which services have trusted access, CloudTrail's delegated administrators, the accounts with
-when they joined, the SCPs with where they are attached, and per account and Region whether an
-AWS Config recorder is recording. Each read is declared (scan-policy.json); a read that fails
-leaves its field ``None`` and records the error, never "absent".
+when they joined and the root and OUs above each, the SCPs with where they are attached, and per
+account and Region whether an AWS Config recorder is recording. Each read is declared
+(scan-policy.json); a read that fails leaves its field ``None`` and records the error, never
+"absent".
 
 Only the management account or a CloudTrail delegated administrator gets an ``Organization``:
 anyone else gets ``None`` and one error that says what is needed.
@@ -37,6 +38,10 @@ LIST_DELEGATED_ADMINS = declare(
     "organizations:ListDelegatedAdministrators", statement=SCAN_ORGANISATION
 )
 LIST_ORG_ACCOUNTS = declare("organizations:ListAccounts", statement=SCAN_ORGANISATION)
+LIST_OUS = declare("organizations:ListOrganizationalUnitsForParent", statement=SCAN_ORGANISATION)
+LIST_ACCOUNTS_FOR_PARENT = declare(
+    "organizations:ListAccountsForParent", statement=SCAN_ORGANISATION
+)
 LIST_POLICIES = declare("organizations:ListPolicies", statement=SCAN_ORGANISATION)
 DESCRIBE_POLICY = declare("organizations:DescribePolicy", statement=SCAN_ORGANISATION)
 LIST_TARGETS_FOR_POLICY = declare("organizations:ListTargetsForPolicy", statement=SCAN_ORGANISATION)
@@ -135,9 +140,40 @@ class OrganizationReader:
             org.accounts = sorted(
                 (_account(a) for a in accounts), key=lambda a: a.id
             )  # an unread list stays empty: the error says why
+        paths = self._parents(orgs, org.root_ids) if org.root_ids else None
+        for account in org.accounts:
+            account.parents = None if paths is None else paths.get(account.id)
         org.policies = self._policies(orgs) if org.feature_set == "ALL" else []
         org.errors = list(self.errors)
         return org, self.errors
+
+    def _parents(self, orgs: Any, roots: list[str]) -> dict[str, list[str]] | None:
+        """Account id -> the ids from its root down to its parent, walking the tree: two
+        listings per root and OU (however many accounts), not one call per account. None when a
+        listing failed: a partial tree would place accounts wrongly."""
+        found: dict[str, list[str]] = {}
+        todo = [[root] for root in roots]
+        while todo:
+            path = todo.pop()
+            here = path[-1]
+            accounts = self._call(
+                LIST_ACCOUNTS_FOR_PARENT,
+                lambda p=here: _pages(orgs, "list_accounts_for_parent", "Accounts", ParentId=p),
+            )
+            units = self._call(
+                LIST_OUS,
+                lambda p=here: _pages(
+                    orgs,
+                    "list_organizational_units_for_parent",
+                    "OrganizationalUnits",
+                    ParentId=p,
+                ),
+            )
+            if accounts is None or units is None:
+                return None
+            found.update((str(a["Id"]), path) for a in accounts)
+            todo.extend([*path, str(unit["Id"])] for unit in units)
+        return found
 
     def _policies(self, orgs: Any) -> list[ServiceControlPolicy] | None:
         listed = self._call(

@@ -11,7 +11,8 @@ docs/aws-facts/moto.md#gaps; in-process only). ``teach_moto()`` applies these to
     Organizations calls accept its principal. The patch adds it to moto's list.
 (n) A delegated administrator's Organizations reads (``ListAccounts``, ``ListRoots``,
     ``ListDelegatedAdministrators``, ``ListAWSServiceAccessForOrganization``, ``ListPolicies``,
-    ``DescribePolicy``, ``ListTargetsForPolicy``) answer from the member's own, empty backend in
+    ``DescribePolicy``, ``ListTargetsForPolicy``, ``ListAccountsForParent``,
+    ``ListOrganizationalUnitsForParent``) answer from the member's own, empty backend in
     moto. AWS answers them with the organisation's data: each "can be called only from the
     organization's management account or by a member account that is a delegated administrator"
     (Organizations API reference). The patch serves these reads, for a registered delegated
@@ -41,6 +42,8 @@ DELEGATED_ADMIN_READS = frozenset(
         "ListPolicies",
         "DescribePolicy",
         "ListTargetsForPolicy",
+        "ListAccountsForParent",
+        "ListOrganizationalUnitsForParent",
     }
 )
 

@@ -78,6 +78,7 @@ class StepBuilder:
         reason: str,
         controls: list[str],
         target: str,
+        covered_by: str | None = None,
     ) -> None:
         self.steps.append(
             Step(
@@ -91,6 +92,7 @@ class StepBuilder:
                 reason=reason,
                 controls=controls,
                 target=target,
+                covered_by=covered_by,
             )
         )
 

@@ -124,8 +124,13 @@ class TrailSteps(StepBuilder):
     def selectors(self, trail: Trail | None, name: str, arn: str) -> None:
         wanted: dict[str, Any] = {"TrailName": arn, "EventSelectors": self.b.event_selectors()}
         selectors = trail.selectors if trail else None
-        action: Action = "create" if trail is None else "update"
+        # A trail CreateTrail makes logs all read and write management events and no data
+        # events until selectors are put (docs/aws-facts/trail-setup.md#default-selectors):
+        # exactly this selector, so the step has nothing to do after CreateTrail.
+        action: Action = "noop" if trail is None else "update"
         reason = "one selector: all management events, read and write, no exclusions"
+        if trail is None:
+            reason += " (what a new trail has by default)"
         if selectors is not None and logs_data_events(selectors):
             if not self.options.allow_data_events:
                 raise UsageError(
@@ -146,6 +151,7 @@ class TrailSteps(StepBuilder):
             reason,
             ["CloudTrail.1", *CLOUDWATCH_CONTROLS],
             arn,
+            covered_by="cloudtrail:CreateTrail" if trail is None else None,
         )
 
     # --- 6. topic, filters, alarms --------------------------------------------------------------

@@ -45,10 +45,31 @@ class Step(_Model):
     reason: str
     controls: list[str] = Field(default_factory=list)
     target: str = ""  # the resource the step acts on, for people and the journal
+    # "service:Operation" of an earlier step of this account on the same target that, when it
+    # creates the target, already writes what this step writes (CreateRole with the trust
+    # statement an UpdateAssumeRolePolicy step would merge): this step then has nothing to do.
+    covered_by: str | None = None
 
     @property
     def merges(self) -> bool:
         return MERGE in self.params
+
+
+def covering_step(steps: list[Step], step: Step) -> Step | None:
+    """The earlier step ``step.covered_by`` names: same account and target, nearest first."""
+    if step.covered_by is None:
+        return None
+    before = steps[: next(i for i, s in enumerate(steps) if s is step)]
+    return next(
+        (
+            s
+            for s in reversed(before)
+            if s.account == step.account
+            and s.target == step.target
+            and f"{s.service}:{s.operation}" == step.covered_by
+        ),
+        None,
+    )
 
 
 class AccountPlan(_Model):

@@ -178,6 +178,9 @@ class OrgAccount(_Model):
     name: str = ""
     status: str = "ACTIVE"
     joined: datetime | None = None
+    # Where it sits: the root's id, then each OU's id down to its parent (SCPs attached to any
+    # of them apply to it). None: not read (the walk failed, or the account was not found).
+    parents: list[str] | None = None
 
 
 class ServiceControlPolicy(_Model):

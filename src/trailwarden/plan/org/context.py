@@ -72,6 +72,7 @@ class PartSteps:
         action: Action,
         reason: str,
         target: str,
+        covered_by: str | None = None,
     ) -> None:
         n = self.numbers[account] = self.numbers.get(account, 0) + 1
         self.steps.append(
@@ -87,5 +88,6 @@ class PartSteps:
                 # The organisation's parts make no control pass; they keep the trail passing.
                 controls=[],
                 target=target,
+                covered_by=covered_by,
             )
         )

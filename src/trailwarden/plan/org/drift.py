@@ -228,10 +228,14 @@ def _forwarding(target: OrgTarget, pattern: dict[str, Any], out: _Steps) -> list
                 "iam",
                 "UpdateAssumeRolePolicy",
                 {"RoleName": FORWARD_ROLE, MERGE: forwarder_trust_policy(account)["Statement"]},
-                "update",
+                # Only a role of that name made earlier needs the merge: the CreateRole step
+                # above makes a new one with this statement as its trust policy.
+                "noop",
                 f"merge statement TrailwardenEventBridgeAssume into the trust policy of "
-                f"{FORWARD_ROLE} (a role of that name made earlier keeps its other statements)",
+                f"{FORWARD_ROLE} if the role exists already (it keeps its other statements);"
+                " a role CreateRole makes has it from the start",
                 FORWARD_ROLE,
+                covered_by="iam:CreateRole",
             )
             out.add(
                 account,

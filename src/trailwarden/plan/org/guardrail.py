@@ -11,8 +11,11 @@ can restrict (not the management account, not a service-linked role) is checked,
 evaluator the demo uses, against every CloudTrail, S3 and KMS action the shipped apply and verify
 policies grant (generated from the handlers' declared grants), on the protected resource that
 principal works on: the trail for the caller's account, the bucket and its objects for the
-bucket's account, the key for the key's account. One denial and nothing is attached: the plan
-says in one line who, what, and the ``--approved-role`` that fixes it.
+bucket's account, the key for the key's account. With ``--target-ous`` the guardrail is on a
+principal's path only if its account sits under a targeted OU (the root and OUs above it, read by
+the scan: ``OrgAccount.parents``); where that was not read, it is assumed to be. One denial and
+nothing is attached: the plan says in one line who, what, and the ``--approved-role`` that fixes
+it.
 """
 
 from __future__ import annotations
@@ -111,20 +114,40 @@ def _requests(target: OrgTarget, guarded: Protected, principal: str) -> list[tup
     return wanted
 
 
+def _parents(target: OrgTarget, account: str) -> list[str] | None:
+    """The root and OU ids above ``account`` as the scan read them; None: not known."""
+    found = next((a for a in target.org.accounts if a.id == account), None)
+    return None if found is None else found.parents
+
+
+def _path(
+    target: OrgTarget, account: str, ours: NamedPolicy, options: GuardrailOptions
+) -> list[list[NamedPolicy]]:
+    """The SCPs on ``account``'s path once the guardrail is attached (FullAWSAccess at every
+    level, as enabling SCPs leaves it): one list per level, root first."""
+    full = NamedPolicy(FULL_AWS_ACCESS_NAME, FULL_AWS_ACCESS)
+    if not options.target_ous:
+        return [[full, ours]]  # on the root: every account's path holds it
+    parents = _parents(target, account)
+    if parents is None:
+        # Not known where the account sits: assume under a targeted OU (a refusal too many is
+        # fixable with --approved-role; a lockout is not).
+        return [[full], [full, ours], [full]]
+    targeted = set(options.target_ous)
+    return [[full, *([ours] if level in targeted else [])] for level in parents] + [[full]]
+
+
 def _lockout(
     target: OrgTarget, guarded: Protected, document: dict[str, object], options: GuardrailOptions
 ) -> str | None:
     """One line naming the first runner principal the SCP would deny something it needs."""
     ours = NamedPolicy(options.policy_name, document)
-    full = NamedPolicy(FULL_AWS_ACCESS_NAME, FULL_AWS_ACCESS)
-    # Where an account sits under the OUs is not in the snapshot: assume it is under every
-    # targeted OU (a refusal too many is fixable with --approved-role; a lockout is not).
-    path = [[full, ours]] if not options.target_ous else [[full], [full, ours], [full]]
     for principal in _principals(target):
         if arn_account(principal) == target.management_account:
             continue  # MANAGEMENT_ACCOUNT_NOTE
         if is_service_linked_role(principal):
             continue
+        path = _path(target, arn_account(principal), ours, options)
         for action, resource in _requests(target, guarded, principal):
             verdict = evaluate_scps(path, Request(principal, action, resource))
             if verdict.decision is Decision.ALLOWED:
@@ -137,6 +160,27 @@ def _lockout(
                 f" needs; add --approved-role {fix}"
             )
     return None
+
+
+def _placement_note(target: OrgTarget, options: GuardrailOptions) -> list[str]:
+    """Said when the lockout check had to assume where a principal's account sits."""
+    if not options.target_ous:
+        return []
+    unknown = sorted(
+        {
+            arn_account(p)
+            for p in _principals(target)
+            if arn_account(p) != target.management_account
+            and _parents(target, arn_account(p)) is None
+        }
+    )
+    if not unknown:
+        return []
+    return [
+        f"where account(s) {', '.join(unknown)} sit in the organisation was not read"
+        " (organizations:ListOrganizationalUnitsForParent, ListAccountsForParent): the lockout"
+        " check assumed them under --target-ous"
+    ]
 
 
 def _pattern_notes(target: OrgTarget, options: GuardrailOptions) -> list[str]:
@@ -196,7 +240,7 @@ def plan_guardrail(target: OrgTarget, options: GuardrailOptions) -> tuple[Guardr
         document=document,
         targets=targets,
         approved_roles=list(options.approved_roles),
-        notes=_pattern_notes(target, options),
+        notes=_pattern_notes(target, options) + _placement_note(target, options),
     )
     if not options.enabled:
         return guardrail.model_copy(update={"targets": []}), []
