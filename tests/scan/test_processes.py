@@ -7,6 +7,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,3 +162,61 @@ def test_the_cli_refuses_no_processes(cli: Any) -> None:
     result = cli(["scan", "--processes", "0"])
     assert result.code == 2
     assert result.stderr.strip() == "trailwarden: error: --processes must be at least 1"
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_workers_end_when_their_parent_is_killed(members: list[str], proxy: Any) -> None:
+    """SIGKILL leaves no ``finally`` to end the workers: they notice and end themselves."""
+    proxy.add_fault(Fault(account=members[0], kind="hang"))  # the scan cannot finish meanwhile
+    scan = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "trailwarden", "scan", "--org"),
+            *("--regions", ",".join(REGIONS), "--processes", "2", "--max-attempts", "1"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = [w for w in _children(scan.pid) if "spawn_main" in _cmdline(w)]
+        assert len(workers) == 2, "the workers did not start"
+        scan.send_signal(signal.SIGKILL)
+        scan.wait()
+        deadline = time.monotonic() + 15
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        scan.kill()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

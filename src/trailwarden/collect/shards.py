@@ -130,19 +130,32 @@ class ShardLink:
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_EVERY:
             self._last_progress = now
+            _orphaned_ends()
             self._out.put(("progress", self.task.index, finished, submitted))
 
     def deliveries(self, own: list[Delivery]) -> list[Delivery]:
         """Send this worker's deliveries; wait for every worker's (blocks until all are listed)."""
         self._out.put(("listed", self.task.index, own))
-        found: list[Delivery] = self._into.get()
-        return found
+        while True:
+            try:
+                found: list[Delivery] = self._into.get(timeout=POLL)
+                return found
+            except queue.Empty:
+                _orphaned_ends()
 
     def end(self, errors: list[ApiError], circuits: list[OpenedCircuit]) -> None:
         self._out.put(("end", self.task.index, errors, circuits))
 
     def failed(self, exc: BaseException) -> None:
         self._out.put(("failed", self.task.index, portable(exc)))
+
+
+def _orphaned_ends() -> None:
+    """A worker whose parent is gone (killed: its ``finally`` never ran) ends rather than read
+    on, or wait forever, for nobody."""
+    parent = multiprocessing.parent_process()
+    if parent is not None and not parent.is_alive():
+        os._exit(1)
 
 
 def portable(exc: BaseException) -> BaseException:
