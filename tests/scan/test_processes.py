@@ -220,3 +220,33 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def test_ctrl_c_ends_a_scan_in_processes_with_one_line(members: list[str], proxy: Any) -> None:
+    """Ctrl-C on a terminal reaches the whole process group, workers included, at any moment:
+    here as soon as they exist, while they still import."""
+    proxy.add_fault(Fault(account=members[0], kind="hang"))
+    scan = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "trailwarden", "scan", "--org"),
+            *("--regions", ",".join(REGIONS), "--processes", "2", "--max-attempts", "1"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own group, as a terminal's foreground job is
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = [w for w in _children(scan.pid) if "spawn_main" in _cmdline(w)]
+        assert len(workers) == 2, "the workers did not start"
+        os.killpg(scan.pid, signal.SIGINT)
+        _, stderr = scan.communicate(timeout=30)
+    finally:
+        scan.kill()
+    assert scan.returncode == 130
+    assert "Traceback" not in stderr.decode()
+    assert stderr.decode().count("\n") <= 1
+    assert not any(_alive(w) for w in workers)

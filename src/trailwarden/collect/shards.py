@@ -24,8 +24,11 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,8 +198,9 @@ def run_shards(
     errors: list[ApiError] = []
     circuits: list[OpenedCircuit] = []
     try:
-        for process in processes:
-            process.start()
+        with _sigint_ignored():
+            for process in processes:
+                process.start()
         while len(ended) < len(tasks):
             try:
                 message = out.get(timeout=POLL)
@@ -229,6 +233,21 @@ def run_shards(
         for process in processes:
             process.join(timeout=5)
     return errors, circuits
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C reaches every process of the terminal's group: workers must leave it to the
+    parent. An ignored signal stays ignored through exec (and Python then keeps it so), so a
+    worker started meanwhile ignores it from its first instruction, imports included."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change handlers; a library caller's own affair
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _check_alive(processes: list[Any], ended: set[int]) -> None:
