@@ -10,6 +10,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from tests.scan.seed import MANAGEMENT
 from tests.support.proxy import Fault
 
@@ -18,14 +19,15 @@ from trailwarden.concurrency import TaskGroup
 REGIONS = ["us-east-1", "eu-west-1"]
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])  # in a worker, the parent hears of it
 def test_a_hanging_account_is_abandoned_and_the_scan_completes(
-    members: list[str], proxy: Any, cli: Any
+    members: list[str], proxy: Any, cli: Any, processes: str
 ) -> None:
     stuck = members[0]
     proxy.add_fault(Fault(account=stuck, kind="hang"))
     started = time.monotonic()
     # 10 s: room for the healthy accounts on a loaded machine (moto is slow there).
-    bounded = ["--account-timeout", "10s", "--max-attempts", "1"]
+    bounded = ["--account-timeout", "10s", "--max-attempts", "1", "--processes", processes]
     result = cli(["scan", "--org", "--regions", ",".join(REGIONS), *bounded, "--output", "json"])
     took = time.monotonic() - started
     assert result.code in (0, 1), result.stderr
