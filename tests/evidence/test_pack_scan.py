@@ -10,24 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.evidence.test_pack import PACK_FILES, WINDOW
 from tests.integrity.conftest import ACCOUNT, ARN, TrailBucket, make_trail_bucket
 from tests.integrity.test_cli import one_line_error
 
 from trailwarden.cli import scan as scan_cli
 from trailwarden.evidence.pack import MANIFEST, sha256
-from trailwarden.report.compliance import FRAMEWORK_NAMES
 from trailwarden.trailstore.fixtures import FixtureKey
-
-WINDOW = ["--start-time", "2025-06-01T00:00:00Z", "--end-time", "2025-06-01T12:00:00Z"]
-FILES = {
-    "findings.json",
-    "findings.html",
-    "coverage.json",
-    "coverage.csv",
-    "logging-history.json",
-    "validation.json",
-    "policies.json",
-} | {f"compliance/{n}.json" for n in FRAMEWORK_NAMES}
 
 
 @pytest.fixture
@@ -63,7 +52,7 @@ def test_without_findings_the_pack_holds_a_scan_of_the_callers_account(
     assert [(s.org, s.max_workers) for s in scans] == [(False, 4)]  # one scan, as many in flight
 
     manifest = json.loads((out / MANIFEST).read_text())
-    assert set(manifest["files"]) == FILES
+    assert set(manifest["files"]) == PACK_FILES
     assert "--findings" not in manifest["command"]  # the command says the findings were scanned
     for name, entry in manifest["files"].items():
         assert sha256((out / name).read_bytes()) == entry["sha256"]
