@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 from tests.apply.support import REGIONS
+from tests.scan.build import make_snapshot, make_trail
+
+from trailwarden.snapshot import save_snapshot
 
 STEP_KEYS = {"id", "account", "region", "action", "service", "operation", "params", "reason"}
 
@@ -53,6 +56,22 @@ def test_format_prints_the_baseline_as_iac(aws: str, cli: Any, tmp_path: Path) -
     assert result.code == 0 and 'resource "aws_cloudtrail"' in out.read_text()
     bad = cli(["plan", "--regions", "us-east-1", "--format", "pulumi"])
     assert bad.code == 2 and bad.stderr.startswith("trailwarden: error: --format 'pulumi'")
+
+
+def test_format_wins_over_an_output_default_from_the_environment(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TRAILWARDEN_OUTPUT=json is every command's default; --format typed for this one run says
+    what this run prints (only -o typed beside it is refused, tests/badinput)."""
+    snap = tmp_path / "snap.json"
+    save_snapshot(make_snapshot([make_trail(multi=False)]), snap)
+    monkeypatch.setenv("TRAILWARDEN_OUTPUT", "json")
+    args = ["plan", "--from-snapshot", str(snap), "--home-region", "us-east-1"]
+    as_json = cli(args)
+    assert as_json.code == 0 and as_json.stdout.startswith("{")  # the variable is read at all
+    result = cli([*args, "--format", "terraform"])
+    assert result.code == 0, result.stderr
+    assert 'resource "aws_cloudtrail"' in result.stdout
 
 
 def _valid_plan() -> dict[str, Any]:

@@ -119,6 +119,12 @@ MATRIX: list[tuple[str, list[str], str]] = [
     ("message", ["scan", "--processes", "0"], "--processes must be at least 1"),
     ("message", ["plan", "--processes", "-2"], "--processes must be at least 1"),
     ("input", ["scan", "--from-snapshot", "{snap}", "--resume", "{file}"], "--resume"),
+    # plan --format (the IaC in place of the plan) beside -o (the plan's format); said before
+    # any scan (the rows without a snapshot would otherwise need AWS)
+    ("format", ["plan", "--from-snapshot", "{snap}", "--format", "terraform", "-o", "json"], "one"),
+    ("format", ["plan", "-o", "text", "--format", "cloudformation", "--out", "{nowhere}"], "one"),
+    ("format", ["plan", "--format", "yaml"], "--format 'yaml' is not one of"),
+    ("format", ["plan", "--org-trail", "--format", "terraform"], "give --out DIR"),
 ]
 
 

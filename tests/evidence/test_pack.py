@@ -17,6 +17,16 @@ from trailwarden.report.compliance import FRAMEWORK_NAMES
 from trailwarden.trailstore.fixtures import FixtureKey
 
 WINDOW = ["--start-time", "2025-06-01T00:00:00Z", "--end-time", "2025-06-01T12:00:00Z"]
+# Every file a pack holds besides its manifest.
+PACK_FILES = {
+    "findings.json",
+    "findings.html",
+    "coverage.json",
+    "coverage.csv",
+    "logging-history.json",
+    "validation.json",
+    "policies.json",
+} | {f"compliance/{n}.json" for n in FRAMEWORK_NAMES}
 
 
 def _pack(tmp_path: Path, cli: Any, *extra: str) -> tuple[Path, Any]:
@@ -46,15 +56,7 @@ def test_pack_holds_every_report_and_verifies(
         "pack",
     ]
     names = set(manifest["files"])
-    assert {
-        "findings.json",
-        "findings.html",
-        "coverage.json",
-        "coverage.csv",
-        "logging-history.json",
-        "validation.json",
-        "policies.json",
-    } | {f"compliance/{n}.json" for n in FRAMEWORK_NAMES} == names
+    assert names == PACK_FILES
     for name, entry in manifest["files"].items():
         assert sha256((out / name).read_bytes()) == entry["sha256"]
     coverage = json.loads((out / "coverage.json").read_text())

@@ -2,7 +2,7 @@
 writers insert, inside a DuckDB statement at the end, after the command finished) exits 130 with
 one line, and the database file then answers ``logs query``.
 
-The subprocess is the real console entry point (``trailwarden.cli.main``); hooks only say when
+The subprocess is the real console entry point (``trailwarden.__main__.main``); hooks only say when
 a phase is reached (a file appears) and hold it there, so the signal lands in that phase every
 time rather than by timing.
 """
@@ -47,7 +47,7 @@ elif point == "last statement":
     store._dedupe = slow
 elif point == "after the command":
     atexit.register(hold, 30)
-from trailwarden.cli import main
+from trailwarden.__main__ import main
 sys.argv[0] = "trailwarden"
 main()
 """
@@ -55,7 +55,7 @@ POINTS = ["listing", "writing", "last statement", "after the command"]
 
 
 def _trailwarden(*args: str) -> subprocess.CompletedProcess[str]:
-    code = "from trailwarden.cli import main; main()"
+    code = "from trailwarden.__main__ import main; main()"
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
 
 
@@ -100,11 +100,12 @@ def test_ctrl_c_in_a_query_on_the_main_thread(tmp_path: Path, trail_tree: Path) 
         _trailwarden("logs", "ingest", "--source", str(trail_tree), "--db", str(db)).returncode == 0
     )
     slow = "SELECT count(*) FROM range(50000000000) t(x) WHERE x % 7 = 3"
-    code = "from trailwarden.cli import main; main()"
+    code = "from trailwarden.__main__ import main; main()"
     argv = [sys.executable, "-c", code, "logs", "query", slow, "--db", str(db)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3)  # imported and inside the statement (it runs for minutes uninterrupted)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["trailwarden: error: interrupted"], err
+    assert out == ""  # no DuckDB progress bar drawn into the pipe (a statement over 2 s)

@@ -225,7 +225,7 @@ staging.BATCH_BYTES = 1
 store.COMMIT_ROWS = 1
 staging.scratch_parent = lambda: os.environ["TW_SCRATCH"]
 store.scratch_parent = staging.scratch_parent
-from trailwarden.cli import main
+from trailwarden.__main__ import main
 sys.argv[0] = "trailwarden"
 main()
 """

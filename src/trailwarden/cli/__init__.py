@@ -15,7 +15,6 @@ import contextlib
 import functools
 import importlib
 import os
-import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from botocore.exceptions import (
 )
 from typer.core import TyperArgument
 
-from trailwarden import __version__
+from trailwarden import __version__, interrupt
 from trailwarden.aws.credentials import credential_problem
 from trailwarden.aws.errors import unreachable
 from trailwarden.cli import settings
@@ -124,6 +123,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         # Defaults from the environment and the config file, for every command's options.
         settings.wire_environment(command)
         found = load_settings(command, config)
+        # The command's modules are imported: from here Ctrl-C unwinds the command.
+        interrupt.release()
         command.main(
             args=args,
             prog_name="trailwarden",
@@ -228,34 +229,23 @@ def _interrupted(exc: BaseException) -> bool:
     return False
 
 
-def _late_interrupt(_signum: int, _frame: Any) -> None:
-    """Ctrl-C after the command finished: one line and exit 130, instead of a KeyboardInterrupt
-    in the middle of the interpreter's teardown (exit -2, or SIGABRT from a library thread)."""
-    _one_line("interrupted")
-    _flush()
-    os._exit(130)
-
-
-def _flush() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a closed pipe: nothing left to say
-            stream.flush()
-
-
 def main() -> None:
-    """The console script. After the command, Ctrl-C is handled to the end: the exit handlers
-    run, output is flushed, and the process ends without the interpreter's teardown, the
-    ~0.7 s (DuckDB, isal) in which Python no longer runs signal handlers and Ctrl-C kills it."""
+    """Run the CLI and exit. Until the command starts (``trailwarden.__main__``) and after it
+    ends, Ctrl-C is ``interrupt.exit_interrupted``: after the end the exit handlers run, output is
+    flushed, and the process ends without the interpreter's teardown, the ~0.7 s (DuckDB, isal)
+    in which Python no longer runs signal handlers and Ctrl-C kills it."""
     try:
         code = run()
-        signal.signal(signal.SIGINT, _late_interrupt)
+        interrupt.hold()
     except KeyboardInterrupt:  # between the command's end and the handler above
+        interrupt.hold()
         _one_line("interrupted")
         code = 130
-        signal.signal(signal.SIGINT, _late_interrupt)
     for thread in threading.enumerate():  # as the interpreter would: wait for non-daemon threads
         if thread is not threading.current_thread() and not thread.daemon:
             thread.join()
     atexit._run_exitfuncs()
-    _flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: nothing left to say
+            stream.flush()
     os._exit(code)

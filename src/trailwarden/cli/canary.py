@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from trailwarden.apply import CountingAccess
 from trailwarden.cli.common import console
 from trailwarden.cli.progress import progress_bar
+from trailwarden.cli.tables import TableFormat, render
 from trailwarden.plan.model import Plan
-from trailwarden.terminal import plain
 from trailwarden.verify.canary import DEFAULT_CANARY, CanaryReport, run_canary
 from trailwarden.verify.chain import Chain
+
+CANARY_COLUMNS = ("account", "control", "event", "Logs", "metric", "alarm", "SNS", "total")
 
 
 def run_canary_cli(
@@ -92,11 +92,9 @@ def print_canaries(report: CanaryReport) -> None:
     )
 
 
-def canary_table(report: CanaryReport, title: str) -> Table:
+def show_canary_table(report: CanaryReport, title: str) -> None:
     """One row per chain: the time each link took after the previous one, and the total."""
-    table = Table(title=title, title_justify="left")
-    for col in ("account", "control", "event", "Logs", "metric", "alarm", "SNS", "total"):
-        table.add_column(col)
+    rows = []
     for chain in report.chains:
         steps: list[str] = []
         previous = chain.caused_at
@@ -109,5 +107,5 @@ def canary_table(report: CanaryReport, title: str) -> Table:
         steps += ["-"] * (4 - len(steps))
         total = _seconds(chain.total_s()) if chain.ok else f"FAIL: {chain.broken}"
         cells = (chain.target.account, chain.control_id, chain.candidate.operation, *steps, total)
-        table.add_row(*map(plain, cells))
-    return table
+        rows.append(dict(zip(CANARY_COLUMNS, cells, strict=True)))
+    render(rows, TableFormat.table, title, empty="no canary ran")

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from trailwarden.aws.session import AccessOptions, AwsAccess
 from trailwarden.cli import app
@@ -29,6 +28,7 @@ from trailwarden.cli.demo_org import run_org_path_cli
 from trailwarden.cli.options import AccessArgs, MaxWorkers, ScanScope, with_option_groups
 from trailwarden.cli.progress import progress_bar, progress_tally
 from trailwarden.cli.scan import scan_snapshot
+from trailwarden.cli.tables import TableFormat, render
 from trailwarden.controls import Evaluation, Status, evaluate
 from trailwarden.errors import UsageError
 from trailwarden.report.findings_json import findings_document
@@ -57,14 +57,16 @@ def _demo_modules() -> None:
         ) from exc
 
 
-def _describe(org: DemoOrg) -> Table:
-    table = Table(title="The simulated organisation", title_justify="left")
-    for col in ("account", "label", "simulated state"):
-        table.add_column(col)
-    for acct in org.accounts:
-        member = "" if acct.in_organization else " (left the organisation)"
-        table.add_row(acct.account_id, acct.label + member, acct.state)
-    return table
+def _show_organisation(org: DemoOrg) -> None:
+    rows = [
+        {
+            "account": acct.account_id,
+            "label": acct.label + ("" if acct.in_organization else " (left the organisation)"),
+            "simulated state": acct.state,
+        }
+        for acct in org.accounts
+    ]
+    render(rows, TableFormat.table, "The simulated organisation")
 
 
 def _scan(org: DemoOrg, max_workers: int) -> tuple[Snapshot, Evaluation]:
@@ -83,31 +85,31 @@ def _failing_accounts(evaluation: Evaluation) -> list[str]:
     return sorted({f.account for f in evaluation.findings if f.status == Status.FAILED})
 
 
-def _fix_summary(report: FixReport) -> Table:
-    table = Table(title="Fix once: plan -> apply -> delivery -> verify", title_justify="left")
-    for col in ("account", "trail", "steps planned", "applied", "verify", "API calls"):
-        table.add_column(col)
+def _show_fix_summary(report: FixReport) -> None:
     applied: dict[str, int] = {}
     for result in report.apply.results:
         if result.result == "done":
             applied[result.step.account] = applied.get(result.step.account, 0) + 1
+    rows = []
     for account in report.plan.accounts:
         checks = [c for c in report.verification.checks if c.account == account.account]
         passed = sum(1 for c in checks if c.status == "PASS")
         calls = report.api_calls.get(account.account, {})
-        table.add_row(
-            account.account,
-            f"{account.trail} {(account.trail_arn or '').rsplit('/', 1)[-1]}".strip(),
-            str(sum(1 for s in report.plan.steps if s.account == account.account)),
-            str(applied.get(account.account, 0)),
-            f"{passed}/{len(checks)} PASS",
-            ", ".join(f"{k} {v}" for k, v in calls.items()),
+        rows.append(
+            {
+                "account": account.account,
+                "trail": f"{account.trail} {(account.trail_arn or '').rsplit('/', 1)[-1]}".strip(),
+                "steps planned": sum(1 for s in report.plan.steps if s.account == account.account),
+                "applied": applied.get(account.account, 0),
+                "verify": f"{passed}/{len(checks)} PASS",
+                "API calls": ", ".join(f"{k} {v}" for k, v in calls.items()),
+            }
         )
-    return table
+    render(rows, TableFormat.table, "Fix once: plan -> apply -> delivery -> verify", empty="none")
 
 
 def _show_canary(report: FixReport) -> None:
-    from trailwarden.cli.canary import canary_table
+    from trailwarden.cli.canary import show_canary_table
 
     if report.canary is None:
         return
@@ -119,7 +121,7 @@ def _show_canary(report: FixReport) -> None:
         markup=True,
     )
     title = "Canary: StartLogging on the logging trail -> CloudWatch.5 alarm -> SNS (simulated)"
-    console.print(canary_table(report.canary, title))
+    show_canary_table(report.canary, title)
     if report.canary.pages:
         console.print("[dim]The page it sent:[/dim]", markup=True)
         console.print(report.canary.pages[0], markup=False, highlight=False)
@@ -161,7 +163,7 @@ def demo(
             org = build_demo_org(endpoint)
         text = output == OutputFormat.text
         if text:
-            console.print(_describe(org))
+            _show_organisation(org)
             _command(f"trailwarden scan {_scope(org)}")
         snapshot, before = _scan(org, max_workers)
         if text:
@@ -241,7 +243,7 @@ def _fix_and_prove(
         }
     )
     if text:
-        console.print(_fix_summary(report))
+        _show_fix_summary(report)
         _show_canary(report)
         _command(f"trailwarden scan {_scope(org)}")
         render_text(after, console, verbose=verbose)

@@ -311,7 +311,7 @@ def pack_command(
     start_time, end_time = window.bounds()
     now = datetime.now(UTC).replace(microsecond=0)
     start, end, notes = resolve_period(start_time, end_time, months, now)
-    doc = _findings(findings, org, aws)
+    saved = _saved_findings(findings)
     clients = access_clients(aws.access(in_flight=max_workers))
     coverage = prove_coverage(
         clients,
@@ -329,6 +329,9 @@ def pack_command(
         public_keys=[load_key_file(spec) for spec in public_key],
     )
     coverage.notes[:0] = notes
+    # The scan comes after the proof: a wrong trail or bucket is said before an organisation's
+    # scan has been waited for, and the proof's reads have no scan's errors to wait behind.
+    doc = saved if saved is not None else _scanned_findings(org, aws, max_workers)
     files = pack_files(doc, coverage, clients, aws.region)
     given = {
         "--out": out,
@@ -363,18 +366,22 @@ def _command_line(options: dict[str, Any]) -> list[str]:
     return words
 
 
-def _findings(path: Path | None, org: bool, aws: AwsArgs) -> dict[str, Any]:
-    """The findings document: a saved scan, or a scan of the caller's account (or organisation)."""
-    from trailwarden.controls import evaluate
-    from trailwarden.report.findings_json import findings_document, read_findings
+def _saved_findings(path: Path | None) -> dict[str, Any] | None:
+    from trailwarden.report.findings_json import read_findings
 
-    if path is not None:
-        return read_findings(path)
+    return None if path is None else read_findings(path)
+
+
+def _scanned_findings(org: bool, aws: AwsArgs, max_workers: int) -> dict[str, Any]:
+    """A scan of the caller's account (or organisation), as ``scan [--org] -o json`` writes it:
+    with ``--org``, the accounts x controls matrix too."""
     from trailwarden.cli.options import AccessArgs, ScanScope
-    from trailwarden.cli.scan import scan_snapshot
+    from trailwarden.cli.scan import scan_document, scan_snapshot
+    from trailwarden.controls import evaluate
 
-    snapshot = scan_snapshot(AccessArgs(profile=aws.profile, region=aws.region), ScanScope(org=org))
-    return findings_document(evaluate(snapshot))
+    reach = AccessArgs(profile=aws.profile, region=aws.region)
+    snapshot = scan_snapshot(reach, ScanScope(org=org, max_workers=max_workers))
+    return scan_document(evaluate(snapshot), org)
 
 
 def _json(doc: Any) -> bytes:

@@ -29,6 +29,7 @@ from trailwarden.cli.org_trail import OrgTrailArgs, blocked, org_plan
 from trailwarden.cli.scan import collect_with_bar, saved_snapshot
 from trailwarden.errors import UsageError
 from trailwarden.plan.export import export_iac, export_org_iac, write_org_iac
+from trailwarden.plan.iac_format import iac_format
 from trailwarden.plan.model import Plan, save_plan
 from trailwarden.plan.names import parse_tags
 from trailwarden.plan.steps import PlanOptions, build_plan
@@ -120,6 +121,7 @@ def checked(access: CountingAccess | None, plan: Plan, scan_calls: dict[str, int
 @app.command()
 @with_option_groups
 def plan(
+    ctx: typer.Context,
     reach: AccessArgs = AccessArgs(),
     target: ScanScope = ScanScope(),
     load: Path | None = typer.Option(
@@ -135,16 +137,28 @@ def plan(
         300_000, "--events-per-month", help="Management events per account, for the cost."
     ),
     fmt: str | None = typer.Option(
-        None, "--format", help="Print the baseline as cloudformation or terraform instead."
+        None,
+        "--format",
+        help="Print the baseline as cloudformation or terraform instead of the plan "
+        "(the IaC language; -o is the plan's format).",
     ),
     output: OutputFormat = OUTPUT_OPTION,
-    out: Path | None = typer.Option(None, "--out", help="Write the plan (or IaC) to FILE."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Write the plan (JSON) to FILE; with --format, the IaC (a folder with --org-trail).",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List unchanged steps too."),
 ) -> None:
     """Plan the baseline trail for each account: ordered AWS calls, why, and the cost change."""
     if events_per_month < 0:
         raise UsageError("--events-per-month must not be negative")
     organisation.check()
+    if fmt is not None:  # said before the scan, not after it
+        source = ctx.get_parameter_source("output")
+        # typer carries its own click: its ParameterSource is told by name.
+        typed = source is not None and source.name == "COMMANDLINE"
+        _check_iac(fmt, typed, organisation.org_trail, out)
     if organisation.org_trail and target.accounts:
         raise UsageError("--org-trail plans the whole organisation: leave out --accounts")
     options = PlanOptions(
@@ -195,9 +209,23 @@ def plan(
     raise typer.Exit(EXIT_OK)
 
 
+def _check_iac(fmt: str, output_typed: bool, org_trail: bool, out: Path | None) -> None:
+    """``--format`` prints IaC in place of the plan, which ``-o`` would render: both on one
+    command line ask for two different documents. ``-o`` from the environment or the config
+    file is a default for every command and yields to ``--format``."""
+    iac_format(fmt)
+    if output_typed:
+        raise UsageError(
+            f"--format {fmt} prints the baseline as IaC instead of the plan, which -o renders:"
+            " give one of them"
+        )
+    if org_trail and out is None:
+        raise UsageError("--format with --org-trail writes several files: give --out DIR")
+
+
 def _export(the_plan: Plan, fmt: str, out: Path | None) -> int:
     if the_plan.organization is not None:
-        if out is None:
+        if out is None:  # refused before the scan by _check_iac; said again where it is used
             raise UsageError("--format with --org-trail writes several files: give --out DIR")
         for path in write_org_iac(export_org_iac(the_plan, fmt), out):
             console.print(f"wrote {path}", markup=False)

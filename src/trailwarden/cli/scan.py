@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -91,6 +92,20 @@ def collect_with_bar(access: AwsAccess, scan: ScanOptions) -> Snapshot:
     return snapshot
 
 
+def scan_document(
+    evaluation: Evaluation,
+    org: bool,
+    compliance: str | None = None,
+    suppressions: Path | None = None,
+) -> dict[str, Any]:
+    """The findings document ``scan -o json`` writes; ``org``: with the accounts x controls
+    matrix (``scan --org``)."""
+    doc = shape(findings_document(evaluation), compliance, suppressions)
+    if org:
+        doc["organization_coverage"] = coverage_document(evaluation)
+    return doc
+
+
 def report(
     evaluation: Evaluation,
     output: ReportFormat,
@@ -103,9 +118,7 @@ def report(
 ) -> int:
     """Render the evaluation as asked; the exit code counts unsuppressed failures only.
     ``org``: add the accounts x controls matrix (``scan --org``)."""
-    doc = shape(findings_document(evaluation), compliance, suppressions)
-    if org:
-        doc["organization_coverage"] = coverage_document(evaluation)
+    doc = scan_document(evaluation, org, compliance, suppressions)
     if output == ReportFormat.text:
         if out is not None:  # the terminal report, with the JSON findings kept beside it
             write_output(render_json(doc), out)

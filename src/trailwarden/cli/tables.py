@@ -31,10 +31,11 @@ def render(
     fmt: TableFormat,
     title: str | None = None,
     out: Path | None = None,
+    empty: str = "no matching events",
 ) -> None:
     """Rows as a table, a JSON list of row objects, one object per line, or CSV with a header;
     ``out``: written there instead of stdout (a table goes to stdout, its rows to ``out`` as
-    JSON)."""
+    JSON); ``empty``: what a table without rows says."""
     if fmt == TableFormat.json or (fmt == TableFormat.table and out is not None):
         emit_json(rows, out)
         if fmt == TableFormat.json:
@@ -50,7 +51,7 @@ def render(
                 _csv(rows, stream)
         return
     if not rows:
-        console.print(f"{title + ': ' if title else ''}no matching events", markup=False)
+        console.print(f"{title + ': ' if title else ''}{empty}", markup=False)
         return
     if piped():
         _tsv(rows, title)

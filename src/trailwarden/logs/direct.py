@@ -40,6 +40,7 @@ def iter_matching_records(
         raise ValueError("a direct hunt needs at least one needle")
     texts = [n.decode() for n in needles]
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # as store.connect: the CLI draws progress
     seen: set[str] = set()
 
     def keep(data: bytes) -> bool:

@@ -86,6 +86,9 @@ def connect(db: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(db), read_only=read_only)
     except duckdb.Error as exc:
         raise UsageError(f"cannot open database {db}: {exc}") from None
+    # DuckDB draws its own bar on stdout for a statement over 2 s, into a pipe or a file too,
+    # between the rows a user redirects: progress is the CLI's to draw, on a terminal only.
+    con.execute("SET enable_progress_bar = false")
     # Bounded memory whatever the input size; insertion order does not matter for an audit log.
     con.execute("SET preserve_insertion_order = false")
     # CloudTrail times are UTC; never let the machine's zone shift them.
