@@ -76,6 +76,18 @@ def test_processes_give_the_single_process_snapshot_byte_for_byte(
     assert proxy.count(service="sts", operation="GetCallerIdentity") == 1 + 3
 
 
+def test_the_calls_of_every_process_are_counted_for_the_caller(members: list[str]) -> None:
+    """plan and verify report the calls a scan made: the workers' calls are counted too."""
+    counted = {}
+    for processes in (1, 3):
+        access = AwsAccess(AccessOptions())
+        options = ScanOptions(org=True, regions=REGIONS, max_workers=4, processes=processes)
+        collect(access, options)
+        counted[processes] = access.per_account()
+    assert counted[3] == counted[1]
+    assert set(counted[3]) == {MANAGEMENT, *members}
+
+
 def test_an_interrupted_scan_in_processes_resumes_to_the_same_bytes(
     members: list[str], proxy: Any, tmp_path: Path
 ) -> None:

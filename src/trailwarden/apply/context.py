@@ -10,16 +10,13 @@ after a failure knows them too.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from trailwarden.apply.waiting import Patience
 from trailwarden.arns import arn_region
-from trailwarden.aws.session import AccessOptions, AwsAccess
-from trailwarden.aws.shared import account_of
+from trailwarden.aws.session import AwsAccess
 from trailwarden.placeholders import parse_key_ref, parse_scp_ref
 from trailwarden.policies.permissions import IDENTITY, Grant, grant
 
@@ -27,43 +24,13 @@ T = TypeVar("T")
 
 
 class CountingAccess(AwsAccess):
-    """An ``AwsAccess`` that counts calls by (account, service, operation)."""
+    """The ``AwsAccess`` apply, plan and verify run with (every ``AwsAccess`` counts its calls),
+    with the grant it needs itself."""
 
     # Before any step, the access learns which account the credentials belong to; a plan with
     # steps in other accounts (an organisation plan: the log-archive account, members' duplicate
     # trails) reaches them through the role --role-name names.
     needs: tuple[Grant, ...] = (grant(IDENTITY, "sts:GetCallerIdentity", "sts:AssumeRole"),)
-
-    def __init__(self, options: AccessOptions | None = None) -> None:
-        super().__init__(options)
-        self.calls: Counter[tuple[str, str, str]] = Counter()
-        self._count_lock = threading.Lock()
-
-    def _built(self, client: Any, account: str | None) -> None:
-        service = client.meta.service_model.service_name
-        client.meta.events.register("before-call", self._counter(account, service))
-
-    def _counter(self, account: str | None, service: str) -> Callable[..., None]:
-        def count(model: Any, context: Any = None, **_: Any) -> None:
-            # A shared client (the scan's) serves many accounts: its request names its own.
-            whose = account if account is not None else account_of(context or {})
-            with self._count_lock:
-                self.calls[(whose, service, str(model.name))] += 1
-
-        return count
-
-    def snapshot_counts(self) -> Counter[tuple[str, str, str]]:
-        with self._count_lock:
-            return Counter(self.calls)
-
-    def per_account(self, since: Counter[tuple[str, str, str]] | None = None) -> dict[str, int]:
-        now = self.snapshot_counts()
-        if since is not None:
-            now.subtract(since)
-        totals: Counter[str] = Counter()
-        for (account, _, _), n in now.items():
-            totals[account] += n
-        return {a: n for a, n in sorted(totals.items()) if n > 0}
 
 
 class UnresolvedReference(Exception):

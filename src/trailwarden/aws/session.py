@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,6 +142,8 @@ class AwsAccess:
         self._caller_lock = threading.Lock()
         self._caller_arn = ""
         self.breaker = CircuitBreaker()
+        self.calls: Counter[tuple[str, str, str]] = Counter()  # (account, service, operation)
+        self._count_lock = threading.Lock()
         self._share = shared.supported()
         self._config = Config(
             retries={"mode": "adaptive", "max_attempts": self.options.max_attempts},
@@ -296,8 +299,38 @@ class AwsAccess:
 
     def _built(self, client: Any, account: str | None) -> None:
         """Called once for each client built, for ``account`` (None: a shared client, whose
-        requests name their account in their context: ``shared.account_of``). A subclass
-        watching calls hooks in here."""
+        requests name their account in their context: ``shared.account_of``): its calls are
+        counted from here on."""
+        service = client.meta.service_model.service_name
+        client.meta.events.register("before-call", self._counter(account, service))
+
+    def _counter(self, account: str | None, service: str) -> Callable[..., None]:
+        def count(model: Any, context: Any = None, **_: Any) -> None:
+            whose = account if account is not None else shared.account_of(context or {})
+            with self._count_lock:
+                self.calls[(whose, service, str(model.name))] += 1
+
+        return count
+
+    def snapshot_counts(self) -> Counter[tuple[str, str, str]]:
+        """The calls made so far, by (account, service, operation)."""
+        with self._count_lock:
+            return Counter(self.calls)
+
+    def per_account(self, since: Counter[tuple[str, str, str]] | None = None) -> dict[str, int]:
+        """Calls per account (since ``since``, a ``snapshot_counts``), the accounts in order."""
+        now = self.snapshot_counts()
+        if since is not None:
+            now.subtract(since)
+        totals: Counter[str] = Counter()
+        for (account, _, _), n in now.items():
+            totals[account] += n
+        return {a: n for a, n in sorted(totals.items()) if n > 0}
+
+    def absorb_counts(self, calls: Counter[tuple[str, str, str]]) -> None:
+        """Calls another process made for this one (``scan --processes``' workers)."""
+        with self._count_lock:
+            self.calls.update(calls)
 
     def _new_client(
         self, service: str, region: str, credentials: Credentials | None, frozen: Any

@@ -236,11 +236,12 @@ class Collector(ReadContext):
             )
             for index, part in enumerate(split)
         ]
-        errors, circuits = shards.run_shards(
+        errors, circuits, calls = shards.run_shards(
             read_shard, tasks, known, self._merge, self.options.on_progress
         )
         self.errors.extend(errors)
         self.access.breaker.absorb(circuits)
+        self.access.absorb_counts(calls)
 
     def _merge(self, message: shards.AccountMessage) -> None:
         """One account's record from a worker process: kept, and written to the progress file."""
@@ -716,7 +717,7 @@ def read_shard(task: shards.ShardTask, out: Any, into: Any) -> None:
             {f.scan.account: f for f in task.earlier},
         )
         collector.read()
-        link.end(collector.errors, access.breaker.circuits())
+        link.end(collector.errors, access.breaker.circuits(), access.snapshot_counts())
     except BaseException as exc:  # the parent says it, in one line
         link.failed(exc)
 

@@ -27,6 +27,7 @@ import queue
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from trailwarden.errors import TrailwardenError
 from trailwarden.snapshot.model import AccountScan, ApiError, Bucket, RegionScan
 
 Delivery = tuple[str, str]  # (the account a trail belongs to, the bucket it delivers to)
+Calls = Counter[tuple[str, str, str]]  # calls made, by (account, service, operation)
 
 # When a second process pays (docs/scan.md#processes): one process's CPU (about 1.3 ms a call)
 # keeps some 40-60 calls in flight at 50 ms each, so fewer calls in flight than this per process
@@ -146,8 +148,8 @@ class ShardLink:
             except queue.Empty:
                 _orphaned_ends()
 
-    def end(self, errors: list[ApiError], circuits: list[OpenedCircuit]) -> None:
-        self._out.put(("end", self.task.index, errors, circuits))
+    def end(self, errors: list[ApiError], circuits: list[OpenedCircuit], calls: Calls) -> None:
+        self._out.put(("end", self.task.index, errors, circuits, calls))
 
     def failed(self, exc: BaseException) -> None:
         self._out.put(("failed", self.task.index, portable(exc)))
@@ -177,12 +179,12 @@ def run_shards(
     known: list[Delivery],
     merge: Callable[[AccountMessage], None],
     on_progress: ProgressFn | None,
-) -> tuple[list[ApiError], list[OpenedCircuit]]:
+) -> tuple[list[ApiError], list[OpenedCircuit], Calls]:
     """Run ``target`` (the collector's ``read_shard``) in one worker process per task, and
     ``merge`` each account as it comes (on this thread). ``known``: deliveries of accounts no
-    worker reads (finished by an earlier run). Returns the errors that belong to no account and
-    the circuits the workers' breakers opened. A worker that fails ends the scan with its error;
-    one that dies, with a ScanWorkerError."""
+    worker reads (finished by an earlier run). Returns the errors that belong to no account, the
+    circuits the workers' breakers opened and the calls they made. A worker that fails ends the
+    scan with its error; one that dies, with a ScanWorkerError."""
     context = multiprocessing.get_context("spawn")  # no fork under running threads
     out = context.Queue()
     intos = [context.Queue() for _ in tasks]
@@ -197,6 +199,7 @@ def run_shards(
     ended: set[int] = set()
     errors: list[ApiError] = []
     circuits: list[OpenedCircuit] = []
+    calls: Calls = Counter()
     try:
         with _sigint_ignored():
             for process in processes:
@@ -224,6 +227,7 @@ def run_shards(
                 ended.add(message[1])
                 errors.extend(message[2])
                 circuits.extend(message[3])
+                calls.update(message[4])
             elif kind == "failed":
                 raise message[2]
     finally:
@@ -232,7 +236,7 @@ def run_shards(
                 process.terminate()
         for process in processes:
             process.join(timeout=5)
-    return errors, circuits
+    return errors, circuits, calls
 
 
 @contextmanager
