@@ -134,3 +134,30 @@ def test_each_account_s_root_and_ous_are_read_with_calls_per_ou_not_per_account(
     }
     # One listing of each kind per parent (the root and two OUs), whatever the accounts.
     assert walked == {"ListAccountsForParent": 3, "ListOrganizationalUnitsForParent": 3}
+
+
+def test_plan_reads_config_recorders_in_the_home_region_only(aws: str) -> None:
+    """The conformance pack goes to the home Region: a recorder elsewhere changes nothing the
+    plan does, and reading every Region's costs two calls per account and Region."""
+    from tests.org.support import HOME
+
+    from trailwarden.cli.options import AccessArgs, ScanScope
+    from trailwarden.cli.plan import scan_with_counts
+
+    org = build_org(trusted_access=True)
+    accounts = {MANAGEMENT, *org.members}
+    scope = ScanScope(org=True, regions=",".join(REGIONS))
+    for wanted, expected in (([HOME], len(accounts)), ([], 0), (None, len(accounts) * 2)):
+        access, snapshot, _ = scan_with_counts(
+            AccessArgs(), scope, None if wanted is None else (lambda _a, w=wanted: w)
+        )
+        reads = sum(
+            n
+            for (_, service, op), n in access.calls.items()
+            if (service, op) == ("config", "DescribeConfigurationRecorders")
+        )
+        assert reads == expected, wanted
+        assert snapshot.organization is not None
+        recorders = snapshot.organization.config_recorders or {}
+        # Read: an account with no recorder there is known to have none, never "not read".
+        assert set(recorders) == (set() if wanted == [] else accounts)

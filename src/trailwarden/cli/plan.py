@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -35,6 +36,9 @@ from trailwarden.plan.names import parse_tags
 from trailwarden.plan.steps import PlanOptions, build_plan
 from trailwarden.plan.text import render_plan
 from trailwarden.snapshot import Snapshot, save_snapshot
+
+if TYPE_CHECKING:
+    from trailwarden.aws.session import AwsAccess
 
 
 def _opt(flag: str, text: str | None = None) -> Any:
@@ -181,7 +185,11 @@ def plan(
         else:
             the_plan = make_plan(None, snapshot, options)
     else:
-        access, snapshot, calls = scan_with_counts(reach, target)
+        access, snapshot, calls = scan_with_counts(
+            reach,
+            target,
+            _recorders_needed(organisation, options) if organisation.org_trail else None,
+        )
         if save is not None:
             save_snapshot(snapshot, save)
         if "home_region" not in options.baseline:
@@ -207,6 +215,21 @@ def plan(
             console.print(f"plan written to {out}; apply it with: trailwarden apply {out}")
     blocked(the_plan)
     raise typer.Exit(EXIT_OK)
+
+
+def _recorders_needed(
+    organisation: OrgTrailArgs, options: PlanOptions
+) -> Callable[[AwsAccess], list[str]]:
+    """The Regions whose Config recorders the organisation plan reads: the drift part's
+    conformance pack goes to the trail's home Region only, so a recorder elsewhere changes
+    nothing it plans (and reading every Region's costs two calls per account and Region)."""
+
+    def regions(access: AwsAccess) -> list[str]:
+        if organisation.no_drift:
+            return []
+        return [str(options.baseline.get("home_region") or access.default_region)]
+
+    return regions
 
 
 def _check_iac(fmt: str, output_typed: bool, org_trail: bool, out: Path | None) -> None:
@@ -245,10 +268,15 @@ def _export(the_plan: Plan, fmt: str, out: Path | None) -> int:
 
 
 def scan_with_counts(
-    reach: AccessArgs, target: ScanScope
+    reach: AccessArgs,
+    target: ScanScope,
+    config_regions: Callable[[AwsAccess], list[str]] | None = None,
 ) -> tuple[CountingAccess, Snapshot, dict[str, int]]:
-    """The scan's snapshot through a counting session (plan reports its API calls)."""
+    """The scan's snapshot through a counting session (plan reports its API calls);
+    ``config_regions``: where Config recorders are read, decided once the session is known."""
     access_options, scan = target.options(reach)
     access = CountingAccess(access_options)
+    if config_regions is not None:
+        scan = dataclasses.replace(scan, config_regions=config_regions(access))
     snapshot = collect_with_bar(access, scan)
     return access, snapshot, access.per_account()

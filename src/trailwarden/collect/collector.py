@@ -100,6 +100,9 @@ class ScanOptions:
     account_timeout_text: str = "10m"  # as the user wrote it, for the error that names it
     resume: Path | None = None  # progress file: finished accounts are written, and skipped
     processes: int | None = None  # worker processes (None: one per core where that pays)
+    # With --org, the Regions whose Config recorders are read (None: every scanned Region; plan
+    # --org-trail needs only its home Region's, where the conformance pack goes).
+    config_regions: list[str] | None = None
     shard: shards.ShardLink | None = None  # set in a worker process: the parent it reports to
 
 
@@ -233,6 +236,7 @@ class Collector(ReadContext):
                 account_timeout=self.options.account_timeout,
                 account_timeout_text=self.options.account_timeout_text,
                 config_recorders=self._organization is not None,
+                config_regions=self.options.config_regions,
             )
             for index, part in enumerate(split)
         ]
@@ -263,13 +267,16 @@ class Collector(ReadContext):
 
     def _scope(self, caller: str) -> dict[str, Any]:
         """What a progress file must have been written for to be resumed by this scan."""
-        return {
+        scope = {
             "caller": caller,
             "accounts": self.options.accounts,
             "org": self.options.org,
             "regions": self.options.regions,
             "role": self.access.options.role_name,
         }
+        if self.options.config_regions is not None:  # so older files (every Region's) still fit
+            scope["config"] = self.options.config_regions
+        return scope
 
     def _admit(self) -> None:
         """Start waiting accounts while fewer than ``max_workers`` are reading their own."""
@@ -370,9 +377,7 @@ class Collector(ReadContext):
                     if known is None or region == trail.home_region:
                         state.trails[trail.arn] = trail
             scan.event_data_stores = self._event_data_stores(account, region, cloudtrail)
-            if self._organization is not None or (
-                self.options.shard is not None and self.options.shard.task.config_recorders
-            ):
+            if self._reads_recorder(region):
                 self._config_recorder(account, region)
             # No other task of this account runs in this Region until its last Region is listed
             # (trail reads come after): its Region's clients can go now, not at the end of the
@@ -391,6 +396,13 @@ class Collector(ReadContext):
                 self._listed(account)
 
         return task
+
+    def _reads_recorder(self, region: str) -> bool:
+        shard = self.options.shard
+        if self._organization is None and (shard is None or not shard.task.config_recorders):
+            return False
+        wanted = self.options.config_regions
+        return wanted is None or region in wanted
 
     def _config_recorder(self, account: str, region: str) -> None:
         """Config rules do nothing where no recorder records: the organisation plan names those
@@ -709,6 +721,7 @@ def read_shard(task: shards.ShardTask, out: Any, into: Any) -> None:
             on_progress=link.progress,
             account_timeout=task.account_timeout,
             account_timeout_text=task.account_timeout_text,
+            config_regions=task.config_regions,
             shard=link,
         )
         collector = Collector(access, options)

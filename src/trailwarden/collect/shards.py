@@ -94,6 +94,7 @@ class ShardTask:
     account_timeout: float | None
     account_timeout_text: str
     config_recorders: bool  # --org: each Region's Config recorder is read too
+    config_regions: list[str] | None = None  # ... in these Regions only (None: every one)
 
 
 @dataclass
