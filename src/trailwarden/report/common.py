@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from trailwarden import __version__
@@ -98,20 +99,73 @@ def related_requirements(f: dict[str, Any]) -> list[str]:
 
 # One encoder for every call: json.dumps with any option builds a new encoder each time.
 _COMPACT = json.JSONEncoder(ensure_ascii=False, default=str).encode
+# How many findings' lines go into one piece of a streamed report: few large writes to the
+# file, while no more than a few MB of the report is ever held.
+BATCH = 2048
+
+
+def batched(lines: Iterable[str], size: int = BATCH) -> Iterator[str]:
+    """``lines`` joined in runs of ``size``."""
+    batch: list[str] = []
+    for text in lines:
+        batch.append(text)
+        if len(batch) >= size:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
 
 
 def dumps(value: Any, depth: int, indent: str = "") -> str:
     """JSON indented for ``depth`` levels and compact below, so a list of findings reads one
-    finding per line. Python's JSON encoder is fast only without indentation, and a report of
-    a thousand accounts holds a quarter of a million findings."""
-    if depth <= 0 or not isinstance(value, dict | list) or not value:
-        return _COMPACT(value)
+    finding per line (``iter_dumps`` whole)."""
+    return "".join(iter_dumps(value, depth, indent))
+
+
+def iter_dumps(value: Any, depth: int, indent: str = "") -> Iterator[str]:
+    """``dumps`` in pieces, for writing a report as it is made: a thousand accounts' report is
+    hundreds of MB, more than the findings it is made of. Python's JSON encoder is fast only
+    without indentation, so each item below ``depth`` is one compact encoding. A list may be
+    given as an iterator (``Items``), so its items are made only as they are written."""
+    if depth <= 0 or not isinstance(value, dict | list | Items) or not value:
+        yield _COMPACT(list(value) if isinstance(value, Items) else value)
+        return
     inner = indent + "  "
     if isinstance(value, dict):
-        items = [f"{inner}{json.dumps(k)}: {dumps(v, depth - 1, inner)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    items = [inner + dumps(v, depth - 1, inner) for v in value]
-    return "[\n" + ",\n".join(items) + "\n" + indent + "]"
+        yield "{\n"
+        for n, (k, v) in enumerate(value.items()):
+            yield (",\n" if n else "") + f"{inner}{json.dumps(k)}: "
+            yield from iter_dumps(v, depth - 1, inner)
+        yield "\n" + indent + "}"
+        return
+    yield "[\n"
+    if depth == 1:  # the leaves: one compact encoding a line, joined in batches
+        yield from batched((",\n" if n else "") + inner + _COMPACT(v) for n, v in enumerate(value))
+    else:
+        for n, v in enumerate(value):
+            yield ",\n" + inner if n else inner
+            yield from iter_dumps(v, depth - 1, inner)
+    yield "\n" + indent + "]"
+
+
+class Items:
+    """A list written by ``iter_dumps`` as its items are made, never held whole."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self._items = iter(items)
+        self._first = next(self._items, _NOTHING)
+
+    def __bool__(self) -> bool:
+        return self._first is not _NOTHING
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._first is not _NOTHING:
+            yield self._first
+            self._first = _NOTHING
+        yield from self._items
+
+
+_NOTHING = object()
 
 
 class PerControl:
@@ -119,9 +173,17 @@ class PerControl:
 
     def __init__(self) -> None:
         self._requirements: dict[str, list[str]] = {}
+        self._joined: dict[str, str] = {}
 
     def requirements(self, f: dict[str, Any]) -> list[str]:
         known = self._requirements.get(f["control"])
         if known is None:
             known = self._requirements[f["control"]] = related_requirements(f)
+        return known
+
+    def joined(self, f: dict[str, Any], separator: str) -> str:
+        """``requirements`` as one text (one separator per renderer)."""
+        known = self._joined.get(f["control"])
+        if known is None:
+            known = self._joined[f["control"]] = separator.join(self.requirements(f))
         return known

@@ -7,10 +7,18 @@ import csv
 import io
 import json
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from trailwarden.report.common import TOOL, PerControl, control_title, effective_status
+from trailwarden.report.common import (
+    BATCH,
+    TOOL,
+    PerControl,
+    batched,
+    control_title,
+    effective_status,
+)
 
 CSV_COLUMNS = (
     "control", "status", "severity", "account", "region", "resource_type", "resource",
@@ -31,23 +39,40 @@ def _row(f: dict[str, Any], requirements: str) -> list[str]:
     ]
 
 
-def render_csv(doc: dict[str, Any]) -> str:
+def stream_csv(doc: dict[str, Any]) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     per = PerControl()
-    writer.writerows(_row(f, "; ".join(per.requirements(f))) for f in doc["findings"])
-    return buf.getvalue()
+    findings = doc["findings"]
+    for start in range(0, len(findings), BATCH):
+        for f in findings[start : start + BATCH]:
+            writer.writerow(_row(f, per.joined(f, "; ")))
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    if buf.tell():  # no findings: the heading alone
+        yield buf.getvalue()
+
+
+def render_csv(doc: dict[str, Any]) -> str:
+    return "".join(stream_csv(doc))
+
+
+_JSONL = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(f, separators=...) as one
+
+
+def stream_jsonl(doc: dict[str, Any]) -> Iterator[str]:
+    """One finding per line, each exactly as the findings document writes it."""
+    return batched(_JSONL(f) + "\n" for f in doc["findings"])
 
 
 def render_jsonl(doc: dict[str, Any]) -> str:
-    """One finding per line, each exactly as the findings document writes it."""
-    return "".join(json.dumps(f, separators=(",", ":")) + "\n" for f in doc["findings"])
+    return "".join(stream_jsonl(doc))
 
 
-def _testcase(f: dict[str, Any]) -> str:
+def _testcase(f: dict[str, Any], classname: str) -> str:
     name = quoteattr(f"{f['account']} {f['region']} {f['resource']}")
-    classname = quoteattr(f"{f['control']} {control_title(f['control'])}")
     status = effective_status(f)
     message = quoteattr(f["reason"])
     body = escape(f"{f['reason']}\nRemediation: {f.get('remediation', '')}")
@@ -64,25 +89,31 @@ def _testcase(f: dict[str, Any]) -> str:
     return f'    <testcase name={name} classname={classname} time="0">{inner}</testcase>\n'
 
 
-def render_junit(doc: dict[str, Any]) -> str:
+def stream_junit(doc: dict[str, Any]) -> Iterator[str]:
     by_control: dict[str, list[dict[str, Any]]] = {}
+    counts: dict[str, Counter[str]] = {}
     for f in doc["findings"]:
         by_control.setdefault(f["control"], []).append(f)
-    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n']
-    total = Counter(effective_status(f) for f in doc["findings"])
+        counts.setdefault(f["control"], Counter())[effective_status(f)] += 1
+    total: Counter[str] = sum(counts.values(), Counter())
     skipped_total = len(doc["findings"]) - total["FAILED"] - total["PASSED"]
-    parts.append(
+    yield (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<testsuites name="{TOOL}" tests="{len(doc["findings"])}" '
         f'failures="{total["FAILED"]}" errors="0" skipped="{skipped_total}">\n'
     )
     for control, findings in by_control.items():
-        counts = Counter(effective_status(f) for f in findings)
-        skipped = len(findings) - counts["FAILED"] - counts["PASSED"]
-        parts.append(
+        tally = counts[control]
+        skipped = len(findings) - tally["FAILED"] - tally["PASSED"]
+        yield (
             f'  <testsuite name={quoteattr(control)} tests="{len(findings)}" '
-            f'failures="{counts["FAILED"]}" errors="0" skipped="{skipped}">\n'
+            f'failures="{tally["FAILED"]}" errors="0" skipped="{skipped}">\n'
         )
-        parts.extend(_testcase(f) for f in findings)
-        parts.append("  </testsuite>\n")
-    parts.append("</testsuites>\n")
-    return "".join(parts)
+        classname = quoteattr(f"{control} {control_title(control)}")
+        yield from batched(_testcase(f, classname) for f in findings)
+        yield "  </testsuite>\n"
+    yield "</testsuites>\n"
+
+
+def render_junit(doc: dict[str, Any]) -> str:
+    return "".join(stream_junit(doc))
