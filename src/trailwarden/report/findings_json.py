@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trailwarden.controls import Evaluation
+from trailwarden.controls import Evaluation, RootCause
 from trailwarden.errors import UsageError
 from trailwarden.jsonfile import read_document
 
@@ -21,6 +21,16 @@ FINDINGS_SCHEMA = "trailwarden.findings/2"
 def findings_document(evaluation: Evaluation) -> dict[str, Any]:
     snap = evaluation.snapshot
     regions = sorted({r.region for r in snap.regions})
+    # A root cause's text is built anew on each read (an account's causes are shared by its
+    # findings): built once per cause, the document's findings share it too.
+    texts: dict[int, str] = {}
+
+    def cause_text(cause: RootCause) -> str:
+        text = texts.get(id(cause))
+        if text is None:
+            text = texts[id(cause)] = cause.text
+        return text
+
     return {
         "schema": FINDINGS_SCHEMA,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -37,7 +47,7 @@ def findings_document(evaluation: Evaluation) -> dict[str, Any]:
                 "resource_type": f.resource_type,
                 "resource": f.resource,
                 "reason": f.reason,
-                "root_cause": f.root_cause.text,
+                "root_cause": cause_text(f.root_cause),
                 "remediation": f.remediation,
                 "compliance": f.compliance,
             }
