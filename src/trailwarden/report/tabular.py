@@ -12,7 +12,6 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from trailwarden.report.common import (
-    BATCH,
     TOOL,
     PerControl,
     batched,
@@ -27,10 +26,13 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
+_FINDING_COLUMNS = CSV_COLUMNS[:10]
+
+
 def _row(f: dict[str, Any], requirements: str) -> list[str]:
     s = f.get("suppressed") or {}
     return [
-        *(str(f.get(k, "")) for k in CSV_COLUMNS[:10]),
+        *[str(f.get(k, "")) for k in _FINDING_COLUMNS],
         requirements,
         "yes" if s else "",
         s.get("reason", ""),
@@ -39,20 +41,50 @@ def _row(f: dict[str, Any], requirements: str) -> list[str]:
     ]
 
 
+class _CsvFields:
+    """Each value as ``csv`` writes it within a row, asked of ``csv`` once per distinct value:
+    its writer goes through every character of every field, and a row of a quarter million
+    repeats its control's long remediation, its account's resources and reasons. A row is
+    its fields so written, joined by commas (csv quotes each field on its own)."""
+
+    LIMIT = 100_000  # distinct values kept; forgotten all at once beyond it
+
+    def __init__(self) -> None:
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\n")
+        self.known: dict[str, str] = {}
+
+    def field(self, value: Any) -> str:
+        known = self.known.get(value) if isinstance(value, str) else None
+        if known is None:
+            self._buf.seek(0)
+            self._buf.truncate()
+            self._writer.writerow((value, ""))  # two fields: a lone empty one is written ""
+            known = self._buf.getvalue()[:-2]
+            if isinstance(value, str):
+                if len(self.known) >= self.LIMIT:
+                    self.known.clear()
+                self.known[value] = known
+        return known
+
+
 def stream_csv(doc: dict[str, Any]) -> Iterator[str]:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    csv.writer(buf, lineterminator="\n").writerow(CSV_COLUMNS)
     per = PerControl()
-    findings = doc["findings"]
-    for start in range(0, len(findings), BATCH):
-        for f in findings[start : start + BATCH]:
-            writer.writerow(_row(f, per.joined(f, "; ")))
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-    if buf.tell():  # no findings: the heading alone
-        yield buf.getvalue()
+    fields = _CsvFields()
+    known, field = fields.known, fields.field
+    yield buf.getvalue()
+    yield from batched(
+        ",".join(
+            [
+                known[v] if type(v) is str and v in known else field(v)
+                for v in _row(f, per.joined(f, "; "))
+            ]
+        )
+        + "\n"
+        for f in doc["findings"]
+    )
 
 
 def render_csv(doc: dict[str, Any]) -> str:
