@@ -7,17 +7,19 @@ account's own "default" product, the one every account may import into.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from trailwarden.report.common import (
+    COMPACT,
+    TEXTS,
     TOOL,
     VERSION,
-    Items,
     PerControl,
+    ShapedJson,
     control_title,
     finding_uid,
-    iter_dumps,
+    json_list,
 )
 
 ASFF_VERSION = "2018-10-08"
@@ -49,10 +51,18 @@ def iter_asff_findings(
     doc: dict[str, Any], default_region: str = "us-east-1"
 ) -> Iterator[dict[str, Any]]:
     """``asff_findings`` one at a time (each is ~2 KB as a dict: never all held for a file)."""
+    return map(_builder(doc, default_region), doc["findings"])
+
+
+def _builder(
+    doc: dict[str, Any], default_region: str = "us-east-1"
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """What makes each ASFF finding of ``doc`` (the document's Region and time held once)."""
     fallback = (doc.get("regions") or [default_region])[0]
     now = doc.get("generated_at") or doc.get("snapshot_generated_at")
     per = PerControl()
-    for f in doc["findings"]:
+
+    def build(f: dict[str, Any]) -> dict[str, Any]:
         region = f["region"] if f["region"] not in ("", "-") else fallback
         partition = _partition(region)
         account = f["account"]
@@ -106,11 +116,14 @@ def iter_asff_findings(
                 "UpdatedBy": s["owner"][:512],
                 "UpdatedAt": now,
             }
-        yield finding
+        return finding
+
+    return build
 
 
 def stream_asff(doc: dict[str, Any]) -> Iterator[str]:
-    yield from iter_dumps(Items(iter_asff_findings(doc)), depth=1)  # one finding per line
+    finding = ShapedJson(_builder(doc), COMPACT, TEXTS, (finding_uid,))
+    yield from json_list(map(finding, doc["findings"]))  # one finding per line
     yield "\n"
 
 

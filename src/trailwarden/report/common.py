@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from trailwarden import __version__
@@ -98,7 +100,7 @@ def related_requirements(f: dict[str, Any]) -> list[str]:
 
 
 # One encoder for every call: json.dumps with any option builds a new encoder each time.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, default=str).encode
+COMPACT = json.JSONEncoder(ensure_ascii=False, default=str).encode
 # How many findings' lines go into one piece of a streamed report: few large writes to the
 # file, while no more than a few MB of the report is ever held.
 BATCH = 2048
@@ -128,7 +130,7 @@ def iter_dumps(value: Any, depth: int, indent: str = "") -> Iterator[str]:
     without indentation, so each item below ``depth`` is one compact encoding. A list may be
     given as an iterator (``Items``), so its items are made only as they are written."""
     if depth <= 0 or not isinstance(value, dict | list | Items) or not value:
-        yield _COMPACT(list(value) if isinstance(value, Items) else value)
+        yield COMPACT(list(value) if isinstance(value, Items) else value)
         return
     inner = indent + "  "
     if isinstance(value, dict):
@@ -138,20 +140,37 @@ def iter_dumps(value: Any, depth: int, indent: str = "") -> Iterator[str]:
             yield from iter_dumps(v, depth - 1, inner)
         yield "\n" + indent + "}"
         return
+    if depth == 1:  # the leaves: one compact encoding a line
+        encoded = value.encoded if isinstance(value, Items) else False
+        yield from json_list(value if encoded else map(COMPACT, value), indent)
+        return
     yield "[\n"
-    if depth == 1:  # the leaves: one compact encoding a line, joined in batches
-        yield from batched((",\n" if n else "") + inner + _COMPACT(v) for n, v in enumerate(value))
-    else:
-        for n, v in enumerate(value):
-            yield ",\n" + inner if n else inner
-            yield from iter_dumps(v, depth - 1, inner)
+    for n, v in enumerate(value):
+        yield ",\n" + inner if n else inner
+        yield from iter_dumps(v, depth - 1, inner)
+    yield "\n" + indent + "]"
+
+
+def json_list(texts: Iterable[str], indent: str = "") -> Iterator[str]:
+    """A list of items already encoded, one an indented line, in batches (``dumps``'s layout
+    one level above the leaves)."""
+    inner = indent + "  "
+    rest = iter(texts)
+    first = next(rest, None)
+    if first is None:
+        yield "[]"
+        return
+    yield "[\n"
+    yield from batched(itertools.chain([inner + first], (",\n" + inner + t for t in rest)))
     yield "\n" + indent + "]"
 
 
 class Items:
-    """A list written by ``iter_dumps`` as its items are made, never held whole."""
+    """A list written by ``iter_dumps`` as its items are made, never held whole; ``encoded``:
+    the items are JSON texts already."""
 
-    def __init__(self, items: Iterable[Any]) -> None:
+    def __init__(self, items: Iterable[Any], encoded: bool = False) -> None:
+        self.encoded = encoded
         self._items = iter(items)
         self._first = next(self._items, _NOTHING)
 
@@ -187,3 +206,93 @@ class PerControl:
         if known is None:
             known = self._joined[f["control"]] = separator.join(self.requirements(f))
         return known
+
+
+# The texts of a finding that differ finding by finding; the rest is its shape's (ShapedJson).
+TEXTS = ("reason", "resource", "account", "root_cause")
+# A finding's value while its shape's JSON is made: NUL never occurs in a real finding's text.
+_STAND_IN = "\x00trailwarden-value-{}\x00"
+
+
+class ShapedJson:
+    """A finding's JSON text, made from the text of its shape instead of encoded whole.
+
+    Most of an ASFF, OCSF or SARIF finding depends on its control, status and Region alone; only
+    a few texts (``fields``: reason, resource, account, ...) differ per finding. So the
+    renderer's own ``build`` runs once per shape, on the finding with stand-ins for those texts,
+    and each finding's text is that JSON with its own texts escaped into the stand-ins' places
+    (JSON escapes a text character by character, so a text escaped inside a longer one reads
+    the same). ``derived`` are values worked out from the fields (a finding's uid). A shape is
+    every other key and value of the finding; its JSON is checked against the whole encoding
+    of the first finding that has it, and a shape whose check fails, or a finding with a field
+    that is not a short non-empty text, is encoded whole.
+    """
+
+    SHAPES = 10_000  # shapes kept; forgotten all at once beyond it
+
+    def __init__(
+        self,
+        build: Callable[[dict[str, Any]], Any],
+        encode: Callable[[Any], str],
+        fields: tuple[str, ...],
+        derived: tuple[Callable[[dict[str, Any]], str], ...] = (),
+        longest: int = 512,
+    ) -> None:
+        self._build, self._encode = build, encode
+        self._fields, self._derived, self._longest = fields, derived, longest
+        # The escaper the encoder uses: with ensure_ascii or without.
+        self._escape = (
+            encode_basestring_ascii if encode("\u00e9") == '"\\u00e9"' else encode_basestring
+        )
+        self._forms: dict[tuple[Any, ...], str | None] = {}
+        # A non-text value of a shape (compliance, suppressed) by identity, the value held so
+        # its identity cannot pass to another while it is remembered.
+        self._reprs: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, f: dict[str, Any]) -> str:
+        values: list[Any] = [f.get(k) for k in self._fields]
+        for v in values:
+            if type(v) is not str or not v or len(v) > self._longest:
+                return self._encode(self._build(f))
+        shape = self._shape(f)
+        form = self._forms.get(shape, "")
+        if form == "":
+            if len(self._forms) >= self.SHAPES:
+                self._forms.clear()
+            form = self._forms[shape] = self._form(f, values)
+        if form is None:
+            return self._encode(self._build(f))
+        escape = self._escape
+        texts = [escape(v)[1:-1] for v in values]
+        texts += [escape(d(f))[1:-1] for d in self._derived]
+        return form.format(*texts)
+
+    def _shape(self, f: dict[str, Any]) -> tuple[Any, ...]:
+        key: list[Any] = []
+        for k, v in f.items():
+            if k in self._fields:
+                continue
+            if type(v) is not str:
+                known = self._reprs.get(id(v))
+                if known is None:
+                    if len(self._reprs) >= self.SHAPES:
+                        self._reprs.clear()
+                    known = self._reprs[id(v)] = (v, repr(v))
+                v = known[1]
+            key += (k, v)
+        return tuple(key)
+
+    def _form(self, f: dict[str, Any], values: list[Any]) -> str | None:
+        stand_in = dict(f)
+        for n, k in enumerate(self._fields):
+            stand_in[k] = _STAND_IN.format(n)
+        text = self._encode(self._build(stand_in)).replace("{", "{{").replace("}", "}}")
+        tokens = [_STAND_IN.format(n) for n in range(len(self._fields))]
+        tokens += [d(stand_in) for d in self._derived]
+        for n, token in enumerate(tokens):
+            text = text.replace(self._escape(token)[1:-1], "{" + str(n) + "}")
+        texts = [self._escape(v)[1:-1] for v in values]
+        texts += [self._escape(d(f))[1:-1] for d in self._derived]
+        if text.format(*texts) != self._encode(self._build(f)):
+            return None  # a field the build does more with than write it: never shaped
+        return text

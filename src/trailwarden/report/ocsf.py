@@ -13,9 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from trailwarden.report.common import (
+    TEXTS,
     TOOL,
     VERSION,
     PerControl,
+    ShapedJson,
     batched,
     control_title,
     finding_uid,
@@ -99,7 +101,8 @@ def ocsf_event(f: dict[str, Any], time: int, per: PerControl | None = None) -> d
 def stream_ocsf(doc: dict[str, Any]) -> Iterator[str]:
     time = _millis(doc.get("generated_at"))
     per = PerControl()
-    return batched(json.dumps(ocsf_event(f, time, per)) + "\n" for f in doc["findings"])
+    event = ShapedJson(lambda f: ocsf_event(f, time, per), json.dumps, TEXTS, (finding_uid,))
+    return batched(event(f) + "\n" for f in doc["findings"])
 
 
 def render_ocsf(doc: dict[str, Any]) -> str:

@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from trailwarden.report.common import (
+    COMPACT,
+    TEXTS,
     TOOL,
     VERSION,
     Items,
+    ShapedJson,
     control_title,
     finding_uid,
     iter_dumps,
@@ -96,6 +99,7 @@ def stream_sarif(doc: dict[str, Any]) -> Iterator[str]:
         passed += f["status"] == "PASSED"
     index = {control: i for i, control in enumerate(examples)}
     shown = (f for f in doc["findings"] if f["status"] != "PASSED")
+    result = ShapedJson(lambda f: _result(f, index[f["control"]]), COMPACT, TEXTS, (finding_uid,))
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -124,7 +128,7 @@ def stream_sarif(doc: dict[str, Any]) -> Iterator[str]:
                     }
                 ],
                 # Each result made as it is written: a quarter million are ~1 GB as dicts.
-                "results": Items(_result(f, index[f["control"]]) for f in shown),
+                "results": Items(map(result, shown), encoded=True),
                 "properties": {
                     "accounts": doc.get("accounts", []),
                     "regions": doc.get("regions", []),
