@@ -11,6 +11,8 @@ import functools
 import hashlib
 import itertools
 import json
+import operator
+import re
 from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
@@ -240,59 +242,86 @@ class ShapedJson:
     ) -> None:
         self._build, self._encode = build, encode
         self._fields, self._derived, self._longest = fields, derived, longest
+        self._field_set = frozenset(fields)
         # The escaper the encoder uses: with ensure_ascii or without.
         self._escape = (
             encode_basestring_ascii if encode("\u00e9") == '"\\u00e9"' else encode_basestring
         )
-        self._forms: dict[tuple[Any, ...], str | None] = {}
+        self._forms: dict[tuple[Any, ...], _Form | None] = {}
         # A non-text value of a shape (compliance, suppressed) by identity, the value held so
         # its identity cannot pass to another while it is remembered.
         self._reprs: dict[int, tuple[Any, str]] = {}
 
     def __call__(self, f: dict[str, Any]) -> str:
         values: list[Any] = [f.get(k) for k in self._fields]
-        for v in values:
-            if type(v) is not str or not v or len(v) > self._longest:
-                return self._encode(self._build(f))
+        longest = self._longest
+        if not all(type(v) is str and 0 < len(v) <= longest for v in values):
+            return self._encode(self._build(f))
         shape = self._shape(f)
-        form = self._forms.get(shape, "")
-        if form == "":
+        form = self._forms.get(shape, _UNKNOWN)
+        if form is _UNKNOWN:
             if len(self._forms) >= self.SHAPES:
                 self._forms.clear()
             form = self._forms[shape] = self._form(f, values)
         if form is None:
             return self._encode(self._build(f))
-        escape = self._escape
-        texts = [escape(v)[1:-1] for v in values]
-        texts += [escape(d(f))[1:-1] for d in self._derived]
-        return form.format(*texts)
+        return form.fill(self._texts(f, values))
 
     def _shape(self, f: dict[str, Any]) -> tuple[Any, ...]:
-        key: list[Any] = []
-        for k, v in f.items():
-            if k in self._fields:
-                continue
-            if type(v) is not str:
-                known = self._reprs.get(id(v))
-                if known is None:
-                    if len(self._reprs) >= self.SHAPES:
-                        self._reprs.clear()
-                    known = self._reprs[id(v)] = (v, repr(v))
-                v = known[1]
-            key += (k, v)
-        return tuple(key)
+        fields = self._field_set
+        return (
+            tuple(f),  # which keys, in which order
+            *[v if type(v) is str else self._repr(v) for k, v in f.items() if k not in fields],
+        )
 
-    def _form(self, f: dict[str, Any], values: list[Any]) -> str | None:
+    def _repr(self, value: Any) -> str:
+        known = self._reprs.get(id(value))
+        if known is None:
+            if len(self._reprs) >= self.SHAPES:
+                self._reprs.clear()
+            known = self._reprs[id(value)] = (value, repr(value))
+        return known[1]
+
+    def _form(self, f: dict[str, Any], values: list[Any]) -> _Form | None:
         stand_in = dict(f)
         for n, k in enumerate(self._fields):
             stand_in[k] = _STAND_IN.format(n)
-        text = self._encode(self._build(stand_in)).replace("{", "{{").replace("}", "}}")
         tokens = [_STAND_IN.format(n) for n in range(len(self._fields))]
         tokens += [d(stand_in) for d in self._derived]
-        for n, token in enumerate(tokens):
-            text = text.replace(self._escape(token)[1:-1], "{" + str(n) + "}")
-        texts = [self._escape(v)[1:-1] for v in values]
-        texts += [self._escape(d(f))[1:-1] for d in self._derived]
-        if text.format(*texts) != self._encode(self._build(f)):
+        escaped = {self._escape(t)[1:-1]: n for n, t in enumerate(tokens)}
+        order: list[int] = []
+
+        def slot(match: re.Match[str]) -> str:
+            order.append(escaped[match.group()])
+            return "%s"
+
+        # printf-style: its template is scanned for "%" alone, rare in JSON (str.format also
+        # stops at every brace of it), and the texts go in by the order they appear.
+        pattern = re.compile("|".join(map(re.escape, escaped)))
+        text = pattern.sub(slot, self._encode(self._build(stand_in)).replace("%", "%%"))
+        form = _Form(text, order)
+        if form.fill(self._texts(f, values)) != self._encode(self._build(f)):
             return None  # a field the build does more with than write it: never shaped
-        return text
+        return form
+
+    def _texts(self, f: dict[str, Any], values: list[Any]) -> list[str]:
+        escape = self._escape
+        return [escape(v)[1:-1] for v in values] + [escape(d(f))[1:-1] for d in self._derived]
+
+
+class _Form:
+    """A shape's JSON with ``%s`` where each text goes, ``order`` saying which text."""
+
+    def __init__(self, text: str, order: list[int]) -> None:
+        self._text = text
+        if len(order) == 1:
+            only = order[0]
+            self._pick: Callable[[list[str]], tuple[str, ...]] = lambda texts: (texts[only],)
+        else:
+            self._pick = operator.itemgetter(*order) if order else (lambda texts: ())
+
+    def fill(self, texts: list[str]) -> str:
+        return self._text % self._pick(texts)
+
+
+_UNKNOWN = _Form("", [])  # a shape not seen yet
