@@ -163,7 +163,10 @@ def json_list(texts: Iterable[str], indent: str = "") -> Iterator[str]:
         yield "[]"
         return
     yield "[\n"
-    yield from batched(itertools.chain([inner + first], (",\n" + inner + t for t in rest)))
+    # Separator and item as two pieces: joined once with the batch, never copied item by item.
+    sep = ",\n" + inner
+    pieces = itertools.chain.from_iterable((sep, t) for t in rest)
+    yield from batched(itertools.chain((inner, first), pieces), 2 * BATCH)
     yield "\n" + indent + "]"
 
 
@@ -251,12 +254,14 @@ class ShapedJson:
         # A non-text value of a shape (compliance, suppressed) by identity, the value held so
         # its identity cannot pass to another while it is remembered.
         self._reprs: dict[int, tuple[Any, str]] = {}
+        self._escaped: dict[str, str] = {}
 
     def __call__(self, f: dict[str, Any]) -> str:
         values: list[Any] = [f.get(k) for k in self._fields]
         longest = self._longest
-        if not all(type(v) is str and 0 < len(v) <= longest for v in values):
-            return self._encode(self._build(f))
+        for v in values:
+            if type(v) is not str or not 0 < len(v) <= longest:
+                return self._encode(self._build(f))
         shape = self._shape(f)
         form = self._forms.get(shape, _UNKNOWN)
         if form is _UNKNOWN:
@@ -305,8 +310,18 @@ class ShapedJson:
         return form
 
     def _texts(self, f: dict[str, Any], values: list[Any]) -> list[str]:
+        # An account's texts recur in all its findings: each escaped once.
+        known = self._escaped
+        texts = [known.get(v) or self._escaped_text(v) for v in values]
         escape = self._escape
-        return [escape(v)[1:-1] for v in values] + [escape(d(f))[1:-1] for d in self._derived]
+        return texts + [escape(d(f))[1:-1] for d in self._derived]
+
+    def _escaped_text(self, text: str) -> str:
+        if len(self._escaped) >= self.SHAPES:
+            self._escaped.clear()
+        escaped: str = self._escape(text)[1:-1]
+        self._escaped[text] = escaped
+        return escaped
 
 
 class _Form:
