@@ -255,6 +255,8 @@ class ShapedJson:
         # its identity cannot pass to another while it is remembered.
         self._reprs: dict[int, tuple[Any, str]] = {}
         self._escaped: dict[str, str] = {}
+        self._layouts: dict[tuple[str, ...], tuple[int, list[str]]] = {}
+        self._numbers = itertools.count()
 
     def __call__(self, f: dict[str, Any]) -> str:
         values: list[Any] = [f.get(k) for k in self._fields]
@@ -273,10 +275,17 @@ class ShapedJson:
         return form.fill(self._texts(f, values))
 
     def _shape(self, f: dict[str, Any]) -> tuple[Any, ...]:
-        fields = self._field_set
+        keys = tuple(f)  # which keys, in which order: a layout, numbered when first seen
+        layout = self._layouts.get(keys)
+        if layout is None:
+            if len(self._layouts) >= self.SHAPES:
+                self._layouts.clear()  # numbers are never reused: no shape can be mistaken
+            others = [k for k in keys if k not in self._field_set]
+            layout = self._layouts[keys] = (next(self._numbers), others)
+        number, others = layout
         return (
-            tuple(f),  # which keys, in which order
-            *[v if type(v) is str else self._repr(v) for k, v in f.items() if k not in fields],
+            number,
+            *[v if type(v) is str else self._repr(v) for v in map(f.__getitem__, others)],
         )
 
     def _repr(self, value: Any) -> str:
