@@ -228,12 +228,14 @@ class ShapedJson:
     and each finding's text is that JSON with its own texts escaped into the stand-ins' places
     (JSON escapes a text character by character, so a text escaped inside a longer one reads
     the same). ``derived`` are values worked out from the fields (a finding's uid). A shape is
-    every other key and value of the finding; its JSON is checked against the whole encoding
-    of the first finding that has it, and a shape whose check fails, or a finding with a field
-    that is not a short non-empty text, is encoded whole.
+    every other key and value of the finding. ``build`` must write each field's text as it is
+    (or cut beyond ``longest``): a shape's JSON is checked against the whole encoding of the
+    first finding that has it, which catches most builds that do more, not every one. A shape
+    whose check fails, or a finding with a field that is not a non-empty text of at most
+    ``longest`` characters, is encoded whole.
     """
 
-    SHAPES = 10_000  # shapes kept; forgotten all at once beyond it
+    SHAPES = 10_000  # shapes (and layouts, escaped texts) kept; forgotten all at once beyond
 
     def __init__(
         self,
