@@ -19,7 +19,7 @@ from trailwarden.cli.scan import (
 from trailwarden.report.common import failing
 from trailwarden.report.findings_json import read_findings
 from trailwarden.report.matrix import render_coverage
-from trailwarden.report.render import ReportFormat, render, shape, write_output
+from trailwarden.report.render import ReportFormat, shape, write_report
 from trailwarden.report.text import render_text_document
 
 
@@ -48,5 +48,5 @@ def report_command(
         if isinstance(doc.get("organization_coverage"), dict):  # saved from scan --org
             render_coverage(doc["organization_coverage"], console)
     else:
-        write_output(render(doc, ReportFormat.json if output == ReportFormat.text else output), out)
+        write_report(doc, ReportFormat.json if output == ReportFormat.text else output, out)
     raise typer.Exit(EXIT_FINDINGS if failing(doc, fail_on.value) else EXIT_OK)

@@ -27,7 +27,7 @@ from trailwarden.report.common import failing
 from trailwarden.report.compliance import FRAMEWORK_NAMES
 from trailwarden.report.findings_json import findings_document
 from trailwarden.report.matrix import coverage_document, render_matrix
-from trailwarden.report.render import ReportFormat, render, render_json, shape, write_output
+from trailwarden.report.render import ReportFormat, shape, write_report
 from trailwarden.report.text import narrowed, render_text, render_text_extras
 from trailwarden.snapshot import Snapshot, load_snapshot, save_snapshot
 
@@ -121,13 +121,13 @@ def report(
     doc = scan_document(evaluation, org, compliance, suppressions)
     if output == ReportFormat.text:
         if out is not None:  # the terminal report, with the JSON findings kept beside it
-            write_output(render_json(doc), out)
+            write_report(doc, ReportFormat.json, out)
         render_text(narrowed(evaluation, doc), console, verbose=verbose)
         render_text_extras(doc, console)
         if org:
             render_matrix(evaluation, console)
     else:
-        write_output(render(doc, output), out)
+        write_report(doc, output, out)
     return EXIT_FINDINGS if failing(doc, Severity(fail_on.value).value) else EXIT_OK
 
 

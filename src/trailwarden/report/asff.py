@@ -7,15 +7,19 @@ account's own "default" product, the one every account may import into.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from trailwarden.report.common import (
+    COMPACT,
+    TEXTS,
     TOOL,
     VERSION,
     PerControl,
+    ShapedJson,
     control_title,
-    dumps,
     finding_uid,
+    json_list,
 )
 
 ASFF_VERSION = "2018-10-08"
@@ -40,19 +44,34 @@ def _partition(region: str) -> str:
 def asff_findings(doc: dict[str, Any], default_region: str = "us-east-1") -> list[dict[str, Any]]:
     """The ASFF findings of a findings document. A finding without a Region (an unreachable
     account's) is filed under the report's first Region, else ``default_region``."""
+    return list(iter_asff_findings(doc, default_region))
+
+
+def iter_asff_findings(
+    doc: dict[str, Any], default_region: str = "us-east-1"
+) -> Iterator[dict[str, Any]]:
+    """``asff_findings`` one at a time (each is ~2 KB as a dict: never all held for a file)."""
+    return map(_builder(doc, default_region), doc["findings"])
+
+
+def _builder(
+    doc: dict[str, Any], default_region: str = "us-east-1"
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """What makes each ASFF finding of ``doc`` (the document's Region and time held once)."""
     fallback = (doc.get("regions") or [default_region])[0]
     now = doc.get("generated_at") or doc.get("snapshot_generated_at")
     per = PerControl()
-    out = []
-    for f in doc["findings"]:
+
+    def build(f: dict[str, Any]) -> dict[str, Any]:
         region = f["region"] if f["region"] not in ("", "-") else fallback
+        partition = _partition(region)
         account = f["account"]
         status = f["status"] if f["status"] in _COMPLIANCE else "NOT_AVAILABLE"
         requirements = per.requirements(f)
         finding: dict[str, Any] = {
             "SchemaVersion": ASFF_VERSION,
             "Id": f"{TOOL}/{f['control']}/{finding_uid(f)}",
-            "ProductArn": f"arn:{_partition(region)}:securityhub:{region}:{account}:product/"
+            "ProductArn": f"arn:{partition}:securityhub:{region}:{account}:product/"
             f"{account}/default",
             "GeneratorId": f"{TOOL}/{f['control']}",
             "AwsAccountId": account,
@@ -78,7 +97,7 @@ def asff_findings(doc: dict[str, Any], default_region: str = "us-east-1") -> lis
                 {
                     "Type": _RESOURCE_TYPE.get(f.get("resource_type", ""), "Other"),
                     "Id": f["resource"],
-                    "Partition": _partition(region),
+                    "Partition": partition,
                     "Region": region,
                 }
             ],
@@ -97,9 +116,16 @@ def asff_findings(doc: dict[str, Any], default_region: str = "us-east-1") -> lis
                 "UpdatedBy": s["owner"][:512],
                 "UpdatedAt": now,
             }
-        out.append(finding)
-    return out
+        return finding
+
+    return build
+
+
+def stream_asff(doc: dict[str, Any]) -> Iterator[str]:
+    finding = ShapedJson(_builder(doc), COMPACT, TEXTS, (finding_uid,))
+    yield from json_list(map(finding, doc["findings"]))  # one finding per line
+    yield "\n"
 
 
 def render_asff(doc: dict[str, Any]) -> str:
-    return dumps(asff_findings(doc), depth=1) + "\n"  # one finding per line
+    return "".join(stream_asff(doc))

@@ -11,38 +11,54 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trailwarden.controls import Evaluation
+from trailwarden.controls import Evaluation, Finding, RootCause
 from trailwarden.errors import UsageError
 from trailwarden.jsonfile import read_document
 
 FINDINGS_SCHEMA = "trailwarden.findings/2"
 
 
+class _Keys:
+    """Makes a finding's dictionary of the document, then is dropped: dictionaries that are the
+    attributes of instances of one class share one table of keys (CPython's key-sharing
+    dictionaries, PEP 412), so each finding's holds only its eleven values, ~180 bytes instead
+    of ~470 for a dict literal (130 MB at a thousand accounts). An ordinary dict in every other
+    way: the same keys in the same order."""
+
+    def __init__(self, f: Finding, root_cause: str) -> None:
+        self.control = f.control
+        self.status = f.status.value
+        self.severity = f.severity.value
+        self.account = f.account
+        self.region = f.region
+        self.resource_type = f.resource_type
+        self.resource = f.resource
+        self.reason = f.reason
+        self.root_cause = root_cause
+        self.remediation = f.remediation
+        self.compliance = f.compliance
+
+
 def findings_document(evaluation: Evaluation) -> dict[str, Any]:
     snap = evaluation.snapshot
     regions = sorted({r.region for r in snap.regions})
+    # A root cause's text is built anew on each read (an account's causes are shared by its
+    # findings): built once per cause, the document's findings share it too.
+    texts: dict[int, str] = {}
+
+    def cause_text(cause: RootCause) -> str:
+        text = texts.get(id(cause))
+        if text is None:
+            text = texts[id(cause)] = cause.text
+        return text
+
     return {
         "schema": FINDINGS_SCHEMA,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "snapshot_generated_at": snap.generated_at.isoformat(timespec="seconds"),
         "accounts": [a.account for a in snap.accounts],
         "regions": regions,
-        "findings": [
-            {
-                "control": f.control,
-                "status": f.status.value,
-                "severity": f.severity.value,
-                "account": f.account,
-                "region": f.region,
-                "resource_type": f.resource_type,
-                "resource": f.resource,
-                "reason": f.reason,
-                "root_cause": f.root_cause.text,
-                "remediation": f.remediation,
-                "compliance": f.compliance,
-            }
-            for f in evaluation.findings
-        ],
+        "findings": [vars(_Keys(f, cause_text(f.root_cause))) for f in evaluation.findings],
         "signals": [{**asdict(s), "severity": s.severity.value} for s in evaluation.signals],
         "errors": [
             {"account": e.account, "region": e.region, "operation": e.operation, "error": e.error}

@@ -8,12 +8,14 @@ scope and errors. Coverage timelines belong here once ``evidence coverage`` exis
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from html import escape
 from typing import Any
 
 from trailwarden.report.common import (
     TOOL,
     VERSION,
+    batched,
     control_sort_key,
     control_title,
     effective_status,
@@ -152,22 +154,20 @@ def _compliance(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def _findings(doc: dict[str, Any]) -> list[str]:
+def _findings(doc: dict[str, Any]) -> Iterator[str]:
     shown = [f for f in doc["findings"] if f["status"] != "PASSED"]
     passed = len(doc["findings"]) - len(shown)
-    out = [
-        f"<p>{len(shown)} finding(s) need attention; {passed} passed and are not listed.</p>",
-        _table(
-            "status",
-            "severity",
-            "control",
-            "account",
-            "Region",
-            "resource",
-            "reason",
-            "remediation",
-        ),
-    ]
+    yield f"<p>{len(shown)} finding(s) need attention; {passed} passed and are not listed.</p>"
+    yield _table(
+        "status",
+        "severity",
+        "control",
+        "account",
+        "Region",
+        "resource",
+        "reason",
+        "remediation",
+    )
     shown.sort(key=lambda f: (_WORST.get(effective_status(f), 1), severity_rank(f["severity"])))
     for f in shown:
         status = effective_status(f)
@@ -178,20 +178,17 @@ def _findings(doc: dict[str, Any]) -> list[str]:
                 f"<br><span class=muted>{escape(s['reason'])} ({escape(s['owner'])}, "
                 f"until {escape(s['expires'])})</span>"
             )
-        out.append(
-            _row(
-                (_cls(status), _Html(label)),
-                f["severity"],
-                f["control"],
-                f["account"],
-                f["region"],
-                f["resource"],
-                f["reason"],
-                f.get("remediation") or "",
-            )
+        yield _row(
+            (_cls(status), _Html(label)),
+            f["severity"],
+            f["control"],
+            f["account"],
+            f["region"],
+            f["resource"],
+            f["reason"],
+            f.get("remediation") or "",
         )
-    out.append("</table>")
-    return out
+    yield "</table>"
 
 
 def _suppressions(doc: dict[str, Any]) -> list[str]:
@@ -238,7 +235,17 @@ def _scope(doc: dict[str, Any]) -> list[str]:
     return out
 
 
+def stream_html(doc: dict[str, Any]) -> Iterator[str]:
+    """The page in pieces, its parts one a line (``_findings`` lists every finding that needs
+    attention: a quarter million rows at a thousand accounts)."""
+    return batched((("\n" if n else "") + part for n, part in enumerate(_parts(doc))))
+
+
 def render_html(doc: dict[str, Any]) -> str:
+    return "".join(stream_html(doc))
+
+
+def _parts(doc: dict[str, Any]) -> Iterator[str]:
     counts = Counter(effective_status(f) for f in doc["findings"])
     summary = "".join(
         f"<span class={_cls(s)}>{n} {escape(s.lower().replace('_', ' '))}</span>"
@@ -247,29 +254,28 @@ def render_html(doc: dict[str, Any]) -> str:
     title = f"{TOOL} report"
     if doc.get("framework"):
         title += f": {doc['framework']['title']}"
-    sections = [
-        ("Root causes", _root_causes(doc)),
-        ("Accounts x controls", _matrix(doc)),
-        ("Compliance", _compliance(doc)),
-        ("Findings", _findings(doc)),
-        ("Suppressions", _suppressions(doc)),
-        ("Scope and errors", _scope(doc)),
+    sections: list[tuple[str, Callable[[dict[str, Any]], Iterable[str]]]] = [
+        ("Root causes", _root_causes),
+        ("Accounts x controls", _matrix),
+        ("Compliance", _compliance),
+        ("Findings", _findings),
+        ("Suppressions", _suppressions),
+        ("Scope and errors", _scope),
     ]
-    body = [
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
+    yield "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+    yield f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
+    yield f"<h1>{escape(title)}</h1>"
+    yield (
         f"<p class=muted>{TOOL} {escape(VERSION)}, report of "
-        f"{escape(str(doc.get('generated_at', '-')))}</p>",
-        f"<p class=summary>{summary}</p>",
-    ]
-    for heading, parts in sections:
+        f"{escape(str(doc.get('generated_at', '-')))}</p>"
+    )
+    yield f"<p class=summary>{summary}</p>"
+    for heading, section in sections:
         slug = heading.lower().split()[0]
-        body.append(f"<section id={slug}><h2>{escape(heading)}</h2>")
-        body.extend(parts)
-        body.append("</section>")
-    body.append(
+        yield f"<section id={slug}><h2>{escape(heading)}</h2>"
+        yield from section(doc)
+        yield "</section>"
+    yield (
         "<p class=muted>Coverage timelines per account will appear here once "
         "<code>evidence coverage</code> exists.</p></body></html>\n"
     )
-    return "\n".join(body)

@@ -8,13 +8,17 @@ Compliance Finding needs are easier to review here than behind another dependenc
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from trailwarden.report.common import (
+    TEXTS,
     TOOL,
     VERSION,
     PerControl,
+    ShapedJson,
+    batched,
     control_title,
     finding_uid,
 )
@@ -94,7 +98,12 @@ def ocsf_event(f: dict[str, Any], time: int, per: PerControl | None = None) -> d
     return event
 
 
-def render_ocsf(doc: dict[str, Any]) -> str:
+def stream_ocsf(doc: dict[str, Any]) -> Iterator[str]:
     time = _millis(doc.get("generated_at"))
     per = PerControl()
-    return "".join(json.dumps(ocsf_event(f, time, per)) + "\n" for f in doc["findings"])
+    event = ShapedJson(lambda f: ocsf_event(f, time, per), json.dumps, TEXTS, (finding_uid,))
+    return batched(event(f) + "\n" for f in doc["findings"])
+
+
+def render_ocsf(doc: dict[str, Any]) -> str:
+    return "".join(stream_ocsf(doc))

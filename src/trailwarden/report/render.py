@@ -7,22 +7,23 @@ exactly as a live one. ``text`` is drawn by the terminal report and is not a ren
 from __future__ import annotations
 
 import enum
+import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from trailwarden import outfile
 from trailwarden.errors import UsageError
-from trailwarden.report.asff import render_asff
-from trailwarden.report.common import dumps
+from trailwarden.report.asff import stream_asff
+from trailwarden.report.common import iter_dumps
 from trailwarden.report.compliance import apply_compliance
-from trailwarden.report.html import render_html
-from trailwarden.report.ocsf import render_ocsf
-from trailwarden.report.sarif import render_sarif
+from trailwarden.report.html import stream_html
+from trailwarden.report.ocsf import stream_ocsf
+from trailwarden.report.sarif import stream_sarif
 from trailwarden.report.suppressions import apply_suppressions, load_suppressions
-from trailwarden.report.tabular import render_csv, render_jsonl, render_junit
+from trailwarden.report.tabular import stream_csv, stream_jsonl, stream_junit
 
 
 class ReportFormat(enum.StrEnum):
@@ -37,26 +38,57 @@ class ReportFormat(enum.StrEnum):
     html = "html"
 
 
+def stream_json(doc: dict[str, Any]) -> Iterator[str]:
+    yield from iter_dumps(doc, depth=2)  # one finding per line
+    yield "\n"
+
+
 def render_json(doc: dict[str, Any]) -> str:
-    return dumps(doc, depth=2) + "\n"  # one finding per line
+    return "".join(stream_json(doc))
 
 
-RENDERERS: dict[ReportFormat, Callable[[dict[str, Any]], str]] = {
-    ReportFormat.json: render_json,
-    ReportFormat.jsonl: render_jsonl,
-    ReportFormat.csv: render_csv,
-    ReportFormat.sarif: render_sarif,
-    ReportFormat.asff: render_asff,
-    ReportFormat.ocsf: render_ocsf,
-    ReportFormat.junit: render_junit,
-    ReportFormat.html: render_html,
+# Each format in pieces, written as they are made: at a thousand accounts a report is hundreds
+# of MB, which held whole (and copied once more to be encoded) would be most of a scan's memory.
+STREAMS: dict[ReportFormat, Callable[[dict[str, Any]], Iterator[str]]] = {
+    ReportFormat.json: stream_json,
+    ReportFormat.jsonl: stream_jsonl,
+    ReportFormat.csv: stream_csv,
+    ReportFormat.sarif: stream_sarif,
+    ReportFormat.asff: stream_asff,
+    ReportFormat.ocsf: stream_ocsf,
+    ReportFormat.junit: stream_junit,
+    ReportFormat.html: stream_html,
 }
 
 
-def render(doc: dict[str, Any], fmt: ReportFormat) -> str:
-    if fmt not in RENDERERS:
+def _stream(doc: dict[str, Any], fmt: ReportFormat) -> Iterator[str]:
+    if fmt not in STREAMS:
         raise UsageError(f"--output {fmt} is drawn on the terminal, not rendered to a file")
-    return RENDERERS[fmt](doc)
+    return STREAMS[fmt](doc)
+
+
+def render(doc: dict[str, Any], fmt: ReportFormat) -> str:
+    """The whole report as one text (``write_report`` writes it without holding it)."""
+    return "".join(_stream(doc, fmt))
+
+
+RENDERERS: dict[ReportFormat, Callable[[dict[str, Any]], str]] = {
+    fmt: functools.partial(render, fmt=fmt) for fmt in STREAMS
+}
+
+
+def write_report(doc: dict[str, Any], fmt: ReportFormat, out: Path | None) -> None:
+    """The report in ``fmt`` written to stdout, or to ``out`` as ``write_output`` writes, piece
+    by piece as it is made (the same bytes as ``render``)."""
+    pieces = _stream(doc, fmt)
+    if out is None:
+        for piece in pieces:
+            sys.stdout.write(piece)
+        sys.stdout.flush()
+        return
+    with outfile.atomic(out) as handle:
+        for piece in pieces:
+            handle.write(piece)
 
 
 def shape(

@@ -3,14 +3,19 @@ that needs attention. Passed findings are left out: code-scanning views list wha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from trailwarden.report.common import (
+    COMPACT,
+    TEXTS,
     TOOL,
     VERSION,
+    Items,
+    ShapedJson,
     control_title,
-    dumps,
     finding_uid,
+    iter_dumps,
     related_requirements,
 )
 
@@ -86,13 +91,15 @@ def _result(f: dict[str, Any], rule_index: int) -> dict[str, Any]:
     return result
 
 
-def render_sarif(doc: dict[str, Any]) -> str:
-
-    shown = [f for f in doc["findings"] if f["status"] != "PASSED"]
+def stream_sarif(doc: dict[str, Any]) -> Iterator[str]:
     examples: dict[str, dict[str, Any]] = {}
+    passed = 0
     for f in doc["findings"]:  # every control in the report gets a rule, passed or not
         examples.setdefault(f["control"], f)
+        passed += f["status"] == "PASSED"
     index = {control: i for i, control in enumerate(examples)}
+    shown = (f for f in doc["findings"] if f["status"] != "PASSED")
+    result = ShapedJson(lambda f: _result(f, index[f["control"]]), COMPACT, TEXTS, (finding_uid,))
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -120,13 +127,19 @@ def render_sarif(doc: dict[str, Any]) -> str:
                         ],
                     }
                 ],
-                "results": [_result(f, index[f["control"]]) for f in shown],
+                # Each result made as it is written: a quarter million are ~1 GB as dicts.
+                "results": Items(map(result, shown), encoded=True),
                 "properties": {
                     "accounts": doc.get("accounts", []),
                     "regions": doc.get("regions", []),
-                    "passed": len(doc["findings"]) - len(shown),
+                    "passed": passed,
                 },
             }
         ],
     }
-    return dumps(log, depth=4) + "\n"  # one result per line
+    yield from iter_dumps(log, depth=4)  # one result per line
+    yield "\n"
+
+
+def render_sarif(doc: dict[str, Any]) -> str:
+    return "".join(stream_sarif(doc))

@@ -10,9 +10,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from trailwarden.controls import Evaluation, Finding, Status
-from trailwarden.controls.grouping import group_failures
-from trailwarden.report.common import effective_status, finding_uid, severity_rank
+from trailwarden.controls import Evaluation, Status
+from trailwarden.controls.grouping import Group, group_failures
+from trailwarden.report.common import effective_status, severity_rank
 from trailwarden.terminal import piped, plain, styled
 
 _STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan"}
@@ -31,15 +31,17 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
         f"{counts[Status.WARNING]} warning; "
         f"{counts[Status.NO_DATA]} no data (not evaluated there by Security Hub)")
     )  # fmt: skip
-    groups = group_failures(evaluation.findings)
+    # Looked up per account once: a thousand accounts each scanning every finding was most of
+    # the report's time.
+    groups: dict[str, list[Group]] = {}
+    for g in group_failures(evaluation.findings):
+        groups.setdefault(g.account, []).append(g)
+    unavailable = Counter(
+        f.account for f in evaluation.findings if f.status == Status.NOT_AVAILABLE
+    )
     for account in snap.accounts:
-        acct_groups = [g for g in groups if g.account == account.account]
+        acct_groups = groups.get(account.account, [])
         name = f" ({account.name})" if account.name else ""
-        unavailable = [
-            f
-            for f in evaluation.findings
-            if f.account == account.account and f.status == Status.NOT_AVAILABLE
-        ]
         if not account.reachable:
             console.print(
                 styled(
@@ -51,7 +53,8 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
             )
             continue
         if not acct_groups:
-            extra = f", {len(unavailable)} not available" if unavailable else ""
+            n = unavailable[account.account]
+            extra = f", {n} not available" if n else ""
             console.print(
                 styled(
                     "\n[bold]{}{}[/bold]: [green]no failures[/green]{}",
@@ -106,15 +109,18 @@ def render_text(evaluation: Evaluation, console: Console, verbose: bool = False)
 def narrowed(evaluation: Evaluation, doc: dict[str, Any]) -> Evaluation:
     """The evaluation limited to the document's findings that still need a verdict on screen:
     those ``--compliance`` kept, less those ``--suppressions`` accepted (listed apart)."""
-    keep = {finding_uid(f) for f in doc["findings"] if not f.get("suppressed")}
+    # A finding's identity is what finding_uid hashes; compared whole, nothing is hashed.
+    keep = {
+        (f["control"], f["account"], f["region"], f["resource"])
+        for f in doc["findings"]
+        if not f.get("suppressed")
+    }
     return replace(
         evaluation,
-        findings=[f for f in evaluation.findings if finding_uid(_as_dict(f)) in keep],
+        findings=[
+            f for f in evaluation.findings if (f.control, f.account, f.region, f.resource) in keep
+        ],
     )
-
-
-def _as_dict(f: Finding) -> dict[str, Any]:
-    return {"control": f.control, "account": f.account, "region": f.region, "resource": f.resource}
 
 
 def render_text_extras(doc: dict[str, Any], console: Console) -> None:
