@@ -203,32 +203,30 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_workers_end_when_their_parent_is_killed(members: list[str], proxy: Any) -> None:
-    """SIGKILL leaves no ``finally`` to end the workers: they notice and end themselves."""
-    proxy.add_fault(Fault(account=members[0], kind="hang"))  # the scan cannot finish meanwhile
+def _scan_with_workers(
+    members: list[str], proxy: Any, started: int = 2
+) -> tuple[subprocess.Popen[bytes], list[int]]:
+    """``scan --org --processes 2`` in a process group of its own (as a terminal's foreground
+    job is), one member hanging so it cannot end by itself, once ``started`` workers exist."""
+    proxy.add_fault(Fault(account=members[0], kind="hang"))
     scan = subprocess.Popen(
         [
             *(sys.executable, "-m", "trailwarden", "scan", "--org"),
             *("--regions", ",".join(REGIONS), "--processes", "2", "--max-attempts", "1"),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
-    try:
-        deadline = time.monotonic() + 60
-        workers: list[int] = []
-        while len(workers) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-            workers = [w for w in _children(scan.pid) if "spawn_main" in _cmdline(w)]
-        assert len(workers) == 2, "the workers did not start"
-        scan.send_signal(signal.SIGKILL)
-        scan.wait()
-        deadline = time.monotonic() + 15
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not any(_alive(w) for w in workers)
-    finally:
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while len(workers) < started and time.monotonic() < deadline:
+        time.sleep(0.01)
+        workers = [w for w in _children(scan.pid) if "spawn_main" in _cmdline(w)]
+    if len(workers) < started:
         scan.kill()
+        pytest.fail("the workers did not start")
+    return scan, workers
 
 
 def _cmdline(pid: int) -> str:
@@ -238,31 +236,35 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def test_ctrl_c_ends_a_scan_in_processes_with_one_line(members: list[str], proxy: Any) -> None:
-    """Ctrl-C on a terminal reaches the whole process group, workers included, at any moment:
-    here as soon as they exist, while they still import."""
-    proxy.add_fault(Fault(account=members[0], kind="hang"))
-    scan = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "trailwarden", "scan", "--org"),
-            *("--regions", ",".join(REGIONS), "--processes", "2", "--max-attempts", "1"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own group, as a terminal's foreground job is
-    )
+def test_workers_end_when_their_parent_is_killed(members: list[str], proxy: Any) -> None:
+    """SIGKILL leaves no ``finally`` to end the workers: they notice and end themselves."""
+    scan, workers = _scan_with_workers(members, proxy)
     try:
-        deadline = time.monotonic() + 60
-        workers: list[int] = []
-        while len(workers) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-            workers = [w for w in _children(scan.pid) if "spawn_main" in _cmdline(w)]
-        assert len(workers) == 2, "the workers did not start"
+        scan.send_signal(signal.SIGKILL)
+        scan.wait()
+        deadline = time.monotonic() + 15
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in [*workers, *_children(scan.pid)])
+    finally:
+        scan.kill()
+
+
+@pytest.mark.parametrize("started", [1, 2])
+def test_ctrl_c_ends_a_scan_in_processes_with_one_line(
+    members: list[str], proxy: Any, started: int
+) -> None:
+    """Ctrl-C on a terminal reaches the whole process group, workers included, at any moment:
+    here as soon as they exist, while they still import, and (one started) while the parent
+    is still starting the other."""
+    scan, workers = _scan_with_workers(members, proxy, started)
+    try:
         os.killpg(scan.pid, signal.SIGINT)
         _, stderr = scan.communicate(timeout=30)
     finally:
         scan.kill()
-    assert scan.returncode == 130
-    assert "Traceback" not in stderr.decode()
-    assert stderr.decode().count("\n") <= 1
-    assert not any(_alive(w) for w in workers)
+    said = stderr.decode()
+    assert scan.returncode == 130, said
+    assert "Traceback" not in said
+    assert said.count("\n") <= 1, said
+    assert not any(_alive(w) for w in [*workers, *_children(scan.pid)])

@@ -25,7 +25,6 @@ import os
 import pickle
 import queue
 import signal
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -202,7 +201,7 @@ def run_shards(
     circuits: list[OpenedCircuit] = []
     calls: Calls = Counter()
     try:
-        with _sigint_ignored():
+        with _sigint_blocked():
             for process in processes:
                 process.start()
         while len(ended) < len(tasks):
@@ -241,18 +240,16 @@ def run_shards(
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
+def _sigint_blocked() -> Iterator[None]:
     """Ctrl-C reaches every process of the terminal's group: workers must leave it to the
-    parent. An ignored signal stays ignored through exec (and Python then keeps it so), so a
-    worker started meanwhile ignores it from its first instruction, imports included."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may change handlers; a library caller's own affair
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent. A signal blocked in the thread that starts a process stays blocked in it through
+    exec, so a worker never sees one, imports included; the parent's is not lost but pending
+    (or taken by another of its threads) and acted on as soon as the workers are started."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _check_alive(processes: list[Any], ended: set[int]) -> None:
