@@ -245,6 +245,9 @@ def _sigint_blocked() -> Iterator[None]:
     parent. A signal blocked in the thread that starts a process stays blocked in it through
     exec, so a worker never sees one, imports included; the parent's is not lost but pending
     (or taken by another of its threads) and acted on as soon as the workers are started."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks, no process groups
+        yield
+        return
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
