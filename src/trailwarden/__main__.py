@@ -5,6 +5,10 @@ and 130 at any moment, never with a traceback from a half-imported module."""
 
 from trailwarden import interrupt
 
+# Taken as this module is imported, not only when ``main`` runs: the console script imports
+# ``main`` and calls it a statement later, and a Ctrl-C between the two was a traceback.
+interrupt.hold()
+
 
 def main() -> None:
     interrupt.hold()  # ``trailwarden.cli`` gives Ctrl-C back to the command once it starts
