@@ -88,6 +88,20 @@ def test_the_calls_of_every_process_are_counted_for_the_caller(members: list[str
     assert set(counted[3]) == {MANAGEMENT, *members}
 
 
+def test_named_accounts_in_processes_read_no_config_recorders(members: list[str]) -> None:
+    """Recorders are an organisation fact (--org): workers of an --accounts scan skip them."""
+    accounts = [MANAGEMENT, *members]
+    scans, counted = {}, {}
+    for processes in (1, 2):
+        access = AwsAccess(AccessOptions())
+        options = ScanOptions(accounts=accounts, regions=REGIONS, processes=processes)
+        scans[processes] = _bytes(collect(access, options))
+        counted[processes] = access.snapshot_counts()
+    assert scans[2] == scans[1]
+    assert counted[2] == counted[1]
+    assert not any(service == "config" for _, service, _ in counted[2])
+
+
 def test_an_interrupted_scan_in_processes_resumes_to_the_same_bytes(
     members: list[str], proxy: Any, tmp_path: Path
 ) -> None:
@@ -138,7 +152,7 @@ def _raises(task: shards.ShardTask, out: Any, into: Any) -> None:
 
 
 def _task(index: int) -> shards.ShardTask:
-    return shards.ShardTask(index, AccessOptions(), [], [], None, 1, None, "", False)
+    return shards.ShardTask(index, AccessOptions(), [], [], None, 1, None, "", [])
 
 
 def test_a_worker_that_dies_or_fails_ends_the_scan_with_one_line() -> None:

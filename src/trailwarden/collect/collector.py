@@ -216,27 +216,27 @@ class Collector(ReadContext):
     def _read_in_processes(self, processes: int) -> None:
         """Read the waiting accounts in ``processes`` worker processes (collect/shards.py), each
         account merged here as its worker sends it, as a progress file's lines are on resume."""
-        central = [s.scan.account for s in self.accounts.values() if s.central == "waiting"]
-        own = [a for a in central if a not in self._waiting]  # an earlier run read, look pending
-        known = [
-            d
-            for state in self.accounts.values()
-            if state.scan.account not in own
-            for d in _deliveries(state.trails)
+        waiting = set(self._waiting)
+        # Read by an earlier run (--resume), their central-bucket look still to do.
+        resumed = [
+            a for a, s in self.accounts.items() if s.central == "waiting" and a not in waiting
         ]
-        split = shards.split([*self._waiting, *own], processes)
+        handed = waiting.union(resumed)
+        others = [state for a, state in self.accounts.items() if a not in handed]
+        known = [d for state in others for d in _deliveries(state.trails)]
+        split = shards.split([*self._waiting, *resumed], processes)
         tasks = [
             shards.ShardTask(
                 index=index,
                 access=self.access.options,
-                accounts=[(a, self.accounts[a].scan.name) for a in part if a in self._waiting],
-                earlier=[_finished(self.accounts[a]) for a in part if a not in self._waiting],
+                accounts=[(a, self.accounts[a].scan.name) for a in part if a in waiting],
+                earlier=[_finished(self.accounts[a]) for a in part if a not in waiting],
                 regions=self.options.regions,
                 max_workers=max(1, self.options.max_workers // processes),
                 account_timeout=self.options.account_timeout,
                 account_timeout_text=self.options.account_timeout_text,
-                config_recorders=self._organization is not None,
-                config_regions=self.options.config_regions,
+                # Recorders are read with --org only: none at all otherwise.
+                config_regions=[] if self._organization is None else self.options.config_regions,
             )
             for index, part in enumerate(split)
         ]
@@ -398,9 +398,8 @@ class Collector(ReadContext):
         return task
 
     def _reads_recorder(self, region: str) -> bool:
-        shard = self.options.shard
-        if self._organization is None and (shard is None or not shard.task.config_recorders):
-            return False
+        if self._organization is None and self.options.shard is None:
+            return False  # not --org (a worker is told by its Regions: none without --org)
         wanted = self.options.config_regions
         return wanted is None or region in wanted
 

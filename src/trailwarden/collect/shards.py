@@ -92,8 +92,8 @@ class ShardTask:
     max_workers: int
     account_timeout: float | None
     account_timeout_text: str
-    config_recorders: bool  # --org: each Region's Config recorder is read too
-    config_regions: list[str] | None = None  # ... in these Regions only (None: every one)
+    # Where Config recorders are read (--org): None every Region, [] nowhere (not --org).
+    config_regions: list[str] | None
 
 
 @dataclass
