@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import sys
 import time
@@ -188,15 +187,10 @@ def main() -> None:
 def _verify(args: argparse.Namespace, regions: list[str]) -> dict[str, Any]:
     """verify --org against the per-account verify path; returns the figures."""
 
-    from benchmarks.scan import _serve
+    from benchmarks.scan import served
     from trailwarden.demo.server import pointed_at
 
-    ctx = mp.get_context("spawn")
-    replies, commands = ctx.Queue(), ctx.Queue()
-    server = ctx.Process(target=_serve, args=(replies, commands, args.delay), daemon=True)
-    server.start()
-    endpoint, proxy_url = replies.get(timeout=60)
-    try:
+    with served(args.delay) as (_, replies, commands, endpoint, proxy_url):
         t0 = time.perf_counter()
         org, accounts = _seed(endpoint, args.accounts, regions)
         print(f"seeded {len(accounts)} accounts x {len(regions)} Regions in "
@@ -234,9 +228,6 @@ def _verify(args: argparse.Namespace, regions: list[str]) -> dict[str, Any]:
                 "per_account_wall_s": round(per_wall, 2),
                 "per_account_calls": per_calls,
             }
-    finally:
-        commands.put("stop")
-        server.join(timeout=10)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ import pickle
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,22 @@ def _serve(replies: Any, commands: Any, delay: float) -> None:
                 replies.put(recorder.url)
             elif command == "recorded":
                 replies.put(recorder.recorded)
+
+
+@contextmanager
+def served(delay: float) -> Iterator[tuple[Any, Any, Any, str, str]]:
+    """``_serve`` started: (its process, replies, commands, moto's endpoint, the proxy's url);
+    stopped when the block ends."""
+    ctx = mp.get_context("spawn")
+    replies, commands = ctx.Queue(), ctx.Queue()
+    server = ctx.Process(target=_serve, args=(replies, commands, delay), daemon=True)
+    server.start()
+    endpoint, proxy_url = replies.get(timeout=60)
+    try:
+        yield server, replies, commands, endpoint, proxy_url
+    finally:
+        commands.put("stop")
+        server.join(timeout=10)
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -345,12 +363,7 @@ def main() -> None:
     from trailwarden.demo.org import build_scale_org
     from trailwarden.demo.server import pointed_at
 
-    ctx = mp.get_context("spawn")
-    replies, commands = ctx.Queue(), ctx.Queue()
-    server = ctx.Process(target=_serve, args=(replies, commands, args.delay), daemon=True)
-    server.start()
-    endpoint, proxy_url = replies.get(timeout=60)
-    try:
+    with served(args.delay) as (server, replies, commands, endpoint, proxy_url):
         t0 = time.perf_counter()
         members = build_scale_org(endpoint, args.accounts - 1)  # + the management account
         accounts = ["123456789012", *members]
@@ -403,9 +416,6 @@ def main() -> None:
                 print(
                     f"speed-up vs --max-workers 1: {results['baseline'] / results['parallel']:.1f}x"
                 )
-    finally:
-        commands.put("stop")
-        server.join(timeout=10)
 
 
 if __name__ == "__main__":
