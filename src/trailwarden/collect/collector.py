@@ -709,7 +709,8 @@ def incomplete_accounts(snapshot: Snapshot) -> list[str]:
 def read_shard(task: shards.ShardTask, out: Any, into: Any) -> None:
     """A worker process of ``--processes`` (collect/shards.py): read ``task``'s accounts, each
     sent to the parent as it finishes, then the errors that belong to no account."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to act on
+    # Ctrl-C is the parent's to act on (blocked since the start where signal masks exist).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     link = shards.ShardLink(task, out, into)
     try:
         access = AwsAccess(task.access)
